@@ -1,0 +1,1 @@
+"""TeamsPro: GPT Pro and Image Pro for Microsoft Teams."""

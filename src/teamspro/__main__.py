@@ -1,0 +1,3 @@
+from teamspro.cli import main
+
+main()

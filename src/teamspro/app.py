@@ -1,0 +1,82 @@
+"""The application factory: build the stores once, wire routers, pages and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx2
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from teamspro import registry
+from teamspro.config import Settings
+from teamspro.core import jobs
+from teamspro.core.cache import Cache, MemoryCache, RedisCache
+from teamspro.core.crypto import SecretBox
+from teamspro.core.db import make_engine, make_sessionmaker
+from teamspro.core.middleware import RequestContextMiddleware
+from teamspro.core.ratelimit import Buckets, MemoryBuckets, RedisBuckets
+from teamspro.core.state import AppState
+from teamspro.core.telemetry import setup_tracing
+from teamspro.web import errors
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url)
+        redis_client = aioredis.from_url(settings.redis_url) if settings.redis_url else None
+        cache: Cache = RedisCache(redis_client) if redis_client else MemoryCache()
+        buckets: Buckets = RedisBuckets(redis_client) if redis_client else MemoryBuckets()
+        secret = settings.resolved_secret_key
+        http = httpx2.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
+        app.state.tp = AppState(
+            settings=settings,
+            engine=engine,
+            sessionmaker=make_sessionmaker(engine),
+            cache=cache,
+            buckets=buckets,
+            http=http,
+            vault=SecretBox(secret, "vault"),
+            flow_box=SecretBox(secret, "oidc-flow"),
+        )
+        jobs.configure(settings)
+        registry.load_jobs()
+        consumer = (
+            jobs.start_embedded_consumer(settings.worker_threads)
+            if (settings.run_embedded_worker)
+            else None
+        )
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
+            await http.aclose()
+            await cache.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="TeamsPro",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    errors.install(app)
+    for router in registry.routers():
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    setup_tracing(app, settings)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,101 @@
+"""The ``teamspro`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import typer
+
+from teamspro.cli import admin
+
+app = typer.Typer(no_args_is_help=True, help="TeamsPro: GPT Pro and Image Pro for Microsoft Teams.")
+app.add_typer(admin.app, name="admin")
+
+
+def _settings():
+    from pydantic import ValidationError
+
+    from teamspro.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        typer.echo(f"Configuration error:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Overrides TEAMSPRO_HOST."),
+    port: int | None = typer.Option(None, help="Overrides TEAMSPRO_PORT."),
+) -> None:
+    """Run the web server (migrates the database first unless TEAMSPRO_AUTO_MIGRATE=false)."""
+    import uvicorn
+
+    from teamspro.app import create_app
+    from teamspro.core import migrate
+    from teamspro.core.bootstrap import first_start
+    from teamspro.core.logs import configure_logging
+
+    settings = _settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    configure_logging(settings.log_level, settings.log_format)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.auto_migrate:
+        migrate.upgrade(settings.resolved_database_url)
+    link = asyncio.run(first_start(settings))
+    typer.echo(f"TeamsPro is starting on {settings.public_url}", err=True)
+    if link:
+        typer.echo(
+            "First start: created 'Default organisation' and its admin (admin@localhost).\n"
+            f"Sign in once with this link (valid {settings.login_link_ttl_minutes} min):\n{link}",
+            err=True,
+        )
+    sys.stderr.flush()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(threads: int = typer.Option(2, help="Jobs run in parallel.")) -> None:
+    """Consume background jobs (needed with Redis; embedded mode consumes in the server)."""
+    from teamspro import registry
+    from teamspro.core import jobs
+    from teamspro.core.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    jobs.configure(settings)
+    registry.load_jobs()
+    jobs.run_worker(threads)
+
+
+@app.command("migrate")
+def migrate_cmd(
+    revision: str = typer.Argument("head", help="Target revision."),
+    down: bool = typer.Option(False, "--down", help="Downgrade to REVISION."),
+) -> None:
+    """Bring the database schema to a revision (default: the latest)."""
+    from teamspro.core import migrate
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if down:
+        migrate.downgrade(settings.resolved_database_url, revision)
+    else:
+        migrate.upgrade(settings.resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,158 @@
+"""Settings, read once from ``TEAMSPRO_*`` environment variables.
+
+Nested groups use ``__`` (``TEAMSPRO_RATE_LIMIT__USER_CAPACITY``). Defaults describe the
+embedded mode: one data directory holds the SQLite database, the job queue, the blobs and
+the generated secret key, so a fresh machine needs no configuration at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENTRA_SCOPES = ("openid", "profile", "email", "offline_access", "User.Read")
+
+
+class OidcProvider(BaseModel):
+    """One sign-in provider; ``preset="entra"`` fills in Microsoft Entra's multi-tenant rules."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    name: str
+    issuer: str = ""
+    client_id: str
+    client_secret: str = ""
+    preset: Literal["generic", "entra"] = "generic"
+    # Claims that identify the organisation and the user. Entra: tid / oid.
+    tenant_claim: str | None = None
+    user_id_claim: str = "sub"
+    # Tenants allowed to sign in; empty means any tenant of this issuer.
+    allowed_tenants: list[str] = []
+    scopes: list[str] = ["openid", "profile", "email", "offline_access"]
+    # Where the profile is refreshed at each login: "userinfo" or "graph" (Graph /me).
+    profile_source: Literal["userinfo", "graph"] = "userinfo"
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+
+    @model_validator(mode="after")
+    def _apply_preset(self) -> OidcProvider:
+        if self.preset == "entra":
+            # Multi-tenant: discovery through /organizations, the issuer is checked per tid.
+            self.issuer = self.issuer or "https://login.microsoftonline.com/organizations/v2.0"
+            self.tenant_claim = "tid"
+            self.user_id_claim = "oid"
+            self.scopes = list(ENTRA_SCOPES)
+            self.profile_source = "graph"
+        if not self.issuer:
+            raise ValueError("issuer is required for a generic OIDC provider")
+        return self
+
+
+class RateLimitSettings(BaseModel):
+    """Token buckets: capacity is the burst, refill is tokens per second."""
+
+    enabled: bool = True
+    user_capacity: float = 120
+    user_refill_per_second: float = 2
+    org_capacity: float = 1200
+    org_refill_per_second: float = 20
+    # Cost of an operation; anything not listed costs ``default_cost``.
+    default_cost: float = 1
+    costs: dict[str, float] = {"write": 2}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TEAMSPRO_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    base_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 10 * 1024 * 1024
+    session_ttl_hours: int = 24 * 7
+    login_link_ttl_minutes: int = 30
+    auto_migrate: bool = True
+    embedded_worker: bool | None = None
+    worker_threads: int = 2
+    oidc_providers: list[OidcProvider] = []
+    local_login: bool = True
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    otlp_endpoint: str | None = None
+    cache_ttl_seconds: int = 300
+    http_timeout_seconds: float = 10.0
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
+
+    @property
+    def public_url(self) -> str:
+        """Where people reach this server: TEAMSPRO_BASE_URL, or derived from host and port."""
+        if self.base_url:
+            return self.base_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.environment == "production":
+            if not self.secret_key or len(self.secret_key) < 32 or "change" in self.secret_key:
+                raise ValueError("TEAMSPRO_SECRET_KEY must be a random value of 32+ characters")
+            if not self.public_url.startswith("https://"):
+                raise ValueError("TEAMSPRO_BASE_URL must use https in production")
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Accept plain postgres URLs; the async driver is psycopg 3.
+            for prefix in ("postgresql://", "postgres://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix) :]
+            return url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'teamspro.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def run_embedded_worker(self) -> bool:
+        """Without Redis nothing else can share the SQLite queue safely, so consume in-process."""
+        if self.embedded_worker is not None:
+            return self.embedded_worker
+        return self.redis_url is None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept (0600) in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+    def provider(self, key: str) -> OidcProvider | None:
+        return next((p for p in self.oidc_providers if p.key == key), None)

@@ -1,0 +1,1 @@
+"""Shared platform: no product knowledge lives here."""

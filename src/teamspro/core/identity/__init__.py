@@ -1,0 +1,1 @@
+"""Sign-in (local accounts, OIDC / Entra), sessions and personal API tokens."""

@@ -1,0 +1,250 @@
+"""Sign-in pages: local accounts, OIDC providers, one-time links, sign-out, personal tokens."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from teamspro.core.crypto import constant_time_equals
+from teamspro.core.deps import (
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    MaybePrincipal,
+    SessionDep,
+    StateDep,
+)
+from teamspro.core.errors import NotFound, QuotaExceeded, TeamsProError, Unauthenticated
+from teamspro.core.identity import oidc
+from teamspro.core.identity import service as identity_service
+from teamspro.core.identity.models import User
+from teamspro.core.state import AppState
+from teamspro.web.templates import render
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "teamspro_login_csrf"
+FLOW_COOKIE = "teamspro_oidc"
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect after sign-in would be a phishing tool."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+async def _signed_in(
+    request: Request, state: AppState, session: SessionDep, user: User, next_url: str
+) -> Response:
+    raw = await identity_service.create_session(
+        session=session,
+        user=user,
+        ttl=timedelta(hours=state.settings.session_ttl_hours),
+        user_agent=request.headers.get("user-agent"),
+    )
+    response = RedirectResponse(safe_next(next_url), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        raw,
+        max_age=state.settings.session_ttl_hours * 3600,
+        httponly=True,
+        secure=state.settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/auth")
+    return response
+
+
+def _login_page(
+    request: Request, state: AppState, *, error: str | None = None, status: int = 200
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "identity/login.html",
+        {
+            "providers": state.settings.oidc_providers,
+            "local_login": state.settings.local_login,
+            "login_csrf": token,
+            "next": safe_next(request.query_params.get("next")),
+            "error": error,
+            "reason": request.query_params.get("reason"),
+        },
+        status_code=status,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/auth",
+        secure=state.settings.secure_cookies,
+        max_age=3600,
+    )
+    return response
+
+
+@router.get("/auth/login")
+async def login_page(request: Request, state: StateDep, principal: MaybePrincipal) -> Response:
+    if principal is not None:
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    return _login_page(request, state)
+
+
+@router.post("/auth/login")
+async def login(
+    request: Request,
+    state: StateDep,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    if not state.settings.local_login:
+        raise NotFound()
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not constant_time_equals(expected, csrf_token):
+        return _login_page(
+            request, state, error="Your sign-in form expired; try again.", status=400
+        )
+    client = request.client.host if request.client else "unknown"
+    decision = await state.buckets.take(f"login:{client}", 1, 10, 0.2)
+    if not decision.allowed:
+        raise QuotaExceeded("Too many sign-in attempts.", retry_after=decision.retry_after)
+    try:
+        user = await identity_service.authenticate_password(
+            session=session, email=email, password=password
+        )
+        return await _signed_in(request, state, session, user, next)
+    except Unauthenticated as exc:
+        return _login_page(request, state, error=exc.message, status=401)
+
+
+@router.get("/auth/link/{token}")
+async def login_link(
+    request: Request, token: str, state: StateDep, session: SessionDep
+) -> Response:
+    try:
+        user = await identity_service.consume_login_link(session=session, raw=token)
+        response = await _signed_in(request, state, session, user, "/")
+    except Unauthenticated as exc:
+        await session.rollback()
+        return _login_page(request, state, error=exc.message, status=401)
+    return response
+
+
+@router.post("/auth/logout")
+async def logout(request: Request, principal: CurrentPrincipal, session: SessionDep) -> Response:
+    if raw := request.cookies.get(SESSION_COOKIE):
+        await identity_service.revoke_session(session=session, raw=raw)
+    response = RedirectResponse("/auth/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/auth/oidc/{key}/start")
+async def oidc_start(key: str, request: Request, state: StateDep) -> Response:
+    provider = state.settings.provider(key)
+    if provider is None:
+        raise NotFound("No such sign-in provider.")
+    url, flow = await oidc.start(
+        http=state.http,
+        box=state.flow_box,
+        provider=provider,
+        base_url=state.settings.public_url,
+        next_url=safe_next(request.query_params.get("next")),
+    )
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        FLOW_COOKIE,
+        flow,
+        max_age=oidc.FLOW_TTL,
+        httponly=True,
+        samesite="lax",
+        secure=state.settings.secure_cookies,
+        path="/auth/oidc",
+    )
+    return response
+
+
+@router.get("/auth/oidc/{key}/callback")
+async def oidc_callback(
+    key: str, request: Request, state: StateDep, session: SessionDep
+) -> Response:
+    provider = state.settings.provider(key)
+    if provider is None:
+        raise NotFound("No such sign-in provider.")
+    params = request.query_params
+    try:
+        if err := params.get("error"):
+            detail = params.get("error_description") or err
+            raise Unauthenticated(f"The identity provider refused: {detail}", code="oidc_refused")
+        code, st = params.get("code"), params.get("state")
+        if not code or not st:
+            raise Unauthenticated("The sign-in response is incomplete.", code="bad_state")
+        flow = oidc.read_flow(state.flow_box, request.cookies.get(FLOW_COOKIE), provider, st)
+        identity = await oidc.finish(
+            http=state.http,
+            provider=provider,
+            base_url=state.settings.public_url,
+            code=code,
+            flow=flow,
+        )
+        user = await identity_service.upsert_external_user(
+            session=session,
+            cache=state.cache,
+            vault=state.vault,
+            identity=identity,
+            org_name=f"{provider.name} {identity.tenant_id[:40]}",
+        )
+        response = await _signed_in(request, state, session, user, flow.get("next", "/"))
+    except TeamsProError as exc:
+        await session.rollback()
+        response = render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "code": exc.code, "message": exc.message},
+            status_code=exc.status_code,
+        )
+    response.delete_cookie(FLOW_COOKIE, path="/auth/oidc")
+    return response
+
+
+@router.get("/me/tokens")
+async def tokens_page(
+    request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    tokens = await identity_service.list_api_tokens(session=session, principal=principal)
+    return render(request, "identity/tokens.html", {"tokens": tokens, "created": None})
+
+
+@router.post("/me/tokens")
+async def tokens_create(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=100)],
+) -> Response:
+    _, raw = await identity_service.create_api_token(
+        session=session, user=principal.user, name=name
+    )
+    tokens = await identity_service.list_api_tokens(session=session, principal=principal)
+    return render(request, "identity/tokens.html", {"tokens": tokens, "created": raw})
+
+
+@router.post("/me/tokens/{token_id}/revoke")
+async def tokens_revoke(
+    token_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    await identity_service.revoke_api_token(session=session, principal=principal, token_id=token_id)
+    return RedirectResponse("/me/tokens", status_code=303)

@@ -1,0 +1,104 @@
+"""Durable background jobs on huey: SQLite storage embedded, Redis for many workers.
+
+Jobs are async functions taking a :class:`JobContext` and plain ids (never ORM objects),
+registered with :func:`job`. Each run gets its own transaction, committed on success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec
+
+from huey import Huey
+from huey.api import TaskWrapper
+from huey.consumer import Consumer
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamspro.config import Settings
+from teamspro.core.db import make_engine, make_sessionmaker, transaction
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+
+# Tasks bind to this instance at import time; configure() swaps in the real storage before
+# anything is enqueued or consumed, so the same task definitions serve every deployment.
+huey = Huey("teamspro", storage_class=MemoryStorage, results=False, utc=True)
+_settings: Settings | None = None
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    session: AsyncSession
+
+
+def configure(settings: Settings) -> Huey:
+    global _settings
+    _settings = settings
+    if settings.redis_url:
+        huey.storage = RedisStorage(name="teamspro", url=settings.redis_url)
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        huey.storage = SqliteStorage(name="teamspro", filename=str(settings.data_dir / "queue.db"))
+    return huey
+
+
+def job(
+    *, retries: int = 3, retry_delay: int = 5
+) -> Callable[[Callable[..., Awaitable[Any]]], TaskWrapper]:
+    """Register an async job. The task runs in a worker thread with its own event loop."""
+
+    def decorate(fn: Callable[..., Awaitable[Any]]) -> TaskWrapper:
+        def run(**kwargs: Any) -> Any:
+            if _settings is None:
+                raise RuntimeError("jobs.configure(settings) was not called")
+            return asyncio.run(_run(fn, _settings, kwargs))
+
+        # huey names a task after its function's module and name: make that the job's own.
+        run.__name__ = run.__qualname__ = fn.__name__
+        run.__module__ = fn.__module__
+        return huey.task(retries=retries, retry_delay=retry_delay)(run)
+
+    return decorate
+
+
+async def _run(
+    fn: Callable[..., Awaitable[Any]], settings: Settings, kwargs: dict[str, Any]
+) -> Any:
+    # NullPool: each run has its own loop, and pooled connections cannot cross loops.
+    engine = make_engine(settings.resolved_database_url, pool=False)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            return await fn(JobContext(settings=settings, session=session), **kwargs)
+    finally:
+        await engine.dispose()
+
+
+class _EmbeddedConsumer(Consumer):
+    """Runs inside the web server: uvicorn owns the process signals, so leave them alone."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+def start_embedded_consumer(workers: int) -> Consumer:
+    consumer = _EmbeddedConsumer(huey, workers=workers, worker_type="thread", periodic=True)
+    consumer.start()
+    return consumer
+
+
+def run_worker(workers: int) -> None:
+    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+
+def queue_ready() -> bool:
+    try:
+        huey.storage.queue_size()
+        return True
+    except Exception:  # any storage failure means "not ready"; the probe must not raise
+        log.exception("queue storage check failed")
+        return False

@@ -1,0 +1,118 @@
+"""Pure ASGI middleware (streaming responses pass through untouched).
+
+Request ids, access logs, Prometheus metrics and the request body limit live here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from teamspro.core.context import org_id_var, request_id_var
+from teamspro.core.errors import PayloadTooLarge
+
+log = logging.getLogger("teamspro.access")
+REQUESTS = Counter("teamspro_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "teamspro_http_request_duration_seconds", "HTTP request latency", ["method", "route"]
+)
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request_id_var.set(rid)
+        org_id_var.set(None)
+        start = time.perf_counter()
+        status = 500
+        limit = self.max_body
+
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, rid, limit)
+            REQUESTS.labels(scope["method"], "-", "413").inc()
+            return
+
+        seen = 0
+        exceeded = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    exceeded = True
+                    raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if exceeded:
+                # Body parsers may turn our error into their own 400; the answer is still 413.
+                if message["type"] == "http.response.start":
+                    status = 413
+                    await _too_large(send, rid, limit)
+                return
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", "-")
+            elapsed = time.perf_counter() - start
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+
+
+async def _too_large(send: Send, rid: str, limit: int) -> None:
+    body = (
+        b'{"error":{"code":"payload_too_large","message":"The request body is larger than '
+        + str(limit).encode()
+        + b' bytes.","request_id":"'
+        + rid.encode()
+        + b'"}}'
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", rid.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

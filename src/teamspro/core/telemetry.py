@@ -1,0 +1,32 @@
+"""OpenTelemetry tracing, only when an OTLP endpoint is configured (the ``otel`` extra)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from teamspro.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def setup_tracing(app: FastAPI, settings: Settings) -> bool:
+    if not settings.otlp_endpoint:
+        return False
+    try:
+        from opentelemetry import trace
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    except ImportError:
+        log.error("TEAMSPRO_OTLP_ENDPOINT is set but the 'otel' extra is not installed")
+        return False
+    provider = TracerProvider(resource=Resource.create({"service.name": "teamspro"}))
+    endpoint = settings.otlp_endpoint.rstrip("/") + "/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    trace.set_tracer_provider(provider)
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    return True

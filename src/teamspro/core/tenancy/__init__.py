@@ -1,0 +1,1 @@
+"""Organisations, memberships, roles and the organisation lifecycle."""

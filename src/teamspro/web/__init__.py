@@ -1,0 +1,1 @@
+"""Base templates, static assets (vendored htmx) and shared page helpers."""

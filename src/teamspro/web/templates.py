@@ -1,0 +1,38 @@
+"""One Jinja environment over every domain's ``templates/`` folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIRS = [
+    ROOT / "web" / "templates",
+    ROOT / "core" / "identity" / "templates",
+    ROOT / "core" / "tenancy" / "templates",
+]
+
+_env = Environment(
+    loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
+    autoescape=select_autoescape(default=True),
+)
+templates = Jinja2Templates(env=_env)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the caller (a plain snapshot) and the CSRF token layouts need."""
+    viewer = getattr(request.state, "viewer", None)
+    ctx = {
+        "viewer": viewer,
+        "csrf_token": viewer.csrf_token if viewer else "",
+        "nav": request.url.path,
+        **(context or {}),
+    }
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -1,0 +1,8 @@
+"""Test fixtures are split by concern under tests/fixtures/ and loaded here."""
+
+pytest_plugins = [
+    "tests.fixtures.servers",
+    "tests.fixtures.database",
+    "tests.fixtures.app",
+    "tests.fixtures.oidc",
+]

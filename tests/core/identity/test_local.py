@@ -1,0 +1,163 @@
+"""Local accounts, sessions, CSRF, sign-in links and personal API tokens, on both databases."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from teamspro.core.identity.models import ApiToken, UserSession
+from teamspro.core.tenancy.models import Role
+from tests.fixtures.app import Seeder, sign_in
+
+
+def _login_form(client: TestClient) -> str:
+    page = client.get("/auth/login")
+    assert page.status_code == 200
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+
+
+def test_password_sign_in_sets_a_safe_session_cookie(client: TestClient, seeder: Seeder) -> None:
+    account = seeder.user(seeder.org())
+    token = _login_form(client)
+    response = client.post(
+        "/auth/login",
+        data={
+            "email": account.email.upper(),
+            "password": account.password,
+            "csrf_token": token,
+            "next": "/api/v1/me",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/api/v1/me"
+    cookie = response.headers["set-cookie"]
+    assert "teamspro_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert client.get("/api/v1/me").json()["email"] == account.email
+
+
+def test_wrong_password_unknown_user_and_missing_csrf_are_refused(
+    client: TestClient, seeder: Seeder
+) -> None:
+    account = seeder.user(seeder.org())
+    for email, password in ((account.email, "wrong-password"), ("nobody@x.test", "whatever1")):
+        token = _login_form(client)
+        bad = client.post(
+            "/auth/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+        assert bad.status_code == 401 and "Wrong e-mail or password" in bad.text
+    no_csrf = client.post(
+        "/auth/login", data={"email": account.email, "password": account.password}
+    )
+    assert no_csrf.status_code == 400
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_open_redirect_after_sign_in_is_neutralised(client: TestClient, seeder: Seeder) -> None:
+    account = seeder.user(seeder.org())
+    token = _login_form(client)
+    response = client.post(
+        "/auth/login",
+        data={
+            "email": account.email,
+            "password": account.password,
+            "csrf_token": token,
+            "next": "//evil.example/phish",
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/"
+
+
+def test_login_link_works_once(client: TestClient, seeder: Seeder) -> None:
+    account = seeder.user(seeder.org())
+    link = seeder.login_link(account)
+    assert client.get(link, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    again = client.get(link, follow_redirects=False)
+    assert again.status_code == 401 and "already used" in again.text
+
+
+def test_csrf_required_for_cookie_writes_and_logout_revokes(
+    client: TestClient, seeder: Seeder
+) -> None:
+    account = seeder.user(seeder.org())
+    csrf = sign_in(client, seeder, account)
+    assert client.post("/api/v1/me/tokens", json={"name": "x"}).status_code == 403
+    ok = client.post("/api/v1/me/tokens", json={"name": "x"}, headers={"x-csrf-token": csrf})
+    assert ok.status_code == 201
+    cookie = client.cookies.get("teamspro_session")
+    assert (
+        client.post("/auth/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code
+        == 303
+    )
+    # The old cookie is dead everywhere, not just forgotten by this browser.
+    client.cookies.set("teamspro_session", cookie)
+    assert client.get("/api/v1/me").status_code == 401
+    rows = seeder.run(lambda s: _count(s, UserSession))
+    assert rows == 0
+
+
+async def _count(session, model) -> int:  # type: ignore[no-untyped-def]
+    return len(list((await session.execute(select(model))).scalars()))
+
+
+def test_api_tokens_hashed_listed_and_revoked(client: TestClient, seeder: Seeder) -> None:
+    account = seeder.user(seeder.org())
+    raw = seeder.token(account, name="ci")
+    auth = {"authorization": f"Bearer {raw}"}
+    listed = client.get("/api/v1/me/tokens", headers=auth).json()
+    assert [t["name"] for t in listed] == ["ci"] and "token" not in listed[0]
+    stored = seeder.run(lambda s: _first_token(s))
+    assert (
+        stored.token_hash != raw and raw not in stored.token_hash and len(stored.token_hash) == 64
+    )
+    assert client.delete(f"/api/v1/me/tokens/{listed[0]['id']}", headers=auth).status_code == 204
+    assert client.get("/api/v1/me", headers=auth).status_code == 401
+    assert (
+        client.get("/api/v1/me", headers={"authorization": "Bearer tpk_forged"}).status_code == 401
+    )
+    assert client.get("/api/v1/me", headers={"authorization": "Basic abc"}).status_code == 401
+
+
+async def _first_token(session) -> ApiToken:  # type: ignore[no-untyped-def]
+    return (await session.execute(select(ApiToken))).scalars().first()
+
+
+def test_expired_token_is_refused(client: TestClient, seeder: Seeder) -> None:
+    account = seeder.user(seeder.org())
+    csrf = sign_in(client, seeder, account)
+    made = client.post(
+        "/api/v1/me/tokens",
+        json={"name": "short", "expires_in_days": 1},
+        headers={"x-csrf-token": csrf},
+    ).json()
+    from datetime import timedelta
+
+    from teamspro.core.db import utcnow
+
+    async def expire(session) -> None:  # type: ignore[no-untyped-def]
+        token = await session.get(ApiToken, __import__("uuid").UUID(made["id"]))
+        token.expires_at = utcnow() - timedelta(seconds=1)
+
+    seeder.run(expire)
+    client.cookies.clear()
+    assert (
+        client.get("/api/v1/me", headers={"authorization": f"Bearer {made['token']}"}).status_code
+        == 401
+    )
+
+
+def test_profile_cache_invalidated_on_change(client: TestClient, seeder: Seeder) -> None:
+    org = seeder.org()
+    admin = seeder.user(org, role=Role.admin)
+    member = seeder.user(org)
+    admin_auth = {"authorization": f"Bearer {seeder.token(admin)}"}
+    member_auth = {"authorization": f"Bearer {seeder.token(member)}"}
+    assert client.get("/api/v1/me", headers=member_auth).json()["display_name"] != "Renamed"
+    renamed = client.patch(
+        f"/api/v1/users/{member.user_id}", json={"display_name": "Renamed"}, headers=admin_auth
+    )
+    assert renamed.status_code == 200
+    assert client.get("/api/v1/me", headers=member_auth).json()["display_name"] == "Renamed"
