@@ -8,13 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from teamspro.config import Settings
-from teamspro.core.db import make_engine, make_sessionmaker, transaction
+from teamspro.core.db import make_engine, make_sessionmaker, serialize, transaction
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.models import User
 from teamspro.core.tenancy import service as org_service
 from teamspro.core.tenancy.models import Role
 
 DEFAULT_ADMIN = "admin@localhost"
+BOOTSTRAP_LOCK = 72_356_002
 
 
 async def first_start(settings: Settings) -> str | None:
@@ -22,6 +23,7 @@ async def first_start(settings: Settings) -> str | None:
     engine = make_engine(settings.resolved_database_url, pool=False)
     try:
         async with transaction(make_sessionmaker(engine)) as session:
+            await serialize(session, BOOTSTRAP_LOCK)
             if (await session.execute(select(func.count(User.id)))).scalar():
                 return None
             org = await org_service.create(session=session, name="Default organisation")

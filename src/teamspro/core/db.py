@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, event
+from sqlalchemy import DateTime, ForeignKey, MetaData, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -97,6 +97,15 @@ def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def serialize(session: AsyncSession, lock_id: int) -> None:
+    """Make replicas take turns for the rest of this transaction (PostgreSQL advisory lock).
+
+    SQLite needs nothing: it allows one writer at a time already.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
 @asynccontextmanager
