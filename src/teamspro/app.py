@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if consumer is not None:
                 consumer.stop(graceful=True)
+            if app.state.tracer_provider is not None:
+                app.state.tracer_provider.shutdown()  # flushes the last spans
             await http.aclose()
             await cache.close()
             await engine.dispose()
@@ -77,6 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in registry.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    setup_tracing(app, settings)
+    app.state.tracer_provider = setup_tracing(app, settings)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -94,3 +94,50 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/users" in paths and "/api/v1/me/tokens" in paths
+
+
+def test_traces_are_exported_when_an_otlp_endpoint_is_set(tmp_path: Path, sqlite_url: str) -> None:
+    """A local OTLP/HTTP receiver gets the spans the real exporter sends (protobuf)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            return None
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            received.append((self.path, self.headers["content-type"], body))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        settings = make_settings(tmp_path, sqlite_url, otlp_endpoint=endpoint)
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/health/live").status_code == 200
+        # Leaving the client ran the lifespan's end, which flushes the spans.
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received, "no spans reached the collector"
+    path, ctype, body = received[0]
+    assert path == "/v1/traces" and ctype == "application/x-protobuf"
+    assert b"/health/live" in body and b"teamspro" in body
+
+
+def test_cookies_are_secure_behind_https(tmp_path: Path, sqlite_url: str) -> None:
+    from tests.fixtures.app import Seeder
+
+    settings = make_settings(tmp_path, sqlite_url, base_url="https://teams.example.test")
+    seeder = Seeder(settings)
+    account = seeder.user(seeder.org())
+    with TestClient(create_app(settings), base_url="https://teams.example.test") as client:
+        response = client.get(seeder.login_link(account), follow_redirects=False)
+    cookie = response.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -11,11 +12,11 @@ from teamspro.config import Settings
 log = logging.getLogger(__name__)
 
 
-def setup_tracing(app: FastAPI, settings: Settings) -> bool:
+def setup_tracing(app: FastAPI, settings: Settings) -> Any:
+    """Instrument this app only; the provider is returned so the lifespan can flush it."""
     if not settings.otlp_endpoint:
-        return False
+        return None
     try:
-        from opentelemetry import trace
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
         from opentelemetry.sdk.resources import Resource
@@ -23,10 +24,9 @@ def setup_tracing(app: FastAPI, settings: Settings) -> bool:
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError:
         log.error("TEAMSPRO_OTLP_ENDPOINT is set but the 'otel' extra is not installed")
-        return False
+        return None
     provider = TracerProvider(resource=Resource.create({"service.name": "teamspro"}))
     endpoint = settings.otlp_endpoint.rstrip("/") + "/v1/traces"
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
-    trace.set_tracer_provider(provider)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
-    return True
+    return provider

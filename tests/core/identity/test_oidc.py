@@ -192,3 +192,61 @@ def test_entra_preset_asks_exactly_the_published_scopes() -> None:
     assert entra.scopes == ["openid", "profile", "email", "offline_access", "User.Read"]
     assert (entra.tenant_claim, entra.user_id_claim) == ("tid", "oid")
     assert entra.issuer == "https://login.microsoftonline.com/organizations/v2.0"
+
+
+def test_entra_style_profile_comes_from_graph_me(
+    oidc_peer: OidcPeer, fake_graph: Any, tmp_path: Path, sqlite_url: str
+) -> None:
+    """With profile_source=graph the profile is Graph's /me, read with the user's own token."""
+    oidc_peer.set_account("erin", name="Erin", tid="tenant-contoso")
+
+    def resolve(token: str) -> dict[str, Any] | None:
+        # Like Graph, accept only tokens the identity provider really issued.
+        info = httpx2.get(f"{oidc_peer.issuer}/me", headers={"authorization": f"Bearer {token}"})
+        if info.status_code != 200:
+            return None
+        sub = info.json()["sub"]
+        return {
+            "id": sub,
+            "displayName": "Erin From Graph",
+            "mail": f"{sub}@contoso.test",
+            "userPrincipalName": f"{sub}@contoso.onmicrosoft.test",
+            "userType": "Member",
+        }
+
+    fake_graph.resolve = resolve
+    with _client(
+        tmp_path, sqlite_url, oidc_peer, profile_source="graph", graph_base_url=fake_graph.url
+    ) as client:
+        assert browser_sign_in(client, "erin").status_code == 303
+        me = client.get("/api/v1/me").json()
+    assert me["display_name"] == "Erin From Graph"
+    assert me["upn"] == "erin@contoso.onmicrosoft.test"
+    path, token = fake_graph.calls[0]
+    assert path.startswith("/v1.0/me?$select=") and token
+
+
+def test_entra_issuer_is_checked_per_tenant(oidc_peer: OidcPeer) -> None:
+    """Entra's multi-tenant discovery names '{tenantid}' in its issuer; the token's tid fills it."""
+    provider = OidcProvider(**oidc_peer.provider_config())
+
+    async def check(token: str) -> dict[str, Any]:
+        async with httpx2.AsyncClient() as http:
+            doc = dict(await oidc.metadata.discovery(http, provider.issuer))
+            doc["issuer"] = oidc_peer.issuer + "/{tenantid}/v2.0"
+            return await oidc.validate_id_token(
+                http=http, provider=provider, doc=doc, id_token=token, nonce="n-1"
+            )
+
+    good = oidc_peer.mint(**{**GOOD, "iss": f"{oidc_peer.issuer}/tenant-contoso/v2.0"})
+    assert asyncio.run(check(good))["tid"] == "tenant-contoso"
+    # A token issued by tenant X may not claim to be from tenant Y.
+    liar = oidc_peer.mint(**{**GOOD, "iss": f"{oidc_peer.issuer}/tenant-other/v2.0"})
+    with pytest.raises(Unauthenticated, match="another issuer"):
+        asyncio.run(check(liar))
+
+
+def test_login_page_lists_providers(oidc_peer: OidcPeer, tmp_path: Path, sqlite_url: str) -> None:
+    with _client(tmp_path, sqlite_url, oidc_peer) as client:
+        page = client.get("/auth/login")
+    assert "Sign in with Test IdP" in page.text and 'href="/auth/oidc/test/start' in page.text
