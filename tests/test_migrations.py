@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,7 +12,7 @@ from alembic.migration import MigrationContext
 from teamspro import models  # noqa: F401 - all tables
 from teamspro.core import migrate
 from teamspro.core.db import Base, make_engine
-from tests.fixtures.database import PG_ADMIN, _pg_url
+from tests.fixtures.database import new_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -22,12 +20,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path):  # type: ign
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
         return
-    name = f"teamspro_mig_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _pg_url(PG_ADMIN, name)
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_pg_database("teamspro_mig") as url:
+        yield url
 
 
 def _diff(url: str) -> list[object]:

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
 from teamspro.core.identity.models import User
 from teamspro.core.tenancy.models import Organization, OrgState
 from tests.fixtures.app import Seeder, make_settings
-from tests.fixtures.database import PG_ADMIN, _pg_url
+from tests.fixtures.database import new_pg_database
 from tests.fixtures.servers import free_port, process, teamspro_cmd, wait_http
 
 SECRET = "multi-process-secret-key-0123456789-abcdefghij"
@@ -30,12 +28,8 @@ CAPACITY = 8
 
 @pytest.fixture
 def fresh_pg() -> Iterator[str]:
-    name = f"teamspro_e2e_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _pg_url(PG_ADMIN, name)
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_pg_database("teamspro_e2e") as url:
+        yield url
 
 
 def test_replicas_share_sessions_jobs_and_buckets(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.core.context import org_id_var
 from teamspro.core.crypto import constant_time_equals
+from teamspro.core.db import transaction
 from teamspro.core.errors import PermissionDenied, QuotaExceeded, Unauthenticated
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.service import Principal
@@ -29,13 +30,8 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 async def get_db(state: StateDep) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit on success, roll back on any error."""
-    async with state.sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with transaction(state.sessionmaker) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_db)]

@@ -21,6 +21,7 @@ from odata_query.visitor import NodeVisitor
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import QueryParams
+from starlette.requests import Request
 
 from teamspro.core.errors import InvalidInput
 
@@ -138,12 +139,7 @@ async def page(
 
 
 def collection(
-    items: list[dict[str, Any]],
-    query: ODataQuery,
-    total: int | None,
-    *,
-    base_url: str,
-    params: QueryParams,
+    request: Request, items: list[dict[str, Any]], query: ODataQuery, total: int | None
 ) -> dict[str, Any]:
     """The response envelope Microsoft Graph uses: value, @odata.count, @odata.nextLink."""
     if query.select:
@@ -154,7 +150,8 @@ def collection(
         body["@odata.count"] = total
     more = query.skip + query.top < total if total is not None else len(items) == query.top
     if more:
-        nxt = dict(params)
-        nxt["$skip"] = str(query.skip + query.top)
-        body["@odata.nextLink"] = f"{base_url}?{urlencode(nxt)}"
+        params = dict(request.query_params)
+        params["$skip"] = str(query.skip + query.top)
+        base = str(request.url.remove_query_params(list(request.query_params)))
+        body["@odata.nextLink"] = f"{base}?{urlencode(params)}"
     return body

@@ -72,13 +72,7 @@ async def list_organizations(
     scope = None if principal.user.is_superadmin else principal.org.id
     orgs, total = await org_service.list_orgs(session=session, query=query, org_id=scope)
     items = [OrgRead.model_validate(o).model_dump(mode="json") for o in orgs]
-    return odata.collection(
-        items,
-        query,
-        total,
-        base_url=str(request.url.remove_query_params(list(request.query_params))),
-        params=request.query_params,
-    )
+    return odata.collection(request, items, query, total)
 
 
 @router.post("/organizations", response_model=OrgRead, status_code=201)
@@ -131,13 +125,7 @@ async def list_users(request: Request, principal: AdminPrincipal, session: Sessi
         session=session, org_id=principal.org.id, query=query
     )
     items = [_user_read(u, m).model_dump(mode="json") for u, m in rows]
-    return odata.collection(
-        items,
-        query,
-        total,
-        base_url=str(request.url.remove_query_params(list(request.query_params))),
-        params=request.query_params,
-    )
+    return odata.collection(request, items, query, total)
 
 
 @router.post("/users", response_model=UserRead, status_code=201)
