@@ -104,7 +104,7 @@ async def serialize(session: AsyncSession, lock_id: int) -> None:
 
     SQLite needs nothing: it allows one writer at a time already.
     """
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 

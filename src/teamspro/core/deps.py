@@ -22,7 +22,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def get_state(request: Request) -> AppState:
-    return request.app.state.tp  # type: ignore[no-any-return]
+    return request.app.state.tp
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
@@ -52,12 +52,12 @@ async def optional_principal(
     """Bearer token for the API, session cookie for the browser; None when anonymous."""
     auth = request.headers.get("authorization")
     if auth:
-        scheme, _, raw = auth.partition(" ")
-        if scheme.lower() != "bearer" or not raw:
+        scheme, _, bearer = auth.partition(" ")
+        if scheme.lower() != "bearer" or not bearer:
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.", code="invalid_token")
-        principal = await identity_service.resolve_api_token(session=session, raw=raw.strip())
-    elif raw := request.cookies.get(SESSION_COOKIE):
-        principal = await identity_service.resolve_session(session=session, raw=raw)
+        principal = await identity_service.resolve_api_token(session=session, raw=bearer.strip())
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        principal = await identity_service.resolve_session(session=session, raw=cookie)
         assert principal.session_row is not None
         # Cookies ride along on cross-site requests; tokens do not. Unsafe methods need proof.
         if request.method not in SAFE_METHODS and not await _csrf_ok(

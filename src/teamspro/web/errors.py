@@ -80,7 +80,8 @@ def install(app: FastAPI) -> None:
         message = str(exc.detail) if exc.detail else "Error"
         if exc.status_code == 404:
             message = "Not found."
-        return _respond(request, exc.status_code, code, message, headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        return _respond(request, exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -27,9 +27,9 @@ async def me(principal: CurrentPrincipal, session: SessionDep, state: StateDep) 
     assert profile is not None
     return MeRead(
         id=principal.user.id,
-        email=profile["email"],  # type: ignore[arg-type]
+        email=profile["email"],
         display_name=str(profile["display_name"]),
-        upn=profile["upn"],  # type: ignore[arg-type]
+        upn=profile["upn"],
         org_id=principal.org.id,
         org_name=principal.org.name,
         role=principal.role.value,

@@ -81,7 +81,7 @@ async def _get_json(http: httpx2.AsyncClient, url: str, **kwargs: Any) -> dict[s
     try:
         resp = await http.get(url, **kwargs)
         resp.raise_for_status()
-        return resp.json()  # type: ignore[no-any-return]
+        return resp.json()
     except (httpx2.HTTPError, ValueError) as exc:
         raise UpstreamError(f"The identity provider did not answer ({url}).") from exc
 
