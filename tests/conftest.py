@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.oidc",
     "tests.fixtures.graph",
+    "tests.fixtures.live",
 ]

@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if consumer is not None:
                 consumer.stop(graceful=True)
+            for close in app.state.tp.closers:
+                await close()
             if app.state.tracer_provider is not None:
                 app.state.tracer_provider.shutdown()  # flushes the last spans
             await http.aclose()

@@ -64,6 +64,33 @@ class RateLimitSettings(BaseModel):
     costs: dict[str, float] = {"write": 2}
 
 
+class ProviderConfig(BaseModel):
+    """An instance-wide model provider (organisations may add their own in the admin pages)."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    name: str = ""
+    kind: str  # openai, azure_openai, openai_compatible
+    base_url: str = ""
+    api_key: str = ""
+    api_version: str = ""
+    models: list[str] = []
+
+
+class GptSettings(BaseModel):
+    """GPT Pro: providers, plan limits and the chat loop's budgets."""
+
+    providers: list[ProviderConfig] = []
+    # Plans sell N messages per rolling window; 0 means unlimited.
+    window_hours: float = 3
+    org_messages_per_window: int = 0
+    user_messages_per_window: int = 0
+    # Tokens of earlier turns sent to the model (the newest first), counted offline.
+    history_token_budget: int = 3000
+    request_timeout_seconds: float = 60
+    # Time allowed for the model's first token before the turn fails as a timeout.
+    first_token_timeout_seconds: float = 30
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TEAMSPRO_", env_nested_delimiter="__", extra="ignore"
@@ -86,6 +113,7 @@ class Settings(BaseSettings):
     oidc_providers: list[OidcProvider] = []
     local_login: bool = True
     rate_limit: RateLimitSettings = RateLimitSettings()
+    gpt: GptSettings = GptSettings()
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     otlp_endpoint: str | None = None

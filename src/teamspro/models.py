@@ -2,5 +2,21 @@
 
 from teamspro.core.identity.models import ApiToken, LoginLink, User, UserSession
 from teamspro.core.tenancy.models import Membership, Organization
+from teamspro.gpt.bot.models import Bot, BotAccess
+from teamspro.gpt.conversation.models import Conversation, Feedback, Message
+from teamspro.gpt.provider.models import ModelProvider
 
-__all__ = ["ApiToken", "LoginLink", "Membership", "Organization", "User", "UserSession"]
+__all__ = [
+    "ApiToken",
+    "Bot",
+    "BotAccess",
+    "Conversation",
+    "Feedback",
+    "LoginLink",
+    "Membership",
+    "Message",
+    "ModelProvider",
+    "Organization",
+    "User",
+    "UserSession",
+]

@@ -18,12 +18,22 @@ def routers() -> list[APIRouter]:
     from teamspro.core.identity import pages as identity_pages
     from teamspro.core.tenancy import api as tenancy_api
     from teamspro.core.tenancy import pages as tenancy_pages
+    from teamspro.gpt.bot import api as bot_api
+    from teamspro.gpt.chat import api as chat_api
+    from teamspro.gpt.chat import openai_api
+    from teamspro.gpt.conversation import api as conversation_api
+    from teamspro.gpt.provider import api as provider_api
     from teamspro.web import pages as web_pages
 
     return [
         health.router,
         identity_api.router,
         tenancy_api.router,
+        bot_api.router,
+        provider_api.router,
+        conversation_api.router,
+        chat_api.router,
+        openai_api.router,
         identity_pages.router,
         tenancy_pages.router,
         web_pages.router,
@@ -31,5 +41,7 @@ def routers() -> list[APIRouter]:
 
 
 def load_jobs() -> None:
+    # Every mapped table, so that jobs working across tables (an organisation purge) see all.
+    importlib.import_module("teamspro.models")
     for name in JOB_MODULES:
         importlib.import_module(name)

@@ -16,19 +16,65 @@ from teamspro import registry
 from teamspro.core.tenancy.models import Role
 from tests.fixtures.app import Seeder, sign_in
 
-SAMPLE_BODIES = {"post": {}, "patch": {}, "put": {}}
+SAMPLES = {"string": "x", "integer": 1, "number": 1, "boolean": True, "array": [], "object": {}}
+
+
+def minimal_body(schema: dict, op: dict) -> dict | None:
+    """The smallest valid body, so requests get past validation to the ownership check."""
+    content = op.get("requestBody", {}).get("content", {}).get("application/json")
+    if not content:
+        return None
+    ref = content["schema"].get("$ref", "")
+    model = schema["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+    body = {}
+    for name in model.get("required", []):
+        prop = model["properties"][name]
+        kind = prop.get("type") or next((o.get("type") for o in prop.get("anyOf", [])), "string")
+        body[name] = SAMPLES.get(kind, "x")
+    return body
+
+
+def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], dict[str, str]]:
+    """One resource of every kind in organisation B, made through B's own API calls."""
+    org_b = seeder.org("B")
+    admin_b = seeder.user(org_b, role=Role.admin)
+    member_b = seeder.user(org_b, "member@b.test")
+    auth = {"authorization": f"Bearer {seeder.token(admin_b)}"}
+    token_id = client.get("/api/v1/me/tokens", headers=auth).json()[0]["id"]
+    bot = client.post("/api/v1/gpt/bots", json={"name": "B bot"}, headers=auth).json()
+    client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=auth)
+    chat = client.post(
+        f"/api/v1/gpt/bots/{bot['id']}/chat", json={"message": "secret of B"}, headers=auth
+    )
+    meta = chat.text.split("data: ", 1)[1].split("\n", 1)[0]
+    import json
+
+    ids = json.loads(meta)
+    provider = client.post(
+        "/api/v1/gpt/providers",
+        headers=auth,
+        json={
+            "key": "b",
+            "name": "B",
+            "kind": "openai_compatible",
+            "base_url": "http://127.0.0.1:9/v1",
+        },
+    )
+    return {
+        "org_id": str(org_b),
+        "user_id": str(member_b.user_id),
+        "token_id": token_id,
+        "bot_id": bot["id"],
+        "conversation_id": ids["conversation_id"],
+        "message_id": ids["message_id"],
+        "provider_id": provider.json()["id"],
+    }, auth
 
 
 def test_every_route_hides_other_tenants(client: TestClient, seeder: Seeder) -> None:
-    org_a, org_b = seeder.org("A"), seeder.org("B")
+    org_a = seeder.org("A")
     admin_a = seeder.user(org_a, role=Role.admin)
-    admin_b = seeder.user(org_b, role=Role.admin)
-    member_b = seeder.user(org_b)
-    token_b = seeder.token(admin_b)
-    b_token_id = client.get(
-        "/api/v1/me/tokens", headers={"authorization": f"Bearer {token_b}"}
-    ).json()[0]["id"]
-    resources = {"org_id": str(org_b), "user_id": str(member_b.user_id), "token_id": b_token_id}
+    resources, b_auth = resources_of_b(client, seeder)
     auth = {"authorization": f"Bearer {seeder.token(admin_a)}"}
 
     schema = client.get("/openapi.json").json()
@@ -42,43 +88,48 @@ def test_every_route_hides_other_tenants(client: TestClient, seeder: Seeder) -> 
         url = path.format(**resources)
         for method in ops:
             response = client.request(
-                method.upper(), url, headers=auth, json=SAMPLE_BODIES.get(method)
+                method.upper(), url, headers=auth, json=minimal_body(schema, ops[method])
             )
             assert response.status_code == 404, (method, path, response.status_code, response.text)
-            assert str(org_b) not in response.text and member_b.email not in response.text
+            assert resources["org_id"] not in response.text
+            assert "member@b.test" not in response.text and "secret of B" not in response.text
             checked += 1
-    assert checked >= 7
+    assert checked >= 20
     # And B's data is still intact afterwards.
-    b_auth = {"authorization": f"Bearer {token_b}"}
-    assert client.get(f"/api/v1/users/{member_b.user_id}", headers=b_auth).status_code == 200
+    assert client.get(f"/api/v1/users/{resources['user_id']}", headers=b_auth).status_code == 200
     assert client.get("/api/v1/me/tokens", headers=b_auth).json()
+    conv = client.get(
+        f"/api/v1/gpt/conversations/{resources['conversation_id']}", headers=b_auth
+    ).json()
+    assert conv["messages"][0]["content"] == "secret of B"
+    assert client.get(f"/api/v1/gpt/bots/{resources['bot_id']}", headers=b_auth).status_code == 200
 
 
 def test_collections_only_list_own_tenant(client: TestClient, seeder: Seeder) -> None:
-    org_a, org_b = seeder.org("A"), seeder.org("B")
+    org_a = seeder.org("A")
     admin_a = seeder.user(org_a, role=Role.admin)
-    seeder.user(org_b, "secret@b.test")
+    resources_of_b(client, seeder)
     auth = {"authorization": f"Bearer {seeder.token(admin_a)}"}
     users = client.get("/api/v1/users", params={"$top": "1000"}, headers=auth).json()["value"]
     assert [u["email"] for u in users] == [admin_a.email]
     filtered = client.get(
-        "/api/v1/users", params={"$filter": "email eq 'secret@b.test'"}, headers=auth
+        "/api/v1/users", params={"$filter": "email eq 'member@b.test'"}, headers=auth
     ).json()
     assert filtered["value"] == []
     orgs = client.get("/api/v1/organizations", headers=auth).json()["value"]
     assert [o["id"] for o in orgs] == [str(org_a)]
+    for url in ("/api/v1/gpt/bots", "/api/v1/gpt/conversations"):
+        assert client.get(url, headers=auth).json()["value"] == [], url
+    assert client.get("/v1/models", headers=auth).json()["data"] == []
+    assert [p["key"] for p in client.get("/api/v1/gpt/providers", headers=auth).json()] == []
+    assert client.get("/api/v1/gpt/usage", headers=auth).json()["rows"] == []
 
 
 def test_pages_with_ids_do_not_reveal_other_tenants(client: TestClient, seeder: Seeder) -> None:
     """Pages are not in the schema: B's ids must answer exactly like ids that do not exist."""
-    org_a, org_b = seeder.org("A"), seeder.org("B")
+    org_a = seeder.org("A")
     admin_a = seeder.user(org_a, role=Role.admin)
-    admin_b = seeder.user(org_b, role=Role.admin)
-    seeder.token(admin_b)
-    b_token = client.get(
-        "/api/v1/me/tokens", headers={"authorization": f"Bearer {seeder.token(admin_b)}"}
-    ).json()[0]
-    resources = {"org_id": str(org_b), "user_id": str(admin_b.user_id), "token_id": b_token["id"]}
+    resources, b_auth = resources_of_b(client, seeder)
     csrf = sign_in(client, seeder, admin_a)
     checked = 0
     routes = [r for router in registry.routers() for r in router.routes]
@@ -99,6 +150,5 @@ def test_pages_with_ids_do_not_reveal_other_tenants(client: TestClient, seeder: 
             assert real.status_code == fake.status_code, route.path
             checked += 1
     assert checked >= 3
-    b_auth = {"authorization": f"Bearer {seeder.token(admin_b)}"}
     assert client.get("/api/v1/me", headers=b_auth).status_code == 200
-    assert len(client.get("/api/v1/me/tokens", headers=b_auth).json()) == 3
+    assert len(client.get("/api/v1/me/tokens", headers=b_auth).json()) == 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx2
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,3 +27,7 @@ class AppState:
     vault: SecretBox
     # Short-lived browser state (OIDC flow) carried in an encrypted cookie.
     flow_box: SecretBox
+    # Products keep their own runtime objects here (built lazily, keyed by product), and
+    # register what must be closed at shutdown; core knows nothing about what they are.
+    products: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

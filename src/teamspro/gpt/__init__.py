@@ -1,0 +1,1 @@
+"""GPT Pro: organisation chat bots, their model providers, chats and conversations."""

@@ -1,0 +1,153 @@
+"""REST routes for bots."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from teamspro.core import odata
+from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.errors import InvalidInput
+from teamspro.core.identity.service import Principal
+from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.bot.models import Bot, BotStatus
+from teamspro.gpt.bot.schemas import BotCreate, BotRead, BotUpdate
+from teamspro.gpt.bot.service import BotConfig
+from teamspro.gpt.provider import service as provider_service
+
+router = APIRouter(prefix="/api/v1/gpt/bots", tags=["gpt bots"])
+FIELDS = [
+    "id",
+    "name",
+    "description",
+    "status",
+    "audience",
+    "provider_key",
+    "model",
+    "created_at",
+    "updated_at",
+]
+
+
+def read(config: BotConfig, principal: Principal) -> BotRead:
+    return BotRead(**config.dump(), can_manage=config.can_manage(principal))
+
+
+async def _check_provider(
+    state: StateDep, session: SessionDep, principal: Principal, key: str | None, model: str | None
+) -> None:
+    if not key:
+        return
+    config = await provider_service.resolve(
+        session=session,
+        org_id=principal.org.id,
+        key=key,
+        settings=state.settings,
+        vault=state.vault,
+    )
+    if config is None:
+        raise InvalidInput(f"No provider {key!r} is configured.", code="unknown_provider")
+    if model and config.models and model not in config.models:
+        raise InvalidInput(
+            f"Provider {key!r} offers {', '.join(config.models)}.", code="unknown_model"
+        )
+
+
+async def _fresh(state: StateDep, session: SessionDep, principal: Principal, bot: Bot) -> BotRead:
+    config = await bot_service.load(
+        session=session, cache=state.cache, org_id=principal.org.id, bot_id=bot.id
+    )
+    return read(config, principal)
+
+
+@router.get("")
+async def list_bots(
+    request: Request, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> dict:
+    query = odata.parse(request.query_params, FIELDS)
+    if not query.orderby:
+        query.orderby = [("name", False)]
+    bots, total = await odata.page(session, bot_service.visible_stmt(principal), Bot, query)
+    configs = await bot_service.configs(
+        session=session, cache=state.cache, principal=principal, bots=bots
+    )
+    items = [read(c, principal).model_dump(mode="json") for c in configs]
+    return odata.collection(request, items, query, total)
+
+
+@router.post("", response_model=BotRead, status_code=201)
+async def create_bot(
+    body: BotCreate, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> BotRead:
+    await _check_provider(state, session, principal, body.provider_key, body.model)
+    bot = await bot_service.create(session=session, principal=principal, body=body)
+    return await _fresh(state, session, principal, bot)
+
+
+@router.get("/{bot_id}", response_model=BotRead)
+async def get_bot(
+    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> BotRead:
+    config = await bot_service.for_use(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    return read(config, principal)
+
+
+@router.patch("/{bot_id}", response_model=BotRead)
+async def update_bot(
+    bot_id: uuid.UUID,
+    body: BotUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> BotRead:
+    bot = await bot_service.for_management(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    await _check_provider(
+        state, session, principal, body.provider_key or bot.provider_key, body.model or bot.model
+    )
+    await bot_service.update(
+        session=session, cache=state.cache, principal=principal, bot=bot, body=body
+    )
+    return await _fresh(state, session, principal, bot)
+
+
+@router.post("/{bot_id}/publish", response_model=BotRead)
+async def publish_bot(
+    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> BotRead:
+    bot = await bot_service.for_management(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    await bot_service.set_status(
+        session=session, cache=state.cache, bot=bot, status=BotStatus.published
+    )
+    return await _fresh(state, session, principal, bot)
+
+
+@router.post("/{bot_id}/unpublish", response_model=BotRead)
+async def unpublish_bot(
+    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> BotRead:
+    bot = await bot_service.for_management(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    await bot_service.set_status(
+        session=session, cache=state.cache, bot=bot, status=BotStatus.draft
+    )
+    return await _fresh(state, session, principal, bot)
+
+
+@router.delete("/{bot_id}", status_code=204)
+async def delete_bot(
+    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> Response:
+    bot = await bot_service.for_management(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    await bot_service.remove(session=session, cache=state.cache, principal=principal, bot=bot)
+    return Response(status_code=204)

@@ -1,0 +1,355 @@
+"""One chat turn, in named steps.
+
+1. ``begin`` (inside the request's transaction): check the plan, keep the person's message,
+   create the answer as ``streaming``, build the prompt from the trimmed history. Committed
+   before the model is called, so nothing the person typed can be lost.
+2. ``stream``: call the model with no database connection held, yield events as they come.
+3. ``finish`` (its own short transaction, shielded from cancellation): keep the answer with
+   its status (complete, stopped, interrupted, failed), usage, latency and citations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from teamspro.config import ProviderConfig, Settings
+from teamspro.core.crypto import SecretBox
+from teamspro.core.db import transaction, utcnow
+from teamspro.core.errors import InvalidInput, NotFound
+from teamspro.core.identity.service import Principal
+from teamspro.gpt.bot.service import BotConfig
+from teamspro.gpt.chat import markdown, tokens, usage
+from teamspro.gpt.conversation.models import Conversation, Message, MessageStatus, Role
+from teamspro.gpt.provider import service as provider_service
+from teamspro.gpt.provider.base import (
+    ChatModel,
+    ChatRequest,
+    ProviderError,
+    ProviderTimeout,
+    Source,
+    Usage,
+)
+from teamspro.gpt.provider.registry import Models
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE_CHARS = 20_000
+CITATION_RULES = (
+    "When you use a numbered source, cite it as [n]. If the sources do not hold the answer, "
+    "say so rather than guess."
+)
+
+
+@dataclass
+class Turn:
+    bot: BotConfig
+    conversation_id: uuid.UUID
+    user_message_id: uuid.UUID
+    answer_id: uuid.UUID
+    provider: ProviderConfig | None
+    request: ChatRequest
+    sources: list[Source] = field(default_factory=list)
+
+
+@dataclass
+class Event:
+    """What the chat page or the OpenAI-compatible API turn into their wire format."""
+
+    kind: str  # meta | delta | done | error
+    data: dict[str, Any]
+
+
+def system_prompt(bot: BotConfig, sources: list[Source]) -> str:
+    parts = [bot.instructions.strip() or f"You are {bot.name}, a helpful assistant."]
+    if sources:
+        listed = "\n\n".join(f"[{s.n}] {s.title}\n{s.text}" for s in sources)
+        parts += [CITATION_RULES, f"Sources:\n{listed}"]
+    return "\n\n".join(parts)
+
+
+async def _history(session: AsyncSession, conversation_id: uuid.UUID) -> list[dict[str, str]]:
+    stmt = (
+        select(Message.role, Message.content)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.status.in_(
+                [MessageStatus.complete, MessageStatus.stopped, MessageStatus.interrupted]
+            ),
+        )
+        .order_by(Message.created_at, Message.role.desc())
+    )
+    return [
+        {"role": role.value, "content": content}
+        for role, content in (await session.execute(stmt)).all()
+        if content
+    ]
+
+
+async def begin(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    vault: SecretBox,
+    principal: Principal,
+    bot: BotConfig,
+    text: str,
+    conversation_id: uuid.UUID | None = None,
+    regenerate: bool = False,
+    channel: str = "web",
+    history: list[dict[str, str]] | None = None,
+) -> Turn:
+    """Steps 1: keep what the person typed and prepare the model call."""
+    text = text.strip()
+    if not regenerate and not text:
+        raise InvalidInput("Type a message first.", code="empty_message")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidInput(
+            f"Messages are limited to {MAX_MESSAGE_CHARS} characters.", code="message_too_long"
+        )
+    provider = None
+    if bot.provider_key:
+        provider = await provider_service.resolve(
+            session=session,
+            org_id=bot.org_id,
+            key=bot.provider_key,
+            settings=settings,
+            vault=vault,
+        )
+        if provider is None:
+            raise InvalidInput(
+                f"This bot's provider {bot.provider_key!r} is not configured.",
+                code="provider_missing",
+            )
+    if conversation_id is None:
+        if regenerate:
+            raise InvalidInput("Nothing to regenerate.", code="nothing_to_regenerate")
+        conv = Conversation(
+            org_id=bot.org_id,
+            bot_id=bot.id,
+            user_id=principal.user.id,
+            title=text[:60] or "New conversation",
+            channel=channel,
+        )
+        session.add(conv)
+        await session.flush()
+    else:
+        found = await session.get(Conversation, conversation_id)
+        if (
+            found is None
+            or found.org_id != principal.org.id
+            or found.user_id != principal.user.id
+            or found.bot_id != bot.id
+        ):
+            raise NotFound("No such conversation.")
+        conv = found
+    if regenerate:
+        text, user_msg_id = await _supersede_last_answer(session, conv.id)
+    else:
+        await usage.check(
+            session=session, cfg=settings.gpt, org_id=bot.org_id, user_id=principal.user.id
+        )
+        past = history if history is not None else await _history(session, conv.id)
+        user_msg = Message(
+            org_id=bot.org_id,
+            conversation_id=conv.id,
+            bot_id=bot.id,
+            user_id=principal.user.id,
+            role=Role.user,
+            content=text,
+        )
+        session.add(user_msg)
+        await session.flush()
+        user_msg_id = user_msg.id
+    if regenerate:
+        past = (history if history is not None else await _history(session, conv.id))[:-1]
+    sources: list[Source] = []
+    trimmed = tokens.trim_history(past, settings.gpt.history_token_budget)
+    messages = [
+        {"role": "system", "content": system_prompt(bot, sources)},
+        *trimmed,
+        {"role": "user", "content": text},
+    ]
+    answer = Message(
+        org_id=bot.org_id,
+        conversation_id=conv.id,
+        bot_id=bot.id,
+        user_id=principal.user.id,
+        role=Role.assistant,
+        status=MessageStatus.streaming,
+        provider_key=provider.key if provider else None,
+        model=(bot.model or None) if provider else "extractive",
+    )
+    session.add(answer)
+    conv.updated_at = utcnow()
+    await session.flush()
+    request = ChatRequest(
+        model=bot.model,
+        messages=messages,
+        temperature=bot.temperature,
+        max_tokens=bot.max_output_tokens,
+        sources=sources,
+    )
+    return Turn(
+        bot=bot,
+        conversation_id=conv.id,
+        user_message_id=user_msg_id,
+        answer_id=answer.id,
+        provider=provider,
+        request=request,
+        sources=sources,
+    )
+
+
+async def _supersede_last_answer(
+    session: AsyncSession, conv_id: uuid.UUID
+) -> tuple[str, uuid.UUID]:
+    stmt = (
+        select(Message)
+        .where(Message.conversation_id == conv_id, Message.status != MessageStatus.superseded)
+        .order_by(Message.created_at.desc(), Message.role.asc())
+        .limit(2)
+    )
+    last = list((await session.execute(stmt)).scalars())
+    answer = next((m for m in last if m.role == Role.assistant), None)
+    question = next((m for m in last if m.role == Role.user), None)
+    if question is None:
+        raise InvalidInput("Nothing to regenerate.", code="nothing_to_regenerate")
+    if answer is not None:
+        if answer.status == MessageStatus.streaming:
+            raise InvalidInput("The answer is still being written.", code="still_streaming")
+        answer.status = MessageStatus.superseded
+    return question.content, question.id
+
+
+async def stream(
+    *,
+    turn: Turn,
+    models: Models,
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> AsyncIterator[Event]:
+    """Steps 2 and 3: stream the model's answer and keep it, whatever happens."""
+    model: ChatModel = models.chat(turn.provider)
+    started = time.perf_counter()
+    first_token_ms: int | None = None
+    parts: list[str] = []
+    used: Usage | None = None
+    status, error = MessageStatus.complete, None
+    counted: tuple[int, int] = (0, 0)
+    yield Event(
+        "meta",
+        {
+            "conversation_id": str(turn.conversation_id),
+            "message_id": str(turn.answer_id),
+            "user_message_id": str(turn.user_message_id),
+        },
+    )
+    try:
+        chunks = model.stream(turn.request).__aiter__()
+        first_wait = settings.gpt.first_token_timeout_seconds
+        while True:
+            try:
+                if first_token_ms is None:
+                    chunk = await asyncio.wait_for(chunks.__anext__(), first_wait)
+                else:
+                    chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            except TimeoutError as exc:
+                raise ProviderTimeout("The model did not start answering in time.") from exc
+            if chunk.usage:
+                used = chunk.usage
+            if chunk.text:
+                if first_token_ms is None:
+                    first_token_ms = int((time.perf_counter() - started) * 1000)
+                parts.append(chunk.text)
+                yield Event("delta", {"text": chunk.text})
+    except ProviderError as exc:
+        status = MessageStatus.interrupted if parts else MessageStatus.failed
+        error = exc.message
+        log.warning("model call failed: %s (%s)", exc.code, exc.message)
+        yield Event(
+            "error",
+            {
+                "code": exc.code,
+                "message": exc.message,
+                "retryable": exc.retryable,
+                "partial": bool(parts),
+            },
+        )
+    except (asyncio.CancelledError, GeneratorExit):
+        status = MessageStatus.stopped
+        raise
+    finally:
+        text = "".join(parts)
+        with anyio.CancelScope(shield=True):
+            counted = await finish(
+                maker=maker,
+                turn=turn,
+                text=text,
+                status=status,
+                error=error,
+                used=used,
+                latency_ms=int((time.perf_counter() - started) * 1000),
+                first_token_ms=first_token_ms,
+            )
+    yield Event(
+        "done",
+        {
+            "status": status.value,
+            "html": markdown.render(text),
+            "message_id": str(turn.answer_id),
+            "error": error,
+            "usage": {"prompt_tokens": counted[0], "completion_tokens": counted[1]},
+        },
+    )
+
+
+async def finish(
+    *,
+    maker: async_sessionmaker[AsyncSession],
+    turn: Turn,
+    text: str,
+    status: MessageStatus,
+    error: str | None,
+    used: Usage | None,
+    latency_ms: int,
+    first_token_ms: int | None,
+) -> tuple[int, int]:
+    """Keep the answer; when the provider sent no usage, count the tokens ourselves."""
+    prompt_tokens = (
+        used.prompt_tokens
+        if used and used.prompt_tokens
+        else tokens.count_messages(turn.request.messages)
+    )
+    completion = used.completion_tokens if used and used.completion_tokens else tokens.count(text)
+    citations = [
+        {"n": s.n, "title": s.title, "url": s.url, "page": s.page, "snippet": s.text[:300]}
+        for s in turn.sources
+        if f"[{s.n}]" in text
+    ]
+    async with transaction(maker) as session:
+        await session.execute(
+            update(Message)
+            .where(Message.id == turn.answer_id)
+            .values(
+                content=text,
+                status=status,
+                error=error,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion,
+                latency_ms=latency_ms,
+                first_token_ms=first_token_ms,
+                citations=citations,
+            )
+        )
+    return prompt_tokens, completion

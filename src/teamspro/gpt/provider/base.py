@@ -1,0 +1,90 @@
+"""What every model provider offers the chat loop, and how their failures are named.
+
+UpstreamError (core)
+ └── ProviderError               the model failed; the user's message is kept
+      ├── ProviderTimeout        no answer in time
+      ├── ProviderRateLimited    429 from the provider (carries retry_after)
+      ├── ProviderUnavailable    5xx, refused connection
+      ├── ProviderInterrupted    the stream broke after it started
+      └── ProviderRejected       4xx other than 429 (bad key, unknown model): retrying won't help
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from teamspro.core.errors import UpstreamError
+
+
+class ProviderError(UpstreamError):
+    code = "provider_error"
+    retryable = True
+
+
+class ProviderTimeout(ProviderError):
+    status_code = 504
+    code = "provider_timeout"
+
+
+class ProviderRateLimited(ProviderError):
+    status_code = 503
+    code = "provider_rate_limited"
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ProviderError):
+    code = "provider_unavailable"
+
+
+class ProviderInterrupted(ProviderError):
+    code = "provider_interrupted"
+
+
+class ProviderRejected(ProviderError):
+    code = "provider_rejected"
+    retryable = False
+
+
+@dataclass(frozen=True)
+class Source:
+    """A numbered passage the answer may cite as [n]."""
+
+    n: int
+    title: str
+    text: str
+    url: str = ""
+    page: int | None = None
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class Chunk:
+    text: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class ChatRequest:
+    model: str
+    messages: list[dict[str, str]]
+    temperature: float = 0.3
+    max_tokens: int = 800
+    sources: list[Source] = field(default_factory=list)
+
+
+class ChatModel(Protocol):
+    """A provider's chat completion, streamed."""
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]: ...

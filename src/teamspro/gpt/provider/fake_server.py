@@ -1,0 +1,177 @@
+"""A fake OpenAI-compatible server that speaks the real wire protocol, for tests and benchmarks.
+
+Shipped in the package (as httpx ships MockTransport) so that tests, benchmarks and anyone
+trying TeamsPro without a model can run a provider locally. The *model* name picks a
+behaviour: ``echo`` (default), ``instant``, ``slow``, ``markdown``, ``tools``, ``error-500``,
+``error-429``, ``drop`` (the connection breaks mid-answer) and ``hang`` (never answers).
+
+    python -m teamspro.gpt.provider.fake_server --port 9400
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+BEHAVIOURS = [
+    "echo",
+    "instant",
+    "slow",
+    "markdown",
+    "tools",
+    "error-500",
+    "error-429",
+    "drop",
+    "hang",
+]
+
+
+class Dropped(Exception):
+    """Raised inside a streamed body: the server closes the connection mid-answer."""
+
+
+def _reply(model: str, messages: list[dict[str, Any]]) -> str:
+    last: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    content = last.get("content") or ""
+    if isinstance(content, list):
+        content = "".join(p.get("text", "") for p in content)
+    if model.startswith("instant"):
+        return "Hello!"
+    if model.startswith("markdown"):
+        return "**Bold** answer with a [link](https://example.com) <script>alert(1)</script>"
+    if model.startswith("slow"):
+        return " ".join(f"word{i}" for i in range(40))
+    return f"You said: {content}"
+
+
+def _words(text: str) -> list[str]:
+    pieces = text.split(" ")
+    return [p + (" " if i < len(pieces) - 1 else "") for i, p in enumerate(pieces)]
+
+
+def _usage(messages: list[dict[str, Any]], reply: str) -> dict[str, int]:
+    prompt = sum(len(str(m.get("content", "")).split()) + 4 for m in messages)
+    completion = len(reply.split())
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def models(request: Request) -> Response:
+    data = [{"id": b, "object": "model", "created": 0, "owned_by": "fake"} for b in BEHAVIOURS]
+    return JSONResponse({"object": "list", "data": data})
+
+
+async def completions(request: Request) -> Response:
+    body = await request.json()
+    request.app.state.requests.append(body)
+    model = str(body.get("model") or "echo")
+    messages = body.get("messages") or []
+    if model.startswith("error-500"):
+        return _error(500, "The server had an error while processing your request.", "server_error")
+    if model.startswith("error-429"):
+        return _error(429, "Rate limit reached.", "requests", headers={"retry-after": "7"})
+    if model.startswith("hang"):
+        await asyncio.sleep(3600)
+    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    reply = _reply(model, messages)
+    usage = _usage(messages, reply)
+    if not body.get("stream"):
+        message: dict[str, Any] = {"role": "assistant", "content": reply}
+        return JSONResponse(
+            {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": usage,
+            }
+        )
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    delay = 0.05 if model.startswith("slow") else 0.0
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        data = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return f"data: {json.dumps(data)}\n\n".encode()
+
+    async def events() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "content": ""})
+        if model.startswith("tools"):
+            call = {
+                "index": 0,
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "lookup", "arguments": '{"q": "x"}'},
+            }
+            yield chunk({"tool_calls": [call]})
+            yield chunk({}, "tool_calls")
+        else:
+            for i, word in enumerate(_words(reply)):
+                if model.startswith("drop") and i == 3:
+                    raise Dropped("connection dropped on purpose")
+                if delay:
+                    await asyncio.sleep(delay)
+                yield chunk({"content": word})
+            yield chunk({}, "stop")
+        if include_usage:
+            data = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [],
+                "usage": usage,
+            }
+            yield f"data: {json.dumps(data)}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+def create_app() -> Starlette:
+    app = Starlette(
+        routes=[
+            Route("/v1/models", models),
+            Route("/v1/chat/completions", completions, methods=["POST"]),
+        ]
+    )
+    app.state.requests = []
+    return app
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9400)
+    args = parser.parse_args()
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""OpenAI, Azure OpenAI and any OpenAI-compatible server (Ollama, vLLM, llama.cpp), through
+the official ``openai`` client, which speaks the protocol (SSE, usage, tool calls, errors)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+import openai
+
+from teamspro.config import ProviderConfig
+from teamspro.gpt.provider.base import (
+    ChatRequest,
+    Chunk,
+    ProviderError,
+    ProviderInterrupted,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+    Usage,
+)
+
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+class OpenAIChat:
+    def __init__(self, client: openai.AsyncOpenAI) -> None:
+        self._client = client
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        started = False
+        try:
+            stream = await self._client.chat.completions.create(  # type: ignore[call-overload]
+                model=request.model,
+                messages=request.messages,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async for event in stream:
+                chunk = _chunk(event)
+                started = started or bool(chunk.text)
+                yield chunk
+        except ProviderError:
+            raise
+        except (openai.APIError, httpx2.HTTPError) as exc:
+            raise _translate(exc, started) from exc
+
+
+def _chunk(event: Any) -> Chunk:
+    chunk = Chunk()
+    if event.choices:
+        choice = event.choices[0]
+        chunk.text = choice.delta.content or ""
+        chunk.finish_reason = choice.finish_reason
+        if choice.delta.tool_calls:
+            chunk.tool_calls = [c.model_dump() for c in choice.delta.tool_calls]
+    if event.usage:
+        chunk.usage = Usage(event.usage.prompt_tokens, event.usage.completion_tokens)
+    return chunk
+
+
+def _translate(exc: Exception, started: bool) -> ProviderError:
+    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
+        return ProviderTimeout("The model did not answer in time.")
+    if isinstance(exc, openai.RateLimitError):
+        raw = exc.response.headers.get("retry-after")
+        retry = float(raw) if raw and raw.replace(".", "", 1).isdigit() else None
+        return ProviderRateLimited("The model provider is busy (rate limited).", retry_after=retry)
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500:
+            return ProviderUnavailable(f"The model provider failed ({exc.status_code}).")
+        return ProviderRejected(f"The model provider refused the request ({exc.status_code}).")
+    if started:
+        return ProviderInterrupted("The connection to the model dropped mid-answer.")
+    return ProviderUnavailable("The model provider could not be reached.")
+
+
+def make_openai(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
+    client = openai.AsyncOpenAI(
+        api_key=config.api_key or "missing",
+        base_url=config.base_url or OPENAI_URL,
+        http_client=http,
+        max_retries=0,  # the person decides to retry; their message is kept meanwhile
+    )
+    return OpenAIChat(client)
+
+
+def make_compatible(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
+    if not config.base_url:
+        raise ProviderRejected("An OpenAI-compatible provider needs a base URL.")
+    # Local servers usually need no key, but the client insists on one.
+    return make_openai(config.model_copy(update={"api_key": config.api_key or "none"}), http)
+
+
+def make_azure(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
+    client = openai.AsyncAzureOpenAI(
+        api_key=config.api_key or "missing",
+        azure_endpoint=config.base_url,
+        api_version=config.api_version or "2024-10-21",
+        http_client=http,
+        max_retries=0,
+    )
+    return OpenAIChat(client)

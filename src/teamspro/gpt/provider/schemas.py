@@ -1,0 +1,39 @@
+"""API shapes for model providers. Keys go in, never out."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProviderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    name: str = Field(min_length=1, max_length=100)
+    kind: str
+    base_url: str = Field(default="", max_length=500)
+    api_version: str = Field(default="", max_length=40)
+    api_key: str = Field(default="", max_length=500)
+    models: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ProviderUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    base_url: str | None = Field(default=None, max_length=500)
+    api_version: str | None = Field(default=None, max_length=40)
+    api_key: str | None = Field(default=None, max_length=500)
+    models: list[str] | None = Field(default=None, max_length=50)
+
+
+class ProviderRead(BaseModel):
+    id: uuid.UUID | None  # None for providers configured instance-wide in settings
+    key: str
+    name: str
+    kind: str
+    base_url: str
+    api_version: str
+    models: list[str]
+    has_key: bool
+    scope: str  # "organization" or "instance"

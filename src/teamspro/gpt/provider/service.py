@@ -1,0 +1,124 @@
+"""Model providers: the organisation's own (encrypted keys) and the instance-wide ones."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamspro.config import ProviderConfig, Settings
+from teamspro.core.crypto import SecretBox
+from teamspro.core.errors import Conflict, InvalidInput, NotFound
+from teamspro.gpt.provider.models import ModelProvider
+from teamspro.gpt.provider.registry import KINDS
+from teamspro.gpt.provider.schemas import ProviderCreate, ProviderRead, ProviderUpdate
+
+
+def to_read(row: ModelProvider) -> ProviderRead:
+    return ProviderRead(
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        kind=row.kind,
+        base_url=row.base_url,
+        api_version=row.api_version,
+        models=list(row.models),
+        has_key=bool(row.api_key_encrypted),
+        scope="organization",
+    )
+
+
+async def list_all(
+    *, session: AsyncSession, org_id: uuid.UUID, settings: Settings
+) -> list[ProviderRead]:
+    """The organisation's providers, then the instance-wide ones it does not override."""
+    stmt = select(ModelProvider).where(ModelProvider.org_id == org_id).order_by(ModelProvider.key)
+    own = [to_read(r) for r in (await session.execute(stmt)).scalars()]
+    taken = {p.key for p in own}
+    shared = [
+        ProviderRead(
+            id=None,
+            key=c.key,
+            name=c.name or c.key,
+            kind=c.kind,
+            base_url=c.base_url,
+            api_version=c.api_version,
+            models=c.models,
+            has_key=bool(c.api_key),
+            scope="instance",
+        )
+        for c in settings.gpt.providers
+        if c.key not in taken
+    ]
+    return own + shared
+
+
+async def create(
+    *, session: AsyncSession, org_id: uuid.UUID, vault: SecretBox, body: ProviderCreate
+) -> ModelProvider:
+    """Add a provider; the API key is encrypted before it is stored."""
+    if body.kind not in KINDS:
+        raise InvalidInput(f"Unknown provider kind {body.kind!r}.", code="unknown_kind")
+    exists = await session.execute(
+        select(ModelProvider.id).where(
+            ModelProvider.org_id == org_id, ModelProvider.key == body.key
+        )
+    )
+    if exists.first():
+        raise Conflict("A provider with this key exists.", code="provider_exists")
+    row = ModelProvider(
+        org_id=org_id,
+        key=body.key,
+        name=body.name,
+        kind=body.kind,
+        base_url=body.base_url,
+        api_version=body.api_version,
+        models=body.models,
+        api_key_encrypted=vault.encrypt(body.api_key) if body.api_key else None,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get(*, session: AsyncSession, org_id: uuid.UUID, provider_id: uuid.UUID) -> ModelProvider:
+    """One of the organisation's providers; any other is 'not found'."""
+    row = await session.get(ModelProvider, provider_id)
+    if row is None or row.org_id != org_id:
+        raise NotFound("No such provider.")
+    return row
+
+
+async def update(
+    *, session: AsyncSession, row: ModelProvider, vault: SecretBox, body: ProviderUpdate
+) -> ModelProvider:
+    """Change a provider; an empty api_key removes the key, an absent one keeps it."""
+    for field in ("name", "base_url", "api_version", "models"):
+        value = getattr(body, field)
+        if value is not None:
+            setattr(row, field, value)
+    if body.api_key is not None:
+        row.api_key_encrypted = vault.encrypt(body.api_key) if body.api_key else None
+    await session.flush()
+    return row
+
+
+async def resolve(
+    *, session: AsyncSession, org_id: uuid.UUID, key: str, settings: Settings, vault: SecretBox
+) -> ProviderConfig | None:
+    """The full configuration (with the decrypted key) of a provider, for one call."""
+    stmt = select(ModelProvider).where(ModelProvider.org_id == org_id, ModelProvider.key == key)
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is not None:
+        api_key = vault.decrypt(row.api_key_encrypted) if row.api_key_encrypted else ""
+        return ProviderConfig(
+            key=row.key,
+            name=row.name,
+            kind=row.kind,
+            base_url=row.base_url,
+            api_key=api_key or "",
+            api_version=row.api_version,
+            models=list(row.models),
+        )
+    return next((c for c in settings.gpt.providers if c.key == key), None)
