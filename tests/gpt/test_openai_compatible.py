@@ -25,26 +25,19 @@ def api(
     admin = seeder.user(org_id, role=Role.admin)
     member = seeder.user(org_id)
     with serve(create_app(settings)) as url:
-        admin_client = openai.OpenAI(
-            base_url=f"{url}/v1", api_key=seeder.token(admin), max_retries=0
-        )
         bots = {}
-        for name, model in (("Echo", "echo"), ("Broken", "error-500"), ("Draft", "echo")):
-            made = admin_client._client.post(
-                f"{url}/api/v1/gpt/bots",
-                json={"name": name, "provider_key": "fake", "model": model},
-                headers={"authorization": f"Bearer {admin_client.api_key}"},
-            )
-            bots[name] = made.json()["id"]
-            if name != "Draft":
-                admin_client._client.post(
-                    f"{url}/api/v1/gpt/bots/{bots[name]}/publish",
-                    headers={"authorization": f"Bearer {admin_client.api_key}"},
+        admin_auth = {"authorization": f"Bearer {seeder.token(admin)}"}
+        with httpx2.Client(base_url=url, headers=admin_auth) as http:
+            for name, model in (("Echo", "echo"), ("Broken", "error-500"), ("Draft", "echo")):
+                made = http.post(
+                    "/api/v1/gpt/bots", json={"name": name, "provider_key": "fake", "model": model}
                 )
+                bots[name] = made.json()["id"]
+                if name != "Draft":
+                    http.post(f"/api/v1/gpt/bots/{bots[name]}/publish")
         client = openai.OpenAI(base_url=f"{url}/v1", api_key=seeder.token(member), max_retries=0)
         yield client, bots
         client.close()
-        admin_client.close()
 
 
 def test_models_list_the_bots_the_caller_may_use(api: tuple[openai.OpenAI, dict]) -> None:
