@@ -19,8 +19,10 @@ def routers() -> list[APIRouter]:
     from teamspro.core.tenancy import api as tenancy_api
     from teamspro.core.tenancy import pages as tenancy_pages
     from teamspro.gpt.bot import api as bot_api
+    from teamspro.gpt.bot import pages as bot_pages
     from teamspro.gpt.chat import api as chat_api
     from teamspro.gpt.chat import openai_api
+    from teamspro.gpt.chat import pages as chat_pages
     from teamspro.gpt.conversation import api as conversation_api
     from teamspro.gpt.provider import api as provider_api
     from teamspro.web import pages as web_pages
@@ -34,6 +36,8 @@ def routers() -> list[APIRouter]:
         conversation_api.router,
         chat_api.router,
         openai_api.router,
+        bot_pages.router,
+        chat_pages.router,
         identity_pages.router,
         tenancy_pages.router,
         web_pages.router,

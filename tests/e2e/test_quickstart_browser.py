@@ -5,47 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.fixtures.servers import REPO, free_port, process, teamspro_cmd, wait_http
-
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is required for browser tests (scripts/test installs it)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _printed_link(log: Path, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = re.search(r"(http://\S+/auth/link/\S+)", log.read_text(errors="replace"))
-        if found:
-            return found.group(1)
-        time.sleep(0.2)
-    raise AssertionError(f"no sign-in link printed:\n{log.read_text(errors='replace')}")
+from tests.e2e.conftest import ARTIFACTS, printed_link
+from tests.fixtures.servers import free_port, process, teamspro_cmd, wait_http
 
 
 def test_first_start_link_signs_in_and_admin_pages_work(browser: Browser, tmp_path: Path) -> None:
@@ -60,7 +25,7 @@ def test_first_start_link_signs_in_and_admin_pages_work(browser: Browser, tmp_pa
     log = tmp_path / "serve.log"
     with process(teamspro_cmd("serve"), env=env, log=log, cwd=tmp_path) as proc:
         wait_http(f"http://127.0.0.1:{port}/health/live", proc=proc)
-        link = _printed_link(log)
+        link = printed_link(log)
         assert link.startswith(f"http://127.0.0.1:{port}/auth/link/")
         assert (tmp_path / "data" / "teamspro.db").exists()
 

@@ -11,11 +11,11 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.responses import HTMLResponse
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_DIRS = [
-    ROOT / "web" / "templates",
-    ROOT / "core" / "identity" / "templates",
-    ROOT / "core" / "tenancy" / "templates",
-]
+# Every domain keeps its pages' templates in its own templates/ folder; names are prefixed
+# by domain (identity/login.html, gpt/chat.html) so one search path serves them all.
+TEMPLATE_DIRS = list(
+    dict.fromkeys([ROOT / "web" / "templates", *sorted(ROOT.glob("*/**/templates"))])
+)
 
 _env = Environment(
     loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),

@@ -1,0 +1,244 @@
+"""GPT Pro pages: the bot gallery, the bot editor, a bot's feedback, and model providers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from teamspro.core import odata
+from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.errors import TeamsProError
+from teamspro.core.identity.service import Principal
+from teamspro.core.tenancy import service as org_service
+from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.bot.models import Bot, BotStatus
+from teamspro.gpt.bot.schemas import BotCreate, BotUpdate
+from teamspro.gpt.conversation import service as conv_service
+from teamspro.gpt.provider import service as provider_service
+from teamspro.gpt.provider.registry import KIND_LABELS
+from teamspro.gpt.provider.schemas import ProviderCreate
+from teamspro.web.templates import render
+
+router = APIRouter(prefix="/gpt", include_in_schema=False)
+TEXT_FIELDS = ("name", "description", "avatar", "instructions", "model", "welcome_message")
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+async def _form_values(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    values: dict[str, Any] = {f: str(form.get(f) or "") for f in TEXT_FIELDS}
+    values["provider_key"] = str(form.get("provider_key") or "") or None
+    values["temperature"] = form.get("temperature") or 0.3
+    values["max_output_tokens"] = form.get("max_output_tokens") or 800
+    values["starters"] = [s for s in str(form.get("starters") or "").splitlines() if s.strip()]
+    values["audience"] = form.get("audience") or "organization"
+    values["audience_user_ids"] = form.getlist("audience_user_ids")
+    values["admin_user_ids"] = form.getlist("admin_user_ids")
+    return values
+
+
+async def _editor(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    state: StateDep,
+    *,
+    bot: dict[str, Any] | None,
+    error: str | None = None,
+) -> Response:
+    query = odata.ODataQuery(top=odata.MAX_TOP, orderby=[("display_name", False)])
+    members, _ = await org_service.list_members(
+        session=session, org_id=principal.org.id, query=query
+    )
+    providers = await provider_service.list_all(
+        session=session, org_id=principal.org.id, settings=state.settings
+    )
+    ctx = {"bot": bot, "members": members, "providers": providers, "error": error}
+    return render(request, "gpt/bot_form.html", ctx, status_code=400 if error else 200)
+
+
+@router.get("")
+async def gallery(
+    request: Request, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> Response:
+    stmt = bot_service.visible_stmt(principal).order_by(Bot.name)
+    bots = list((await session.execute(stmt)).scalars())
+    configs = await bot_service.configs(
+        session=session, cache=state.cache, principal=principal, bots=bots
+    )
+    cards = [(c, c.can_manage(principal)) for c in configs]
+    return render(request, "gpt/gallery.html", {"cards": cards})
+
+
+@router.get("/bots/new")
+async def new_bot(
+    request: Request, principal: AdminPrincipal, session: SessionDep, state: StateDep
+) -> Response:
+    return await _editor(request, principal, session, state, bot=None)
+
+
+@router.post("/bots/new")
+async def create_bot(
+    request: Request, principal: AdminPrincipal, session: SessionDep, state: StateDep
+) -> Response:
+    values = await _form_values(request)
+    try:
+        body = BotCreate(**values)
+        bot = await bot_service.create(session=session, principal=principal, body=body)
+    except ValidationError as exc:
+        return await _editor(request, principal, session, state, bot=values, error=_errors(exc))
+    except TeamsProError as exc:
+        await session.rollback()
+        return await _editor(request, principal, session, state, bot=values, error=exc.message)
+    return RedirectResponse(f"/gpt/bots/{bot.id}/edit?saved=1", status_code=303)
+
+
+@router.get("/bots/{bot_id}/edit")
+async def edit_bot(
+    request: Request,
+    bot_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    await bot_service.for_management(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    config = await bot_service.load(
+        session=session, cache=state.cache, org_id=principal.org.id, bot_id=bot_id
+    )
+    return await _editor(request, principal, session, state, bot=config.dump())
+
+
+@router.post("/bots/{bot_id}/edit")
+async def update_bot(
+    request: Request,
+    bot_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    bot = await bot_service.for_management(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    values = await _form_values(request)
+    if not principal.is_admin:
+        values.pop("admin_user_ids")  # only organisation admins choose bot administrators
+    form = await request.form()
+    try:
+        await bot_service.update(
+            session=session,
+            cache=state.cache,
+            principal=principal,
+            bot=bot,
+            body=BotUpdate(**values),
+        )
+        if (action := form.get("action")) in ("publish", "unpublish"):
+            status = BotStatus.published if action == "publish" else BotStatus.draft
+            await bot_service.set_status(session=session, cache=state.cache, bot=bot, status=status)
+    except ValidationError as exc:
+        return await _editor(
+            request,
+            principal,
+            session,
+            state,
+            bot={**values, "id": bot_id, "status": bot.status},
+            error=_errors(exc),
+        )
+    except TeamsProError as exc:
+        await session.rollback()
+        return await _editor(
+            request,
+            principal,
+            session,
+            state,
+            bot={**values, "id": bot_id, "status": bot.status},
+            error=exc.message,
+        )
+    return RedirectResponse(f"/gpt/bots/{bot_id}/edit?saved=1", status_code=303)
+
+
+@router.get("/bots/{bot_id}/feedback")
+async def feedback(
+    request: Request,
+    bot_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    await bot_service.for_management(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    config = await bot_service.load(
+        session=session, cache=state.cache, org_id=principal.org.id, bot_id=bot_id
+    )
+    rows = await conv_service.bot_feedback(session=session, org_id=principal.org.id, bot_id=bot_id)
+    likes = sum(1 for r in rows if r["rating"] > 0)
+    return render(
+        request,
+        "gpt/feedback.html",
+        {"bot": config, "rows": rows, "likes": likes, "dislikes": len(rows) - likes},
+    )
+
+
+@router.get("/providers")
+async def providers(
+    request: Request,
+    principal: AdminPrincipal,
+    session: SessionDep,
+    state: StateDep,
+    error: str | None = None,
+) -> Response:
+    rows = await provider_service.list_all(
+        session=session, org_id=principal.org.id, settings=state.settings
+    )
+    return render(
+        request,
+        "gpt/providers.html",
+        {"providers": rows, "kinds": KIND_LABELS, "error": error},
+        status_code=400 if error else 200,
+    )
+
+
+@router.post("/providers")
+async def add_provider(
+    request: Request, principal: AdminPrincipal, session: SessionDep, state: StateDep
+) -> Response:
+    form = await request.form()
+    try:
+        body = ProviderCreate(
+            key=str(form.get("key") or ""),
+            name=str(form.get("name") or ""),
+            kind=str(form.get("kind") or ""),
+            base_url=str(form.get("base_url") or ""),
+            api_version=str(form.get("api_version") or ""),
+            api_key=str(form.get("api_key") or ""),
+            models=[m.strip() for m in str(form.get("models") or "").split(",") if m.strip()],
+        )
+        await provider_service.create(
+            session=session, org_id=principal.org.id, vault=state.vault, body=body
+        )
+    except ValidationError as exc:
+        return await providers(request, principal, session, state, error=_errors(exc))
+    except TeamsProError as exc:
+        await session.rollback()
+        return await providers(request, principal, session, state, error=exc.message)
+    return RedirectResponse("/gpt/providers", status_code=303)
+
+
+@router.post("/providers/{provider_id}/delete")
+async def delete_provider(
+    provider_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep
+) -> Response:
+    row = await provider_service.get(
+        session=session, org_id=principal.org.id, provider_id=provider_id
+    )
+    await session.delete(row)
+    return RedirectResponse("/gpt/providers", status_code=303)

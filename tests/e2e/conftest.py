@@ -1,0 +1,68 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.fixtures.servers import REPO, free_port, process, teamspro_cmd, wait_http
+
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is required for browser tests (scripts/test installs it)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def printed_link(log: Path, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"(http://\S+/auth/link/\S+)", log.read_text(errors="replace"))
+        if found:
+            return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no sign-in link printed:\n{log.read_text(errors='replace')}")
+
+
+@contextmanager
+def running_server(tmp_path: Path, **env: str) -> Iterator[tuple[str, str, Path]]:
+    """`teamspro serve` on the embedded defaults in a fresh data dir: (url, sign-in link, log)."""
+    port = free_port()
+    values = {
+        "TEAMSPRO_DATA_DIR": str(tmp_path / "data"),
+        "TEAMSPRO_PORT": str(port),
+        "TEAMSPRO_LOG_FORMAT": "text",
+        **env,
+    }
+    values = {
+        k: v for k, v in {**os.environ, **values}.items() if not k.startswith("TEAMSPRO_DATABASE")
+    }
+    log = tmp_path / "serve.log"
+    with process(teamspro_cmd("serve"), env=values, log=log, cwd=tmp_path) as proc:
+        url = f"http://127.0.0.1:{port}"
+        wait_http(f"{url}/health/live", proc=proc)
+        yield url, printed_link(log), log
