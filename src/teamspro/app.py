@@ -36,7 +36,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.resolved_database_url)
         redis_client = aioredis.from_url(settings.redis_url) if settings.redis_url else None
-        cache: Cache = RedisCache(redis_client) if redis_client else MemoryCache()
+        ttl = settings.cache_ttl_seconds
+        cache: Cache = (
+            RedisCache(redis_client, default_ttl=ttl)
+            if redis_client
+            else MemoryCache(default_ttl=ttl)
+        )
         buckets: Buckets = RedisBuckets(redis_client) if redis_client else MemoryBuckets()
         secret = settings.resolved_secret_key
         http = httpx2.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)

@@ -13,12 +13,12 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
-PREFIXES = {"profile:": "user profiles"}
+PREFIXES = {"profile:": "user profiles", "bot:": "bot configuration"}
 
 
 class Cache(Protocol):
     async def get(self, key: str) -> Any | None: ...
-    async def set(self, key: str, value: Any, ttl: int) -> None: ...
+    async def set(self, key: str, value: Any, ttl: int | None = None) -> None: ...
     async def delete(self, *keys: str) -> None: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
@@ -27,9 +27,10 @@ class Cache(Protocol):
 class MemoryCache:
     """Bounded LRU with per-key expiry; enough for one process."""
 
-    def __init__(self, max_items: int = 10_000) -> None:
+    def __init__(self, max_items: int = 10_000, default_ttl: int = 300) -> None:
         self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._max = max_items
+        self._ttl = default_ttl
 
     async def get(self, key: str) -> Any | None:
         item = self._items.get(key)
@@ -42,8 +43,9 @@ class MemoryCache:
         self._items.move_to_end(key)
         return json.loads(raw)
 
-    async def set(self, key: str, value: Any, ttl: int) -> None:
-        self._items[key] = (time.monotonic() + ttl, json.dumps(value, default=str))
+    async def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        expires = time.monotonic() + (ttl or self._ttl)
+        self._items[key] = (expires, json.dumps(value, default=str))
         self._items.move_to_end(key)
         while len(self._items) > self._max:
             self._items.popitem(last=False)
@@ -60,16 +62,19 @@ class MemoryCache:
 
 
 class RedisCache:
-    def __init__(self, client: aioredis.Redis, namespace: str = "teamspro:cache:") -> None:
+    def __init__(
+        self, client: aioredis.Redis, namespace: str = "teamspro:cache:", default_ttl: int = 300
+    ) -> None:
         self._r = client
         self._ns = namespace
+        self._ttl = default_ttl
 
     async def get(self, key: str) -> Any | None:
         raw = await self._r.get(self._ns + key)
         return None if raw is None else json.loads(raw)
 
-    async def set(self, key: str, value: Any, ttl: int) -> None:
-        await self._r.set(self._ns + key, json.dumps(value, default=str), ex=ttl)
+    async def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        await self._r.set(self._ns + key, json.dumps(value, default=str), ex=ttl or self._ttl)
 
     async def delete(self, *keys: str) -> None:
         if keys:

@@ -22,7 +22,6 @@ async def me(principal: CurrentPrincipal, session: SessionDep, state: StateDep) 
         session=session,
         cache=state.cache,
         user_id=principal.user.id,
-        ttl=state.settings.cache_ttl_seconds,
     )
     assert profile is not None
     return MeRead(

@@ -88,9 +88,7 @@ def profile_of(user: User) -> dict[str, object]:
     }
 
 
-async def cached_profile(
-    *, session: AsyncSession, cache: Cache, user_id: uuid.UUID, ttl: int
-) -> dict | None:
+async def cached_profile(*, session: AsyncSession, cache: Cache, user_id: uuid.UUID) -> dict | None:
     """User profiles are cached (the product pages say so); invalidated by every change."""
     key = profile_key(user_id)
     if (hit := await cache.get(key)) is not None:
@@ -99,7 +97,7 @@ async def cached_profile(
     if user is None:
         return None
     profile = profile_of(user)
-    await cache.set(key, profile, ttl)
+    await cache.set(key, profile)
     return profile
 
 

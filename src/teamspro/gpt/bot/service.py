@@ -107,7 +107,7 @@ async def _config(session: AsyncSession, bot: Bot) -> BotConfig:
 
 
 async def load(
-    *, session: AsyncSession, cache: Cache, org_id: uuid.UUID, bot_id: uuid.UUID, ttl: int = 300
+    *, session: AsyncSession, cache: Cache, org_id: uuid.UUID, bot_id: uuid.UUID
 ) -> BotConfig:
     """A bot's configuration, from the cache when it can; other organisations' bots 404."""
     if (hit := await cache.get(cache_key(bot_id))) is not None:
@@ -117,7 +117,7 @@ async def load(
         if bot is None:
             raise NotFound("No such bot.")
         config = await _config(session, bot)
-        await cache.set(cache_key(bot_id), config.dump(), ttl)
+        await cache.set(cache_key(bot_id), config.dump())
     if config.org_id != org_id:
         raise NotFound("No such bot.")
     return config

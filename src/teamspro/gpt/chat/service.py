@@ -157,7 +157,10 @@ async def begin(
         await usage.check(
             session=session, cfg=settings.gpt, org_id=bot.org_id, user_id=principal.user.id
         )
-        past = history if history is not None else await _history(session, conv.id)
+        if history is not None:
+            past = history
+        else:  # a new conversation has no history: spare the query
+            past = await _history(session, conv.id) if conversation_id else []
         user_msg = Message(
             org_id=bot.org_id,
             conversation_id=conv.id,

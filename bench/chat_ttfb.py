@@ -1,0 +1,160 @@
+"""Platform overhead of a chat turn: time to first streamed byte with an instant fake model.
+
+Starts the fake OpenAI-compatible server and one `teamspro serve` process (embedded
+defaults: SQLite, in-process cache and queue), creates a published bot, then runs waves of
+concurrent chats against it. The baseline, measured in the same run at the same
+concurrency, streams straight from the fake model: the ratio is what TeamsPro adds.
+
+    .venv/bin/python bench/chat_ttfb.py [--levels 1,50,200] [--turns 3]
+
+Prints a Markdown table; --write appends it to BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.servers import free_port, wait_http  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+async def one(client: httpx2.AsyncClient, url: str, body: dict, headers: dict) -> tuple[float, float] | None:
+    """(first byte, first delta) in ms, or None on error."""
+    start = time.perf_counter()
+    first_byte = first_delta = None
+    try:
+        async with client.stream("POST", url, json=body, headers=headers) as response:
+            if response.status_code != 200:
+                return None
+            async for chunk in response.aiter_bytes():
+                now = (time.perf_counter() - start) * 1000
+                first_byte = first_byte or now
+                if b'"content"' in chunk or b"event: delta" in chunk:
+                    first_delta = first_delta or now
+            if first_delta is None or b"error" in chunk and b"event: error" in chunk:
+                return None
+    except httpx2.HTTPError:
+        return None
+    return first_byte or 0.0, first_delta
+
+
+async def wave(url: str, body: dict, headers: dict, concurrency: int, turns: int) -> dict:
+    limits = httpx2.Limits(max_connections=concurrency + 10, max_keepalive_connections=concurrency)
+    async with httpx2.AsyncClient(timeout=60, limits=limits) as client:
+        await one(client, url, body, headers)  # warm-up
+
+        async def user() -> list[tuple[float, float] | None]:
+            return [await one(client, url, body, headers) for _ in range(turns)]
+
+        started = time.perf_counter()
+        results = [r for batch in await asyncio.gather(*(user() for _ in range(concurrency)))
+                   for r in batch]
+        elapsed = time.perf_counter() - started
+    ok = [r for r in results if r is not None]
+    return {
+        "n": len(results), "errors": len(results) - len(ok),
+        "ttfb_p50": pct([r[0] for r in ok], 0.5), "ttfb_p95": pct([r[0] for r in ok], 0.95),
+        "delta_p50": pct([r[1] for r in ok], 0.5), "delta_p95": pct([r[1] for r in ok], 0.95),
+        "rps": len(results) / elapsed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--levels", default="1,50,200")
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="teamspro-bench-"))
+    fake_port, port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "TEAMSPRO_DATA_DIR": str(work / "data"),
+        "TEAMSPRO_PORT": str(port),
+        "TEAMSPRO_LOG_LEVEL": "WARNING",
+        "TEAMSPRO_RATE_LIMIT__ENABLED": "false",
+        "TEAMSPRO_GPT__PROVIDERS": json.dumps([{
+            "key": "fake", "kind": "openai_compatible",
+            "base_url": f"http://127.0.0.1:{fake_port}/v1"}]),
+    }
+    env.pop("TEAMSPRO_DATABASE_URL", None)
+    env.pop("TEAMSPRO_REDIS_URL", None)
+    py = sys.executable
+    fake = subprocess.Popen([py, "-m", "teamspro.gpt.provider.fake_server", "--port",
+                             str(fake_port)], cwd=work)
+    server = subprocess.Popen([py, "-m", "teamspro", "serve"], env=env, cwd=work,
+                              stderr=open(work / "serve.log", "wb"))
+    try:
+        wait_http(f"http://127.0.0.1:{fake_port}/v1/models", proc=fake)
+        wait_http(f"http://127.0.0.1:{port}/health/live", proc=server)
+        token = subprocess.run([py, "-m", "teamspro", "admin", "issue-token", "admin@localhost"],
+                               env=env, cwd=work, capture_output=True, text=True,
+                               check=True).stdout.strip()
+        auth = {"authorization": f"Bearer {token}"}
+        base = f"http://127.0.0.1:{port}"
+        bot = httpx2.post(f"{base}/api/v1/gpt/bots", headers=auth, json={
+            "name": "Bench", "provider_key": "fake", "model": "instant"}).json()["id"]
+        httpx2.post(f"{base}/api/v1/gpt/bots/{bot}/publish", headers=auth)
+        rows = []
+        for level in levels:
+            baseline = asyncio.run(wave(
+                f"http://127.0.0.1:{fake_port}/v1/chat/completions",
+                {"model": "instant", "stream": True,
+                 "messages": [{"role": "user", "content": "hi"}]},
+                {}, level, args.turns))
+            ours = asyncio.run(wave(f"{base}/api/v1/gpt/bots/{bot}/chat", {"message": "hi"},
+                                    auth, level, args.turns))
+            rows.append((level, baseline, ours))
+            print(f"concurrency {level}: baseline {baseline}\n  teamspro {ours}", file=sys.stderr)
+    finally:
+        server.terminate()
+        fake.terminate()
+        server.wait(10)
+        fake.wait(10)
+    table = [
+        f"### Chat turn overhead ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, one server process, SQLite)",
+        "",
+        f"Command: `.venv/bin/python bench/chat_ttfb.py --levels {args.levels} "
+        f"--turns {args.turns}`",
+        "",
+        "| concurrent chats | turns | errors | TTFB p50 ms | TTFB p95 ms | first token p95 ms "
+        "| baseline TTFB p95 ms | p95 ratio (ours / baseline) | turns/s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for level, baseline, ours in rows:
+        ratio = ours["ttfb_p95"] / baseline["ttfb_p95"] if baseline["ttfb_p95"] else float("nan")
+        table.append(
+            f"| {level} | {ours['n']} | {ours['errors']} | {ours['ttfb_p50']:.1f} | "
+            f"{ours['ttfb_p95']:.1f} | {ours['delta_p95']:.1f} | {baseline['ttfb_p95']:.1f} | "
+            f"{ratio:.1f}× | {ours['rps']:.0f} |"
+        )
+    text = "\n".join(table) + "\n"
+    print(text)
+    if args.write:
+        with open(ROOT / "BENCHMARKS.md", "a") as out:
+            out.write("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
