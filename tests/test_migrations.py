@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from teamspro import models  # noqa: F401 - all tables
 from teamspro.core import migrate
 from teamspro.core.db import Base, make_engine
+from teamspro.migrations.env_filters import include_object
 from tests.fixtures.database import new_pg_database
 
 
@@ -30,7 +31,10 @@ def _diff(url: str) -> list[object]:
         async with engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                    MigrationContext.configure(
+                        sync, opts={"compare_type": True, "include_object": include_object}
+                    ),
+                    Base.metadata,
                 )
             )
         await engine.dispose()

@@ -91,6 +91,16 @@ class GptSettings(BaseModel):
     first_token_timeout_seconds: float = 30
 
 
+class KnowledgeSettings(BaseModel):
+    """GPT Pro knowledge base limits and chunking."""
+
+    max_file_bytes: int = 25 * 1024 * 1024
+    max_pages: int = 500
+    max_documents_per_bot: int = 500
+    chunk_words: int = 180
+    chunk_overlap_words: int = 40
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TEAMSPRO_", env_nested_delimiter="__", extra="ignore"
@@ -104,7 +114,7 @@ class Settings(BaseSettings):
     base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    max_body_bytes: int = 10 * 1024 * 1024
+    max_body_bytes: int = 64 * 1024 * 1024
     session_ttl_hours: int = 24 * 7
     login_link_ttl_minutes: int = 30
     auto_migrate: bool = True
@@ -114,6 +124,7 @@ class Settings(BaseSettings):
     local_login: bool = True
     rate_limit: RateLimitSettings = RateLimitSettings()
     gpt: GptSettings = GptSettings()
+    kb: KnowledgeSettings = KnowledgeSettings()
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     otlp_endpoint: str | None = None

@@ -4,6 +4,7 @@ from teamspro.core.identity.models import ApiToken, LoginLink, User, UserSession
 from teamspro.core.tenancy.models import Membership, Organization
 from teamspro.gpt.bot.models import Bot, BotAccess
 from teamspro.gpt.conversation.models import Conversation, Feedback, Message
+from teamspro.gpt.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from teamspro.gpt.provider.models import ModelProvider
 
 __all__ = [
@@ -12,6 +13,8 @@ __all__ = [
     "BotAccess",
     "Conversation",
     "Feedback",
+    "KnowledgeChunk",
+    "KnowledgeDocument",
     "LoginLink",
     "Membership",
     "Message",

@@ -9,7 +9,7 @@ import importlib
 
 from fastapi import APIRouter
 
-JOB_MODULES = ["teamspro.core.tenancy.jobs"]
+JOB_MODULES = ["teamspro.core.tenancy.jobs", "teamspro.gpt.knowledge.jobs"]
 
 
 def routers() -> list[APIRouter]:
@@ -24,6 +24,8 @@ def routers() -> list[APIRouter]:
     from teamspro.gpt.chat import openai_api
     from teamspro.gpt.chat import pages as chat_pages
     from teamspro.gpt.conversation import api as conversation_api
+    from teamspro.gpt.knowledge import api as knowledge_api
+    from teamspro.gpt.knowledge import pages as knowledge_pages
     from teamspro.gpt.provider import api as provider_api
     from teamspro.web import pages as web_pages
 
@@ -38,6 +40,8 @@ def routers() -> list[APIRouter]:
         openai_api.router,
         bot_pages.router,
         chat_pages.router,
+        knowledge_api.router,
+        knowledge_pages.router,
         identity_pages.router,
         tenancy_pages.router,
         web_pages.router,

@@ -60,7 +60,13 @@ def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], 
             "base_url": "http://127.0.0.1:9/v1",
         },
     )
+    document = client.post(
+        f"/api/v1/gpt/bots/{bot['id']}/documents",
+        headers=auth,
+        files=[("files", ("b.txt", b"secret of B in a file"))],
+    )
     return {
+        "document_id": document.json()[0]["id"],
         "org_id": str(org_b),
         "user_id": str(member_b.user_id),
         "token_id": token_id,
@@ -87,9 +93,14 @@ def test_every_route_hides_other_tenants(client: TestClient, seeder: Seeder) -> 
         assert not missing, f"map {missing} of {path} to a resource of organisation B"
         url = path.format(**resources)
         for method in ops:
-            response = client.request(
-                method.upper(), url, headers=auth, json=minimal_body(schema, ops[method])
-            )
+            if "multipart/form-data" in ops[method].get("requestBody", {}).get("content", {}):
+                response = client.request(
+                    method.upper(), url, headers=auth, files=[("files", ("a.txt", b"a"))]
+                )
+            else:
+                response = client.request(
+                    method.upper(), url, headers=auth, json=minimal_body(schema, ops[method])
+                )
             assert response.status_code == 404, (method, path, response.status_code, response.text)
             assert resources["org_id"] not in response.text
             assert "member@b.test" not in response.text and "secret of B" not in response.text

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from teamspro import models  # noqa: F401 - registers every table on Base.metadata
 from teamspro.core.db import Base, make_engine
+from teamspro.migrations.env_filters import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,6 +22,7 @@ def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -16,7 +16,7 @@ from huey import Huey
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import Settings
 from teamspro.core.db import make_engine, make_sessionmaker, transaction
@@ -33,7 +33,8 @@ _settings: Settings | None = None
 @dataclass
 class JobContext:
     settings: Settings
-    session: AsyncSession
+    session: AsyncSession  # one transaction, committed when the job returns
+    maker: async_sessionmaker[AsyncSession]  # for jobs that commit step by step
 
 
 def configure(settings: Settings) -> Huey:
@@ -72,8 +73,9 @@ async def _run(
     # NullPool: each run has its own loop, and pooled connections cannot cross loops.
     engine = make_engine(settings.resolved_database_url, pool=False)
     try:
-        async with transaction(make_sessionmaker(engine)) as session:
-            return await fn(JobContext(settings=settings, session=session), **kwargs)
+        maker = make_sessionmaker(engine)
+        async with transaction(maker) as session:
+            return await fn(JobContext(settings=settings, session=session, maker=maker), **kwargs)
     finally:
         await engine.dispose()
 

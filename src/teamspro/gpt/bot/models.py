@@ -42,6 +42,9 @@ class Bot(TenantMixin, Base):
     max_output_tokens: Mapped[int] = mapped_column(default=800)
     welcome_message: Mapped[str] = mapped_column(Text, default="")
     starters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Retrieval from the knowledge base: how many passages, and the least similarity kept.
+    kb_top_k: Mapped[int] = mapped_column(default=5)
+    kb_min_score: Mapped[float] = mapped_column(default=0.2)
     audience: Mapped[Audience] = mapped_column(
         Enum(Audience, native_enum=False, length=16), default=Audience.organization
     )

@@ -20,6 +20,8 @@ class BotBase(BaseModel):
     model: str = Field(default="", max_length=100)
     temperature: float = Field(default=0.3, ge=0, le=2)
     max_output_tokens: int = Field(default=800, ge=1, le=32_000)
+    kb_top_k: int = Field(default=5, ge=1, le=20)
+    kb_min_score: float = Field(default=0.2, ge=-1, le=1)
     welcome_message: str = Field(default="", max_length=2000)
     starters: list[str] = Field(default_factory=list, max_length=6)
     audience: Audience = Audience.organization
@@ -41,6 +43,8 @@ class BotUpdate(BaseModel):
     model: str | None = Field(default=None, max_length=100)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_output_tokens: int | None = Field(default=None, ge=1, le=32_000)
+    kb_top_k: int | None = Field(default=None, ge=1, le=20)
+    kb_min_score: float | None = Field(default=None, ge=-1, le=1)
     welcome_message: str | None = Field(default=None, max_length=2000)
     starters: list[str] | None = Field(default=None, max_length=6)
     audience: Audience | None = None

@@ -27,6 +27,8 @@ FIELDS = (
     "model",
     "temperature",
     "max_output_tokens",
+    "kb_top_k",
+    "kb_min_score",
     "welcome_message",
     "starters",
     "audience",
@@ -47,6 +49,8 @@ class BotConfig:
     model: str
     temperature: float
     max_output_tokens: int
+    kb_top_k: int
+    kb_min_score: float
     welcome_message: str
     starters: list[str]
     audience: Audience
@@ -83,6 +87,8 @@ class BotConfig:
         for key in ("audience_user_ids", "admin_user_ids"):
             raw[key] = [uuid.UUID(str(v)) for v in raw[key]]
         raw["audience"], raw["status"] = Audience(raw["audience"]), BotStatus(raw["status"])
+        raw.setdefault("kb_top_k", 5)  # entries cached by an older release
+        raw.setdefault("kb_min_score", 0.2)
         return cls(**raw)
 
 

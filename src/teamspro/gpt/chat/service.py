@@ -30,6 +30,7 @@ from teamspro.core.identity.service import Principal
 from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.chat import markdown, tokens, usage
 from teamspro.gpt.conversation.models import Conversation, Message, MessageStatus, Role
+from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.base import (
     ChatModel,
@@ -174,7 +175,9 @@ async def begin(
         user_msg_id = user_msg.id
     if regenerate:
         past = (history if history is not None else await _history(session, conv.id))[:-1]
-    sources: list[Source] = []
+    sources = await kb_service.retrieve(
+        session=session, bot_id=bot.id, query=text, top_k=bot.kb_top_k, min_score=bot.kb_min_score
+    )
     trimmed = tokens.trim_history(past, settings.gpt.history_token_budget)
     messages = [
         {"role": "system", "content": system_prompt(bot, sources)},
@@ -247,7 +250,7 @@ async def stream(
     parts: list[str] = []
     used: Usage | None = None
     status, error = MessageStatus.complete, None
-    counted: tuple[int, int] = (0, 0)
+    counted: tuple[int, int, list[dict[str, Any]]] = (0, 0, [])
     yield Event(
         "meta",
         {
@@ -313,6 +316,7 @@ async def stream(
             "message_id": str(turn.answer_id),
             "error": error,
             "usage": {"prompt_tokens": counted[0], "completion_tokens": counted[1]},
+            "citations": counted[2],
         },
     )
 
@@ -327,7 +331,7 @@ async def finish(
     used: Usage | None,
     latency_ms: int,
     first_token_ms: int | None,
-) -> tuple[int, int]:
+) -> tuple[int, int, list[dict[str, Any]]]:
     """Keep the answer; when the provider sent no usage, count the tokens ourselves."""
     prompt_tokens = (
         used.prompt_tokens
@@ -355,4 +359,4 @@ async def finish(
                 citations=citations,
             )
         )
-    return prompt_tokens, completion
+    return prompt_tokens, completion, citations

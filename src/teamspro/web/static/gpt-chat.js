@@ -34,6 +34,22 @@
     return msg;
   }
 
+  function addSources(msg, citations) {
+    if (!citations.length) return;
+    const box = el("div", "sources");
+    box.dataset.testid = "sources";
+    for (const c of citations) {
+      const link = el("a", "", `[${c.n}] ${c.title}` + (c.page ? `, page ${c.page}` : ""));
+      link.href = c.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.dataset.testid = "citation";
+      link.append(el("span", "snippet", c.snippet || ""));
+      box.append(link);
+    }
+    msg.querySelector(".bubble").after(box);
+  }
+
   function setStatus(msg, status, error) {
     msg.dataset.status = status;
     let line = msg.querySelector(".status");
@@ -151,6 +167,7 @@
             notice.textContent = data.message + (data.retryable ? " Use Regenerate to try again." : "");
           } else if (kind === "done") {
             bubble.innerHTML = data.html;
+            addSources(msg, data.citations || []);
             setStatus(msg, data.status, data.error);
           }
         }

@@ -1,0 +1,1 @@
+"""GPT Pro knowledge base: documents, their chunks, embeddings and hybrid retrieval."""

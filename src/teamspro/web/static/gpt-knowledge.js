@@ -1,0 +1,34 @@
+// Knowledge base page: drag-and-drop (or pick) several files, upload them, refresh the list.
+(function () {
+  const zone = document.querySelector("[data-dropzone]");
+  if (!zone) return;
+  const input = document.getElementById("kb-files");
+  const notice = zone.querySelector("[data-upload-notice]");
+  const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+
+  async function send(files) {
+    if (!files.length) return;
+    const body = new FormData();
+    for (const f of files) body.append("files", f, f.name);
+    notice.textContent = `Uploading ${files.length} file(s)…`;
+    const res = await fetch(`/api/v1/gpt/bots/${zone.dataset.bot}/documents`,
+      { method: "POST", body, headers: { "x-csrf-token": csrf } });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      notice.textContent = (data.error && data.error.message) || "Upload failed.";
+    } else {
+      const dup = data.filter((d) => d.duplicate).length;
+      notice.textContent = `${data.length} file(s) received` + (dup ? `, ${dup} already here` : "") + ".";
+    }
+    htmx.trigger("#kb-list", "refresh");
+  }
+
+  input.addEventListener("change", () => { send([...input.files]); input.value = ""; });
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    send([...e.dataTransfer.files]);
+  });
+})();

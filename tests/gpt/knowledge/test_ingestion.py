@@ -1,0 +1,267 @@
+"""Upload, durable ingestion, hybrid retrieval and cited answers, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from evals import corpus
+from sqlalchemy import func, select, text
+from starlette.testclient import TestClient
+
+from teamspro.app import create_app
+from teamspro.config import Settings
+from teamspro.core.db import make_engine, make_sessionmaker
+from teamspro.core.tenancy.models import Role
+from teamspro.gpt.knowledge import embedding
+from teamspro.gpt.knowledge import service as kb_service
+from teamspro.gpt.knowledge.models import KnowledgeChunk, KnowledgeDocument
+from tests.fixtures.app import Seeder, make_settings
+from tests.fixtures.live import FakeLLM
+from tests.gpt.conftest import read_sse
+
+FILES = {
+    "leave.pdf": corpus.pdf(
+        ["General rules about the office.", "Parents receive 16 weeks of paid parental leave."],
+        title="Leave",
+    ),
+    "travel.docx": corpus.docx([("Travel", ["Hotel costs are reimbursed up to 180 euros."])]),
+    "deck.pptx": corpus.pptx([("Security", "Lost badges are replaced within 4 hours.")]),
+    "budget.xlsx": corpus.xlsx({"Training": [["Role", "Budget"], ["Engineer", 1500]]}),
+    "guide.html": corpus.html("Laptop guide", [("Refresh", "Laptops are replaced every 3 years.")]),
+    "remote.md": corpus.markdown("Remote work", [("Rules", "Work remotely 2 days per week.")]),
+    "contacts.csv": corpus.csv_file([["team", "email"], ["it", "it@example.test"]]),
+    "notes.txt": b"Overtime above 10 hours a month needs written approval.",
+}
+
+
+class KB:
+    def __init__(
+        self,
+        client: TestClient,
+        settings: Settings,
+        auth: dict[str, str],
+        bot: dict[str, Any],
+        seeder: Seeder,
+    ) -> None:
+        self.client, self.settings, self.auth, self.bot, self.seeder = (
+            client,
+            settings,
+            auth,
+            bot,
+            seeder,
+        )
+
+    def upload(self, files: dict[str, bytes]) -> Any:
+        return self.client.post(
+            f"/api/v1/gpt/bots/{self.bot['id']}/documents",
+            headers=self.auth,
+            files=[("files", (n, d)) for n, d in files.items()],
+        )
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self.client.get(
+            f"/api/v1/gpt/bots/{self.bot['id']}/documents", headers=self.auth
+        ).json()["value"]
+
+    def wait(self, timeout: float = 60) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            docs = self.documents()
+            if all(d["status"] not in ("queued", "reading", "parsing", "embedding") for d in docs):
+                return docs
+            time.sleep(0.2)
+        raise AssertionError(f"ingestion did not finish: {self.documents()}")
+
+    def count(self, model: Any) -> int:
+        async def go(session: Any) -> int:
+            return (await session.execute(select(func.count()).select_from(model))).scalar()
+
+        return self.seeder.run(go)
+
+
+@pytest.fixture
+def kb(tmp_path: Path, database_url: str, fake_llm: FakeLLM) -> Iterator[KB]:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        embedded_worker=True,
+        gpt={"providers": [fake_llm.provider()]},
+        kb={"max_documents_per_bot": 20, "max_file_bytes": 2_000_000},
+    )
+    seeder = Seeder(settings)
+    admin = seeder.user(seeder.org(), role=Role.admin)
+    auth = {"authorization": f"Bearer {seeder.token(admin)}"}
+    with TestClient(create_app(settings)) as client:
+        bot = client.post(
+            "/api/v1/gpt/bots", headers=auth, json={"name": "Policies", "kb_min_score": 0.1}
+        ).json()
+        client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=auth)
+        yield KB(client, settings, auth, bot, seeder)
+
+
+def test_every_format_becomes_ready_with_pages_and_headings(kb: KB) -> None:
+    uploaded = kb.upload(FILES)
+    assert uploaded.status_code == 201, uploaded.text
+    assert {d["status"] for d in uploaded.json()} == {"queued"}
+    docs = {d["filename"]: d for d in kb.wait()}
+    assert {n: d["status"] for n, d in docs.items()} == {n: "ready" for n in FILES}
+    assert docs["leave.pdf"]["pages"] == 2 and docs["deck.pptx"]["pages"] == 1
+    assert docs["leave.pdf"]["embedding_model"] == embedding.MODEL_KEY
+
+    async def chunks(session: Any) -> list[tuple[str, int, str]]:
+        rows = await session.execute(
+            select(
+                KnowledgeDocument.filename, KnowledgeChunk.page, KnowledgeChunk.heading_path
+            ).join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
+        )
+        return [tuple(r) for r in rows.all()]
+
+    rows = kb.seeder.run(chunks)
+    assert ("leave.pdf", 2, "") in rows
+    assert ("guide.html", 1, "Laptop guide > Refresh") in rows
+    assert ("travel.docx", 1, "Travel") in rows
+
+
+def test_same_file_twice_is_stored_once(kb: KB) -> None:
+    first = kb.upload({"notes.txt": FILES["notes.txt"]}).json()[0]
+    again = kb.upload({"copy-of-notes.txt": FILES["notes.txt"]}).json()[0]
+    assert again["duplicate"] is True and again["id"] == first["id"]
+    assert kb.count(KnowledgeDocument) == 1
+    blobs = [p for p in (kb.settings.data_dir / "blobs").rglob("*") if p.is_file()]
+    assert len(blobs) == 1
+
+
+def test_bad_files_end_with_a_reason_and_nothing_indexed(kb: KB) -> None:
+    bad = {
+        "secret.pdf": corpus.pdf(["secret"], password="pw"),
+        "bomb.docx": corpus.zip_bomb_docx(),
+        "lol.docx": corpus.entity_bomb_docx(),
+        "image.pdf": corpus.PNG,
+        "../../etc/evil.md": b"# Evil\n\nPath traversal attempt.",
+        "blank.pdf": corpus.pdf([""]),
+    }
+    response = kb.upload(bad)
+    assert response.status_code == 201
+    names = {d["filename"] for d in response.json()}
+    assert "evil.md" in names and not any("/" in n or ".." in n for n in names)
+    docs = {d["filename"]: d for d in kb.wait()}
+    assert docs["evil.md"]["status"] == "ready"
+    for name in ("secret.pdf", "bomb.docx", "lol.docx", "image.pdf", "blank.pdf"):
+        assert docs[name]["status"] == "unreadable" and docs[name]["reason"], docs[name]
+        assert docs[name]["chunks"] == 0
+    assert kb.count(KnowledgeChunk) == 1
+    assert kb.client.get("/health/live").status_code == 200
+    assert kb.upload({"tool.exe": b"MZ"}).status_code == 400
+    assert kb.upload({"huge.txt": b"x" * 2_000_001}).status_code == 413
+
+
+def test_limits_delete_and_reindex(kb: KB) -> None:
+    many = {f"n{i}.txt": f"Note number {i} about topic {i}.".encode() for i in range(21)}
+    statuses = [d["status"] for d in kb.upload(many).json()]
+    assert statuses.count("ignored") == 1
+    docs = kb.wait()
+    ignored = next(d for d in docs if d["status"] == "ignored")
+    assert "limit" in ignored["reason"]
+    ready = next(d for d in docs if d["status"] == "ready")
+    before = kb.count(KnowledgeChunk)
+    again = kb.client.post(f"/api/v1/gpt/documents/{ready['id']}/reindex", headers=kb.auth)
+    assert again.status_code == 200 and again.json()["status"] == "queued"
+    kb.wait()
+    assert kb.count(KnowledgeChunk) == before
+    assert (
+        kb.client.delete(f"/api/v1/gpt/documents/{ready['id']}", headers=kb.auth).status_code == 204
+    )
+    assert kb.count(KnowledgeChunk) == before - 1
+    if kb.settings.is_sqlite:
+
+        async def fts(session: Any) -> int:
+            return (await session.execute(text("SELECT count(*) FROM gpt_kb_fts"))).scalar()
+
+        assert kb.seeder.run(fts) == before - 1
+
+
+def test_answers_cite_sources_with_document_and_page(kb: KB, fake_llm: FakeLLM) -> None:
+    kb.upload({"leave.pdf": FILES["leave.pdf"], "guide.html": FILES["guide.html"]})
+    kb.wait()
+    url = f"/api/v1/gpt/bots/{kb.bot['id']}/chat"
+    events = read_sse(
+        kb.client.post(
+            url,
+            headers=kb.auth,
+            json={"message": "How many weeks of parental leave do parents get?"},
+        ).text
+    )
+    done = events[-1][1]
+    cite = done["citations"][0]
+    assert cite["title"] == "leave.pdf" and cite["page"] == 2
+    assert "16 weeks" in cite["snippet"] and cite["url"].endswith("#page=2")
+    assert '<sup class="cite" data-n="1">[1]</sup>' in done["html"]
+    opened = kb.client.get(cite["url"].split("#")[0], headers=kb.auth)
+    assert opened.status_code == 200 and opened.headers["content-type"] == "application/pdf"
+    # With a model, the numbered sources go into the system prompt.
+    kb.client.patch(
+        f"/api/v1/gpt/bots/{kb.bot['id']}",
+        headers=kb.auth,
+        json={"provider_key": "fake", "model": "echo"},
+    )
+    kb.client.post(url, headers=kb.auth, json={"message": "When are laptops replaced?"})
+    system = fake_llm.requests[-1]["messages"][0]["content"]
+    assert "[1] guide.html" in system and "every 3 years" in system
+
+
+def test_a_crash_mid_document_leaves_nothing_half_indexed(kb: KB, monkeypatch: Any) -> None:
+    """The chunks are swapped in one transaction: a failure before it leaves none; the
+    sweep finds the stuck document and the job completes."""
+    kb.upload({"notes.txt": FILES["notes.txt"]})
+    kb.wait()
+    doc = kb.documents()[0]
+    assert kb.count(KnowledgeChunk) == 1
+
+    def run(coro: Any) -> Any:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coro).result()
+
+    async def crash_then_finish() -> tuple[str, int, str]:
+        engine = make_engine(kb.settings.resolved_database_url, pool=False)
+        maker = make_sessionmaker(engine)
+        async with maker() as session:
+            await session.execute(KnowledgeDocument.__table__.update().values(status="queued"))
+            await session.commit()
+        model = embedding.default_model()
+        real = model.embed
+
+        def boom(texts: list[str]) -> Any:
+            raise MemoryError("worker killed")
+
+        model.embed = boom  # type: ignore[method-assign]
+        try:
+            with pytest.raises(MemoryError):
+                await kb_service.ingest(
+                    maker=maker,
+                    settings=kb.settings,
+                    document_id=__import__("uuid").UUID(doc["id"]),
+                )
+        finally:
+            model.embed = real  # type: ignore[method-assign]
+        async with maker() as session:
+            stuck = await session.get(KnowledgeDocument, __import__("uuid").UUID(doc["id"]))
+            status_after_crash = stuck.status.value
+            chunks_after_crash = (
+                await session.execute(select(func.count()).select_from(KnowledgeChunk))
+            ).scalar()
+            found = await kb_service.stale(session=session, older_than_seconds=-1)
+        assert found == [(str(stuck.org_id), doc["id"])]
+        done = await kb_service.ingest(maker=maker, settings=kb.settings, document_id=stuck.id)
+        await engine.dispose()
+        return status_after_crash, chunks_after_crash, done.value
+
+    status, chunks, done = run(crash_then_finish())
+    # The old chunks stayed whole while the new ones were being made; none were half-written.
+    assert status == "embedding" and chunks == 1 and done == "ready"
+    assert kb.count(KnowledgeChunk) == 1

@@ -1,0 +1,87 @@
+"""Every supported format keeps its structure; hostile files end with a reason, never a crash."""
+
+from __future__ import annotations
+
+import pytest
+from evals import corpus
+
+from teamspro.gpt.knowledge import parsing
+from teamspro.gpt.knowledge.chunking import chunk
+
+
+def test_pdf_keeps_pages_and_title() -> None:
+    parsed = parsing.parse(corpus.pdf(["About apples.", "About pears."], title="Fruit"), "f.pdf")
+    assert parsed.kind == "pdf" and parsed.title == "Fruit"
+    assert [(p.number, p.blocks[0].text) for p in parsed.pages] == [
+        (1, "About apples."),
+        (2, "About pears."),
+    ]
+    assert [c.page for c in chunk(parsed)] == [1, 2]
+
+
+def test_office_html_markdown_keep_headings_and_tables() -> None:
+    word = parsing.parse(
+        corpus.docx(
+            [("Leave", ["You get 25 days."]), ("Travel", ["Trains."])],
+            [["Item", "Cost"], ["Hotel", "100"]],
+        ),
+        "p.docx",
+    )
+    kinds = [(b.kind, b.text) for b in word.pages[0].blocks]
+    assert ("heading", "Leave") in kinds and ("table", "Item | Cost\nHotel | 100") in kinds
+    chunks = chunk(word)
+    assert chunks[0].heading_path == "Leave" and chunks[1].heading_path == "Travel"
+
+    deck = parsing.parse(corpus.pptx([("Intro", "Welcome"), ("Plan", "Step one")]), "d.pptx")
+    assert [(p.number, [b.text for b in p.blocks]) for p in deck.pages] == [
+        (1, ["Intro", "Welcome"]),
+        (2, ["Plan", "Step one"]),
+    ]
+
+    sheet = parsing.parse(corpus.xlsx({"Costs": [["Item", "Cost"], ["Hotel", 100]]}), "c.xlsx")
+    assert sheet.pages[0].blocks[1].text == "Item | Cost\nHotel | 100"
+
+    page = parsing.parse(corpus.html("Guide", [("Setup", "Install it.")]), "g.html")
+    assert "alert" not in str(page.pages) and page.title == "Guide"
+    assert chunk(page)[0].heading_path == "Guide > Setup"
+
+    md = parsing.parse(corpus.markdown("Notes", [("One", "First part.")]), "n.md")
+    assert chunk(md)[0].heading_path == "Notes > One"
+    assert parsing.parse(corpus.csv_file([["a", "b"], ["1", "2"]]), "t.csv").pages[0].blocks
+    assert parsing.parse(b"Hello\n\nWorld", "t.txt").pages[0].blocks[1].text == "World"
+
+
+def test_chunks_overlap_within_a_section() -> None:
+    text = " ".join(f"w{i}" for i in range(400)).encode()
+    chunks = chunk(parsing.parse(text, "long.txt"), words=180, overlap=40)
+    assert [len(c.text.split()) for c in chunks] == [180, 180, 120]
+    assert chunks[1].text.split()[0] == "w140"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "reason"),
+    [
+        ("secret.pdf", corpus.pdf(["secret"], password="pw"), "unreadable", "encrypted"),
+        ("trunc.pdf", corpus.pdf(["abc"] * 3)[:400], "unreadable", "corrupt"),
+        ("scan.pdf", corpus.pdf([""]), "unreadable", "no text"),
+        ("empty.pdf", b"", "unreadable", "empty"),
+        ("image.pdf", corpus.PNG, "unreadable", "not a PDF"),
+        ("bomb.docx", corpus.zip_bomb_docx(), "unreadable", "zip bomb"),
+        ("lol.docx", corpus.entity_bomb_docx(), "unreadable", "XML entities"),
+        ("fake.docx", b"PK\x03\x04garbage", "unreadable", "corrupt"),
+        ("binary.txt", b"\x00\x01\x02\x03", "unreadable", "binary"),
+        ("tool.exe", b"MZ\x90\x00", "unsupported", "not supported"),
+        ("noext", b"hello", "unsupported", "not supported"),
+    ],
+)
+def test_hostile_files_are_refused_with_a_reason(
+    name: str, data: bytes, status: str, reason: str
+) -> None:
+    with pytest.raises(parsing.ParseError) as err:
+        parsing.parse(data, name)
+    assert err.value.status == status and reason in err.value.reason
+
+
+def test_page_limit() -> None:
+    with pytest.raises(parsing.Unreadable, match="limit is 2"):
+        parsing.parse(corpus.pdf(["a", "b", "c"]), "x.pdf", max_pages=2)
