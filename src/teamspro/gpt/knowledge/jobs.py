@@ -34,3 +34,9 @@ async def requeue_stale_documents(ctx: JobContext) -> int:
 @huey.periodic_task(crontab(minute="*"), name="teamspro.gpt.knowledge.sweep")
 def sweep() -> None:
     requeue_stale_documents()
+
+
+@huey.on_startup()
+def sweep_at_start() -> None:
+    """A restarted worker picks up at once what the one before it left half-done."""
+    requeue_stale_documents()
