@@ -7,10 +7,11 @@ import sys
 
 import typer
 
-from teamspro.cli import admin
+from teamspro.cli import admin, kb
 
 app = typer.Typer(no_args_is_help=True, help="TeamsPro: GPT Pro and Image Pro for Microsoft Teams.")
 app.add_typer(admin.app, name="admin")
+app.add_typer(kb.app, name="kb")
 
 
 def _settings():

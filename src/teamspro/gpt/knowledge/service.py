@@ -55,7 +55,7 @@ async def upload(
     settings: Settings,
     org_id: uuid.UUID,
     bot_id: uuid.UUID,
-    user_id: uuid.UUID,
+    user_id: uuid.UUID | None,
     filename: str,
     data: bytes,
 ) -> Uploaded:

@@ -1,0 +1,72 @@
+"""`teamspro kb import` from the shell: folders, progress, duplicates and refusals."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from evals import corpus
+from sqlalchemy import select
+
+from teamspro.core.tenancy.models import Role
+from teamspro.gpt.bot.models import Bot
+from teamspro.gpt.knowledge.models import KnowledgeDocument
+from tests.fixtures.app import Seeder, make_settings
+
+
+def test_import_a_folder(tmp_path: Path, sqlite_url: str) -> None:
+    settings = make_settings(tmp_path, sqlite_url)
+    seeder = Seeder(settings)
+    org_id = seeder.org()
+    seeder.user(org_id, role=Role.admin)
+
+    async def make_bot(session):  # type: ignore[no-untyped-def]
+        bot = Bot(org_id=org_id, name="Handbook")
+        session.add(bot)
+        await session.flush()
+        return bot.id
+
+    bot_id = seeder.run(make_bot)
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.md").write_bytes(corpus.markdown("A", [("One", "Alpha facts.")]))
+    (folder / "sub" / "b.pdf").write_bytes(corpus.pdf(["Beta facts.", "More beta."]))
+    (folder / "sub" / "c.md").write_bytes((folder / "a.md").read_bytes())  # same bytes
+    (folder / "locked.pdf").write_bytes(corpus.pdf(["x"], password="pw"))
+    (folder / "ignore.exe").write_bytes(b"MZ")
+    env = {
+        **os.environ,
+        "TEAMSPRO_DATABASE_URL": sqlite_url,
+        "TEAMSPRO_DATA_DIR": str(settings.data_dir),
+        "TEAMSPRO_SECRET_KEY": settings.secret_key or "",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "teamspro", "kb", "import", "Handbook", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1 duplicate, 2 ready, 1 unreadable"
+    assert "Importing into Handbook" in done.stderr + done.stdout
+
+    async def docs(session):  # type: ignore[no-untyped-def]
+        rows = await session.execute(
+            select(KnowledgeDocument.filename, KnowledgeDocument.status).where(
+                KnowledgeDocument.bot_id == bot_id
+            )
+        )
+        return {name: status.value for name, status in rows.all()}
+
+    assert seeder.run(docs) == {"a.md": "ready", "b.pdf": "ready", "locked.pdf": "unreadable"}
+    missing = subprocess.run(
+        [sys.executable, "-m", "teamspro", "kb", "import", "Nope", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode != 0 and "0 bots match 'Nope'" in missing.stderr
