@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
-async def one(client: httpx2.AsyncClient, url: str, body: dict, headers: dict) -> tuple[float, float] | None:
+async def one(
+    client: httpx2.AsyncClient, url: str, body: dict, headers: dict
+) -> tuple[float, float] | None:
     """(first byte, first delta) in ms, or None on error."""
     start = time.perf_counter()
     first_byte = first_delta = None
@@ -50,7 +51,7 @@ async def one(client: httpx2.AsyncClient, url: str, body: dict, headers: dict) -
                 first_byte = first_byte or now
                 if b'"content"' in chunk or b"event: delta" in chunk:
                     first_delta = first_delta or now
-            if first_delta is None or b"error" in chunk and b"event: error" in chunk:
+            if first_delta is None or (b"error" in chunk and b"event: error" in chunk):
                 return None
     except httpx2.HTTPError:
         return None
@@ -66,14 +67,20 @@ async def wave(url: str, body: dict, headers: dict, concurrency: int, turns: int
             return [await one(client, url, body, headers) for _ in range(turns)]
 
         started = time.perf_counter()
-        results = [r for batch in await asyncio.gather(*(user() for _ in range(concurrency)))
-                   for r in batch]
+        results = [
+            r
+            for batch in await asyncio.gather(*(user() for _ in range(concurrency)))
+            for r in batch
+        ]
         elapsed = time.perf_counter() - started
     ok = [r for r in results if r is not None]
     return {
-        "n": len(results), "errors": len(results) - len(ok),
-        "ttfb_p50": pct([r[0] for r in ok], 0.5), "ttfb_p95": pct([r[0] for r in ok], 0.95),
-        "delta_p50": pct([r[1] for r in ok], 0.5), "delta_p95": pct([r[1] for r in ok], 0.95),
+        "n": len(results),
+        "errors": len(results) - len(ok),
+        "ttfb_p50": pct([r[0] for r in ok], 0.5),
+        "ttfb_p95": pct([r[0] for r in ok], 0.95),
+        "delta_p50": pct([r[1] for r in ok], 0.5),
+        "delta_p95": pct([r[1] for r in ok], 0.95),
         "rps": len(results) / elapsed,
     }
 
@@ -93,37 +100,64 @@ def main() -> None:
         "TEAMSPRO_PORT": str(port),
         "TEAMSPRO_LOG_LEVEL": "WARNING",
         "TEAMSPRO_RATE_LIMIT__ENABLED": "false",
-        "TEAMSPRO_GPT__PROVIDERS": json.dumps([{
-            "key": "fake", "kind": "openai_compatible",
-            "base_url": f"http://127.0.0.1:{fake_port}/v1"}]),
+        "TEAMSPRO_GPT__PROVIDERS": json.dumps(
+            [
+                {
+                    "key": "fake",
+                    "kind": "openai_compatible",
+                    "base_url": f"http://127.0.0.1:{fake_port}/v1",
+                }
+            ]
+        ),
     }
     env.pop("TEAMSPRO_DATABASE_URL", None)
     env.pop("TEAMSPRO_REDIS_URL", None)
     py = sys.executable
-    fake = subprocess.Popen([py, "-m", "teamspro.gpt.provider.fake_server", "--port",
-                             str(fake_port)], cwd=work)
-    server = subprocess.Popen([py, "-m", "teamspro", "serve"], env=env, cwd=work,
-                              stderr=open(work / "serve.log", "wb"))
+    fake = subprocess.Popen(
+        [py, "-m", "teamspro.gpt.provider.fake_server", "--port", str(fake_port)], cwd=work
+    )
+    server = subprocess.Popen(
+        [py, "-m", "teamspro", "serve"], env=env, cwd=work, stderr=open(work / "serve.log", "wb")
+    )
     try:
         wait_http(f"http://127.0.0.1:{fake_port}/v1/models", proc=fake)
         wait_http(f"http://127.0.0.1:{port}/health/live", proc=server)
-        token = subprocess.run([py, "-m", "teamspro", "admin", "issue-token", "admin@localhost"],
-                               env=env, cwd=work, capture_output=True, text=True,
-                               check=True).stdout.strip()
+        token = subprocess.run(
+            [py, "-m", "teamspro", "admin", "issue-token", "admin@localhost"],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         auth = {"authorization": f"Bearer {token}"}
         base = f"http://127.0.0.1:{port}"
-        bot = httpx2.post(f"{base}/api/v1/gpt/bots", headers=auth, json={
-            "name": "Bench", "provider_key": "fake", "model": "instant"}).json()["id"]
+        bot = httpx2.post(
+            f"{base}/api/v1/gpt/bots",
+            headers=auth,
+            json={"name": "Bench", "provider_key": "fake", "model": "instant"},
+        ).json()["id"]
         httpx2.post(f"{base}/api/v1/gpt/bots/{bot}/publish", headers=auth)
         rows = []
         for level in levels:
-            baseline = asyncio.run(wave(
-                f"http://127.0.0.1:{fake_port}/v1/chat/completions",
-                {"model": "instant", "stream": True,
-                 "messages": [{"role": "user", "content": "hi"}]},
-                {}, level, args.turns))
-            ours = asyncio.run(wave(f"{base}/api/v1/gpt/bots/{bot}/chat", {"message": "hi"},
-                                    auth, level, args.turns))
+            baseline = asyncio.run(
+                wave(
+                    f"http://127.0.0.1:{fake_port}/v1/chat/completions",
+                    {
+                        "model": "instant",
+                        "stream": True,
+                        "messages": [{"role": "user", "content": "hi"}],
+                    },
+                    {},
+                    level,
+                    args.turns,
+                )
+            )
+            ours = asyncio.run(
+                wave(
+                    f"{base}/api/v1/gpt/bots/{bot}/chat", {"message": "hi"}, auth, level, args.turns
+                )
+            )
             rows.append((level, baseline, ours))
             print(f"concurrency {level}: baseline {baseline}\n  teamspro {ours}", file=sys.stderr)
     finally:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file
+from safetensors import safe_open
 from tokenizers import Tokenizer
 
 MODEL_KEY = "all-MiniLM-L6-v2"
@@ -45,9 +45,16 @@ def _gelu(h: np.ndarray) -> np.ndarray:
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * w + b
+    """In place on x (always a fresh intermediate here), to spare large temporaries."""
+    x -= x.mean(-1, keepdims=True)
+    var = np.einsum("...i,...i->...", x, x)[..., None]
+    var /= x.shape[-1]
+    var += eps
+    np.sqrt(var, out=var)
+    x /= var
+    x *= w
+    x += b
+    return x
 
 
 class MiniLM:
@@ -58,11 +65,36 @@ class MiniLM:
 
     def __init__(self, model_dir: Path | None = None) -> None:
         root = model_dir or _model_dir()
-        self.w = load_file(str(root / "model.safetensors"))
-        # Transposed once, contiguous, so every dense layer is one BLAS call.
-        for name in list(self.w):
-            if name.startswith("encoder.") and name.endswith(".weight") and self.w[name].ndim == 2:
-                self.w[name] = np.ascontiguousarray(self.w[name].T)
+        # Read tensor by tensor (peak memory stays near the model's size); dense weights are
+        # transposed once, contiguous, so every dense layer is one BLAS call.
+        self.w: dict[str, np.ndarray] = {}
+        with safe_open(str(root / "model.safetensors"), framework="numpy") as weights:
+            for name in weights.keys():  # noqa: SIM118 - safe_open is not a mapping
+                tensor = weights.get_tensor(name)
+                if name.startswith("encoder.") and name.endswith(".weight") and tensor.ndim == 2:
+                    tensor = np.ascontiguousarray(tensor.T)
+                self.w[name] = tensor
+        # Query, key and value of a layer in one matrix: one GEMM instead of three.
+        self.qkv = [
+            (
+                np.ascontiguousarray(
+                    np.concatenate(
+                        [
+                            self.w[f"encoder.layer.{i}.attention.self.{n}.weight"]
+                            for n in ("query", "key", "value")
+                        ],
+                        axis=1,
+                    )
+                ),
+                np.concatenate(
+                    [
+                        self.w[f"encoder.layer.{i}.attention.self.{n}.bias"]
+                        for n in ("query", "key", "value")
+                    ]
+                ),
+            )
+            for i in range(LAYERS)
+        ]
         self.tok = Tokenizer.from_file(str(root / "tokenizer.json"))
         self.tok.enable_truncation(MAX_TOKENS)
         self.tok.no_padding()
@@ -76,42 +108,50 @@ class MiniLM:
             + w["embeddings.position_embeddings.weight"][:length][None]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        bias = (1.0 - mask[:, None, None, :]) * -1e9
+        x = _layer_norm(
+            x.astype(np.float32), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]
+        )
+        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
         hd = DIM // HEADS
+        scale = np.float32(1 / np.sqrt(hd))
         for i in range(LAYERS):
             p = f"encoder.layer.{i}."
-
-            def dense(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
-                flat = h.reshape(-1, h.shape[-1]) @ w[p + name + ".weight"]
-                flat += w[p + name + ".bias"]
-                return flat.reshape(*h.shape[:-1], -1)
-
-            q = dense(x, "attention.self.query").reshape(n, length, HEADS, hd).transpose(0, 2, 1, 3)
-            k = dense(x, "attention.self.key").reshape(n, length, HEADS, hd).transpose(0, 2, 3, 1)
-            v = dense(x, "attention.self.value").reshape(n, length, HEADS, hd).transpose(0, 2, 1, 3)
-            scores = q @ k / np.sqrt(hd) + bias
+            flat = x.reshape(-1, DIM)
+            qkv = flat @ self.qkv[i][0]
+            qkv += self.qkv[i][1]
+            qkv = qkv.reshape(n, length, 3, HEADS, hd)
+            q = np.ascontiguousarray(qkv[:, :, 0].transpose(0, 2, 1, 3))
+            k = np.ascontiguousarray(qkv[:, :, 1].transpose(0, 2, 3, 1))
+            v = np.ascontiguousarray(qkv[:, :, 2].transpose(0, 2, 1, 3))
+            scores = q @ k
+            scores *= scale
+            scores += bias
             scores -= scores.max(-1, keepdims=True)
-            probs = np.exp(scores)
-            probs /= probs.sum(-1, keepdims=True)
-            ctx = (probs @ v).transpose(0, 2, 1, 3).reshape(n, length, DIM)
-            x = _layer_norm(
-                dense(ctx, "attention.output.dense") + x,
+            np.exp(scores, out=scores)
+            scores /= scores.sum(-1, keepdims=True)
+            ctx = np.ascontiguousarray((scores @ v).transpose(0, 2, 1, 3)).reshape(-1, DIM)
+            out = ctx @ w[p + "attention.output.dense.weight"]
+            out += w[p + "attention.output.dense.bias"]
+            out += flat
+            flat = _layer_norm(
+                out,
                 w[p + "attention.output.LayerNorm.weight"],
                 w[p + "attention.output.LayerNorm.bias"],
             )
-            h = dense(x, "intermediate.dense")
+            h = flat @ w[p + "intermediate.dense.weight"]
+            h += w[p + "intermediate.dense.bias"]
             h = _gelu(h)
+            out = h @ w[p + "output.dense.weight"]
+            out += w[p + "output.dense.bias"]
+            out += flat
             x = _layer_norm(
-                dense(h, "output.dense") + x,
-                w[p + "output.LayerNorm.weight"],
-                w[p + "output.LayerNorm.bias"],
-            )
+                out, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]
+            ).reshape(n, length, DIM)
         summed = (x * mask[:, :, None]).sum(1)
         pooled = summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def embed(self, texts: list[str], batch_size: int = 8) -> np.ndarray:
         """Float32 vectors, one row per text, in the order given."""
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)

@@ -21,6 +21,8 @@ from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, Knowle
 
 RRF_K = 60
 CANDIDATES = 50
+MAX_TERMS = 6
+OR_POOL = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -40,33 +42,26 @@ async def add_chunks(session: AsyncSession, chunks: list[KnowledgeChunk]) -> Non
     """Insert chunks and their full-text rows in the caller's transaction."""
     session.add_all(chunks)
     await session.flush()
-    if session.get_bind().dialect.name == "sqlite":
-        for c in chunks:
-            await session.execute(
-                text(
-                    "INSERT INTO gpt_kb_fts (text, heading, chunk_id, bot_id) "
-                    "VALUES (:t, :h, :c, :b)"
-                ),
-                {"t": c.text, "h": c.heading_path, "c": c.id.hex, "b": c.bot_id.hex},
-            )
+    if chunks and session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            text(
+                "INSERT INTO gpt_kb_fts (text, heading, chunk_id, bot_id) VALUES (:t, :h, :c, :b)"
+            ),
+            [{"t": c.text, "h": c.heading_path, "c": c.id.hex, "b": c.bot_id.hex} for c in chunks],
+        )
 
 
 async def remove_document_chunks(session: AsyncSession, document_id: uuid.UUID) -> None:
     """Delete a document's chunks and their full-text rows, in the caller's transaction."""
     if session.get_bind().dialect.name == "sqlite":
         ids = (
-            (
-                await session.execute(
-                    select(KnowledgeChunk.id).where(KnowledgeChunk.document_id == document_id)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        for chunk_id in ids:
             await session.execute(
-                text("DELETE FROM gpt_kb_fts WHERE chunk_id = :c"), {"c": chunk_id.hex}
+                select(KnowledgeChunk.id).where(KnowledgeChunk.document_id == document_id)
             )
+        ).scalars()
+        params = [{"c": chunk_id.hex} for chunk_id in ids]
+        if params:
+            await session.execute(text("DELETE FROM gpt_kb_fts WHERE chunk_id = :c"), params)
     await session.execute(delete(KnowledgeChunk).where(KnowledgeChunk.document_id == document_id))
 
 
@@ -74,11 +69,32 @@ def _terms(query: str) -> list[str]:
     return list(dict.fromkeys(w.lower() for w in _WORD.findall(query) if len(w) > 1))[:32]
 
 
+async def _selective_terms(session: AsyncSession, terms: list[str]) -> list[str]:
+    """Leave out terms found in most chunks (stop words in any language): ranking every row
+    that contains "the" costs far more than it tells. Keeps the rarest few."""
+    params = {f"t{i}": t for i, t in enumerate(terms)}
+    placeholders = ", ".join(f":{k}" for k in params)
+    rows = (
+        await session.execute(
+            text(f"SELECT term, doc FROM gpt_kb_fts_vocab WHERE term IN ({placeholders})"), params
+        )
+    ).all()
+    # Rows ever indexed, read from the rowid index in O(1); close enough to the live count.
+    total = (await session.execute(text("SELECT max(rowid) FROM gpt_kb_fts"))).scalar()
+    frequency = {term: doc for term, doc in rows}
+    limit = max(50, int((total or 0) * 0.05))
+    known = sorted((frequency[t], t) for t in terms if t in frequency)
+    return [t for df, t in known if df <= limit][:MAX_TERMS] or [t for _, t in known[:2]]
+
+
 async def _full_text(session: AsyncSession, bot_id: uuid.UUID, query: str) -> list[uuid.UUID]:
     terms = _terms(query)
     if not terms:
         return []
     if session.get_bind().dialect.name == "sqlite":
+        terms = await _selective_terms(session, terms)
+        if not terms:
+            return []
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
         rows = await session.execute(
             text(
@@ -88,33 +104,45 @@ async def _full_text(session: AsyncSession, bot_id: uuid.UUID, query: str) -> li
             {"m": match, "b": bot_id.hex, "n": CANDIDATES},
         )
         return [uuid.UUID(r[0]) for r in rows]
-    tsquery = " | ".join(re.sub(r"[^\w]", "", t) for t in terms if re.sub(r"[^\w]", "", t))
-    if not tsquery:
+    words = [w for w in (re.sub(r"[^\w]", "", t) for t in terms) if w]
+    if not words:
         return []
-    doc = "to_tsvector('simple', heading_path || ' ' || text)"
-    rows = await session.execute(
-        text(
-            f"SELECT id FROM gpt_kb_chunk WHERE bot_id = :b AND {doc} @@ to_tsquery('simple', :q) "
-            f"ORDER BY ts_rank({doc}, to_tsquery('simple', :q)) DESC LIMIT :n"
-        ),
-        {"b": bot_id, "q": tsquery, "n": CANDIDATES},
-    )
-    return [r[0] for r in rows]
+    # Without term statistics (ts_stat is a full scan), rank the precise AND match first and
+    # only then a bounded OR match, so a query full of common words cannot rank every row.
+    found: list[uuid.UUID] = []
+    for operator, pool in (" & ", CANDIDATES), (" | ", OR_POOL):
+        rows = await session.execute(
+            text(
+                "SELECT id FROM (SELECT id, gpt_kb_fts_tsv AS tsv FROM gpt_kb_chunk "
+                "WHERE bot_id = :b AND gpt_kb_fts_tsv @@ to_tsquery('simple', :q) LIMIT :pool) m "
+                "ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC LIMIT :n"
+            ),
+            {"b": bot_id, "q": operator.join(words), "n": CANDIDATES, "pool": pool},
+        )
+        found += [r[0] for r in rows if r[0] not in found]
+        if len(found) >= CANDIDATES // 2:
+            break
+    return found[:CANDIDATES]
+
+
+@dataclass
+class Snapshot:
+    """One bot's ready chunks: their ids, vectors (one row each) and row of each id."""
+
+    ids: list[uuid.UUID]
+    matrix: np.ndarray
+    position: dict[uuid.UUID, int]
 
 
 class _Matrices:
     """Per-bot vector matrices, rebuilt when the bot's knowledge base changes."""
 
     def __init__(self, max_bots: int = 64) -> None:
-        self._items: OrderedDict[uuid.UUID, tuple[tuple, list[uuid.UUID], np.ndarray]] = (
-            OrderedDict()
-        )
+        self._items: OrderedDict[uuid.UUID, tuple[tuple, Snapshot]] = OrderedDict()
         self._max = max_bots
         self._lock = threading.Lock()
 
-    async def get(
-        self, session: AsyncSession, bot_id: uuid.UUID
-    ) -> tuple[list[uuid.UUID], np.ndarray]:
+    async def get(self, session: AsyncSession, bot_id: uuid.UUID) -> Snapshot:
         version_row = (
             await session.execute(
                 select(
@@ -130,7 +158,7 @@ class _Matrices:
             hit = self._items.get(bot_id)
             if hit and hit[0] == version:
                 self._items.move_to_end(bot_id)
-                return hit[1], hit[2]
+                return hit[1]
         rows = (
             await session.execute(
                 select(KnowledgeChunk.id, KnowledgeChunk.embedding)
@@ -147,11 +175,12 @@ class _Matrices:
             if rows
             else np.zeros((0, 384), dtype=np.float32)
         )
+        snapshot = Snapshot(ids, matrix, {chunk_id: i for i, chunk_id in enumerate(ids)})
         with self._lock:
-            self._items[bot_id] = (version, ids, matrix)
+            self._items[bot_id] = (version, snapshot)
             while len(self._items) > self._max:
                 self._items.popitem(last=False)
-        return ids, matrix
+        return snapshot
 
 
 matrices = _Matrices()
@@ -167,12 +196,16 @@ async def search(
     min_score: float,
 ) -> list[Hit]:
     """Hybrid retrieval: full-text and vector rankings fused by reciprocal rank."""
-    ids, matrix = await matrices.get(session, bot_id)
+    snapshot = await matrices.get(session, bot_id)
+    ids, matrix, position = snapshot.ids, snapshot.matrix, snapshot.position
     if not ids:
         return []
     sims = matrix @ query_vector
-    by_vector = np.argsort(-sims)[:CANDIDATES]
-    position = {chunk_id: i for i, chunk_id in enumerate(ids)}
+    if len(sims) > CANDIDATES:  # the best few without sorting them all
+        top = np.argpartition(-sims, CANDIDATES)[:CANDIDATES]
+        by_vector = top[np.argsort(-sims[top])]
+    else:
+        by_vector = np.argsort(-sims)
     fused: dict[uuid.UUID, float] = {}
     for rank, i in enumerate(by_vector):
         fused[ids[i]] = fused.get(ids[i], 0.0) + 1.0 / (RRF_K + rank + 1)

@@ -239,8 +239,7 @@ async def retrieve(
     *, session: AsyncSession, bot_id: uuid.UUID, query: str, top_k: int, min_score: float
 ) -> list[Source]:
     """Numbered sources for a question, best first (empty when the bot knows nothing)."""
-    ids, _ = await index.matrices.get(session, bot_id)
-    if not ids or not query.strip():
+    if not (await index.matrices.get(session, bot_id)).ids or not query.strip():
         return []
     vector = (await asyncio.to_thread(default_model().embed, [query]))[0]
     hits = await index.search(session, bot_id, query, vector, top_k=top_k, min_score=min_score)
