@@ -6,5 +6,8 @@ from __future__ import annotations
 def include_object(
     obj: object, name: str | None, kind: str, reflected: bool, other: object
 ) -> bool:
-    """Full-text indexes are made by hand in migrations (FTS5, GIN); autogenerate skips them."""
-    return not (name or "").startswith(("gpt_kb_fts", "ix_gpt_kb_chunk_fts"))
+    """Search indexes are made by hand in migrations (FTS5, GIN, pgvector); autogenerate
+    skips them."""
+    return not (name or "").startswith(
+        ("gpt_kb_fts", "ix_gpt_kb_chunk_fts", "gpt_kb_vec", "ix_gpt_kb_chunk_vec")
+    )

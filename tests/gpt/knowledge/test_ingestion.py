@@ -86,10 +86,10 @@ class KB:
 
 
 @pytest.fixture
-def kb(tmp_path: Path, database_url: str, fake_llm: FakeLLM) -> Iterator[KB]:
+def kb(tmp_path: Path, kb_database_url: str, fake_llm: FakeLLM) -> Iterator[KB]:
     settings = make_settings(
         tmp_path,
-        database_url,
+        kb_database_url,
         embedded_worker=True,
         gpt={"providers": [fake_llm.provider()]},
         kb={"max_documents_per_bot": 20, "max_file_bytes": 2_000_000},
@@ -265,3 +265,55 @@ def test_a_crash_mid_document_leaves_nothing_half_indexed(kb: KB, monkeypatch: A
     # The old chunks stayed whole while the new ones were being made; none were half-written.
     assert status == "embedding" and chunks == 1 and done == "ready"
     assert kb.count(KnowledgeChunk) == 1
+
+
+def test_vectors_live_in_pgvector_with_an_hnsw_index(
+    pgvector_database: str, tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """On PostgreSQL + pgvector the vectors go to the database and queries use HNSW."""
+    from tests.fixtures.database import _truncate
+
+    _truncate(pgvector_database)
+    settings = make_settings(tmp_path, pgvector_database, embedded_worker=True)
+    seeder = Seeder(settings)
+    admin = seeder.user(seeder.org(), role=Role.admin)
+    auth = {"authorization": f"Bearer {seeder.token(admin)}"}
+    with TestClient(create_app(settings)) as client:
+        bot = client.post("/api/v1/gpt/bots", headers=auth, json={"name": "V"}).json()
+        kb = KB(client, settings, auth, bot, seeder)
+        kb.upload({"leave.pdf": FILES["leave.pdf"], "notes.txt": FILES["notes.txt"]})
+        assert {d["status"] for d in kb.wait()} == {"ready"}
+
+        async def inspect(session: Any) -> tuple[int, int, str]:
+            stored = (
+                await session.execute(
+                    text("SELECT count(*) FROM gpt_kb_chunk WHERE gpt_kb_vec IS NOT NULL")
+                )
+            ).scalar()
+            total = (await session.execute(text("SELECT count(*) FROM gpt_kb_chunk"))).scalar()
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(
+                r[0]
+                for r in (
+                    await session.execute(
+                        text(
+                            "EXPLAIN SELECT id FROM gpt_kb_chunk ORDER BY gpt_kb_vec <=> "
+                            "(SELECT gpt_kb_vec FROM gpt_kb_chunk LIMIT 1) LIMIT 5"
+                        )
+                    )
+                ).all()
+            )
+            return stored, total, plan
+
+        stored, total, plan = seeder.run(inspect)
+        assert stored == total > 0
+        assert "ix_gpt_kb_chunk_vec" in plan
+        events = read_sse(
+            client.post(
+                f"/api/v1/gpt/bots/{bot['id']}/chat",
+                headers=auth,
+                json={"message": "How long is parental leave?"},
+            ).text
+        )
+        assert events[-1][1]["citations"][0]["title"] == "leave.pdf"
+    _truncate(pgvector_database)

@@ -12,12 +12,24 @@ import threading
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import cast, delete, func, literal, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import UserDefinedType
 
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
+
+
+class PgVector(UserDefinedType[Any]):
+    """Just enough of pgvector's type for a CAST in a query (no Python adapter needed)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "vector"
+
 
 RRF_K = 60
 CANDIDATES = 50
@@ -38,10 +50,42 @@ class Hit:
     similarity: float  # cosine with the query
 
 
+_PGVECTOR: dict[str, bool] = {}
+
+
+async def has_pgvector(session: AsyncSession) -> bool:
+    """Whether this database keeps vectors in pgvector (migration 0005 found the extension)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    key = str(bind.engine.url)
+    if key not in _PGVECTOR:
+        found = await session.execute(
+            text(
+                "SELECT 1 FROM information_schema.columns "
+                "WHERE table_name = 'gpt_kb_chunk' AND column_name = 'gpt_kb_vec'"
+            )
+        )
+        _PGVECTOR[key] = found.first() is not None
+    return _PGVECTOR[key]
+
+
+def _literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
+
+
 async def add_chunks(session: AsyncSession, chunks: list[KnowledgeChunk]) -> None:
     """Insert chunks and their full-text rows in the caller's transaction."""
     session.add_all(chunks)
     await session.flush()
+    if chunks and await has_pgvector(session):
+        await session.execute(
+            text("UPDATE gpt_kb_chunk SET gpt_kb_vec = CAST(:v AS vector) WHERE id = :id"),
+            [
+                {"id": c.id, "v": _literal(np.frombuffer(c.embedding, dtype=np.float32))}
+                for c in chunks
+            ],
+        )
     if chunks and session.get_bind().dialect.name == "sqlite":
         await session.execute(
             text(
@@ -196,6 +240,10 @@ async def search(
     min_score: float,
 ) -> list[Hit]:
     """Hybrid retrieval: full-text and vector rankings fused by reciprocal rank."""
+    if await has_pgvector(session):
+        return await _search_pgvector(
+            session, bot_id, query, query_vector, top_k=top_k, min_score=min_score
+        )
     snapshot = await matrices.get(session, bot_id)
     ids, matrix, position = snapshot.ids, snapshot.matrix, snapshot.position
     if not ids:
@@ -240,3 +288,61 @@ async def search(
         for cid, score in best
         if cid in rows
     ]
+
+
+async def _search_pgvector(
+    session: AsyncSession,
+    bot_id: uuid.UUID,
+    query: str,
+    query_vector: np.ndarray,
+    *,
+    top_k: int,
+    min_score: float,
+) -> list[Hit]:
+    """The same fusion, with the vector ranking from pgvector's HNSW index."""
+    q = _literal(query_vector)
+    # Filtered HNSW scans keep going until enough rows of this bot are found (pgvector 0.8).
+    await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    ready = select(KnowledgeDocument.id).where(
+        KnowledgeDocument.bot_id == bot_id, KnowledgeDocument.status == DocumentStatus.ready
+    )
+    ready_ids = set((await session.execute(ready)).scalars())
+    if not ready_ids:
+        return []
+    rows = (
+        await session.execute(
+            text(
+                "SELECT id, document_id FROM gpt_kb_chunk WHERE bot_id = :b "
+                "ORDER BY gpt_kb_vec <=> CAST(:q AS vector) LIMIT :n"
+            ),
+            {"b": bot_id, "q": q, "n": CANDIDATES},
+        )
+    ).all()
+    by_vector = [cid for cid, doc in rows if doc in ready_ids]
+    by_text = await _full_text(session, bot_id, query)
+    fused: dict[uuid.UUID, float] = {}
+    for ranking in (by_vector, by_text):
+        for rank, chunk_id in enumerate(ranking):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    if not fused:
+        return []
+    found = (
+        await session.execute(
+            select(KnowledgeChunk, KnowledgeDocument.filename, (1 - text_op(q)).label("similarity"))
+            .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
+            .where(
+                KnowledgeChunk.id.in_(list(fused)), KnowledgeDocument.status == DocumentStatus.ready
+            )
+        )
+    ).all()
+    hits = [
+        Hit(c.id, c.document_id, name, c.page, c.heading_path, c.text, fused[c.id], float(sim))
+        for c, name, sim in found
+        if sim >= min_score
+    ]
+    return sorted(hits, key=lambda h: -h.score)[:top_k]
+
+
+def text_op(q: str) -> Any:
+    """Cosine distance to the query vector, as a column expression."""
+    return literal_column("gpt_kb_vec").op("<=>")(cast(literal(q), PgVector()))
