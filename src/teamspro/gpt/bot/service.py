@@ -139,15 +139,23 @@ async def for_use(
     return config
 
 
-async def for_management(
+async def managed_config(
     *, session: AsyncSession, cache: Cache, principal: Principal, bot_id: uuid.UUID
-) -> Bot:
-    """The bot row, for its administrators and organisation admins only."""
+) -> BotConfig:
+    """A bot's configuration, for its administrators and organisation admins only."""
     config = await load(session=session, cache=cache, org_id=principal.org.id, bot_id=bot_id)
     if not config.can_manage(principal):
         if config.can_use(principal):
             raise PermissionDenied("Only this bot's administrators can change it.")
         raise NotFound("No such bot.")
+    return config
+
+
+async def for_management(
+    *, session: AsyncSession, cache: Cache, principal: Principal, bot_id: uuid.UUID
+) -> Bot:
+    """The bot row, for its administrators and organisation admins only."""
+    await managed_config(session=session, cache=cache, principal=principal, bot_id=bot_id)
     bot = await session.get(Bot, bot_id)
     assert bot is not None
     return bot

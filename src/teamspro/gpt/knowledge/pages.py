@@ -35,11 +35,8 @@ async def knowledge(
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    await bot_service.for_management(
+    bot = await bot_service.managed_config(
         session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
-    bot = await bot_service.load(
-        session=session, cache=state.cache, org_id=principal.org.id, bot_id=bot_id
     )
     docs = await _documents(session, principal.org.id, bot_id)
     return render(
