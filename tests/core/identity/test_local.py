@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from sqlalchemy import select
 from starlette.testclient import TestClient
@@ -138,7 +139,7 @@ def test_expired_token_is_refused(client: TestClient, seeder: Seeder) -> None:
     from teamspro.core.db import utcnow
 
     async def expire(session) -> None:  # type: ignore[no-untyped-def]
-        token = await session.get(ApiToken, __import__("uuid").UUID(made["id"]))
+        token = await session.get(ApiToken, uuid.UUID(made["id"]))
         token.expires_at = utcnow() - timedelta(seconds=1)
 
     seeder.run(expire)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -245,12 +246,12 @@ def test_a_crash_mid_document_leaves_nothing_half_indexed(kb: KB, monkeypatch: A
                 await kb_service.ingest(
                     maker=maker,
                     settings=kb.settings,
-                    document_id=__import__("uuid").UUID(doc["id"]),
+                    document_id=uuid.UUID(doc["id"]),
                 )
         finally:
             model.embed = real  # type: ignore[method-assign]
         async with maker() as session:
-            stuck = await session.get(KnowledgeDocument, __import__("uuid").UUID(doc["id"]))
+            stuck = await session.get(KnowledgeDocument, uuid.UUID(doc["id"]))
             status_after_crash = stuck.status.value
             chunks_after_crash = (
                 await session.execute(select(func.count()).select_from(KnowledgeChunk))
