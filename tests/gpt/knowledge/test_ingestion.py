@@ -318,3 +318,37 @@ def test_vectors_live_in_pgvector_with_an_hnsw_index(
         )
         assert events[-1][1]["citations"][0]["title"] == "leave.pdf"
     _truncate(pgvector_database)
+
+
+def test_embeddings_from_a_provider_and_reembedding_on_change(kb: KB, fake_llm: FakeLLM) -> None:
+    """A bot may embed with a provider's model; changing the model embeds every file again."""
+    changed = kb.client.patch(
+        f"/api/v1/gpt/bots/{kb.bot['id']}",
+        headers=kb.auth,
+        json={"kb_embedding": "fake:bag-of-words"},
+    )
+    assert changed.status_code == 200, changed.text
+    kb.upload({"leave.pdf": FILES["leave.pdf"], "guide.html": FILES["guide.html"]})
+    docs = kb.wait()
+    assert {d["embedding_model"] for d in docs} == {"fake:bag-of-words"}, [
+        (d["status"], d["reason"]) for d in docs
+    ]
+    assert any(r.get("model") == "bag-of-words" and "input" in r for r in fake_llm.requests)
+    url = f"/api/v1/gpt/bots/{kb.bot['id']}/chat"
+    ask = {"message": "How many weeks of paid parental leave?"}
+    done = read_sse(kb.client.post(url, headers=kb.auth, json=ask).text)[-1][1]
+    assert done["citations"][0]["title"] == "leave.pdf"
+    # Back to the local model: every document is queued and embedded again.
+    back = kb.client.patch(
+        f"/api/v1/gpt/bots/{kb.bot['id']}", headers=kb.auth, json={"kb_embedding": "local"}
+    )
+    assert back.status_code == 200
+    docs = kb.wait()
+    assert {d["embedding_model"] for d in docs} == {embedding.MODEL_KEY}
+    assert {d["status"] for d in docs} == {"ready"}
+    done = read_sse(kb.client.post(url, headers=kb.auth, json=ask).text)[-1][1]
+    assert done["citations"][0]["title"] == "leave.pdf"
+    bad = kb.client.patch(
+        f"/api/v1/gpt/bots/{kb.bot['id']}", headers=kb.auth, json={"kb_embedding": "nowhere:model"}
+    )
+    assert bad.status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from fastapi import APIRouter, Request
@@ -15,6 +16,8 @@ from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.models import Bot, BotStatus
 from teamspro.gpt.bot.schemas import BotCreate, BotRead, BotUpdate
 from teamspro.gpt.bot.service import BotConfig
+from teamspro.gpt.knowledge import service as kb_service
+from teamspro.gpt.knowledge.jobs import ingest_document
 from teamspro.gpt.provider import service as provider_service
 
 router = APIRouter(prefix="/api/v1/gpt/bots", tags=["gpt bots"])
@@ -62,6 +65,38 @@ async def _fresh(state: StateDep, session: SessionDep, principal: Principal, bot
     return read(config, principal)
 
 
+async def _check_embedding(
+    state: StateDep, session: SessionDep, principal: Principal, spec: str | None
+) -> None:
+    if not spec or spec == "local":
+        return
+    key, _, model = spec.partition(":")
+    config = await provider_service.resolve(
+        session=session,
+        org_id=principal.org.id,
+        key=key,
+        settings=state.settings,
+        vault=state.vault,
+    )
+    if config is None or not model:
+        raise InvalidInput(
+            "kb_embedding is 'local' or '<provider key>:<model>' of a configured provider.",
+            code="unknown_embedding",
+        )
+
+
+async def reembed(
+    state: StateDep, session: SessionDep, principal: Principal, bot_id: uuid.UUID
+) -> None:
+    """The embedding model changed: every document is embedded again, in the background."""
+    queued = await kb_service.reembed_all(session=session, bot_id=bot_id)
+    await session.commit()
+    for doc_id in queued:
+        await asyncio.to_thread(
+            ingest_document, org_id=str(principal.org.id), document_id=str(doc_id)
+        )
+
+
 @router.get("")
 async def list_bots(
     request: Request, principal: CurrentPrincipal, session: SessionDep, state: StateDep
@@ -82,6 +117,7 @@ async def create_bot(
     body: BotCreate, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> BotRead:
     await _check_provider(state, session, principal, body.provider_key, body.model)
+    await _check_embedding(state, session, principal, body.kb_embedding)
     bot = await bot_service.create(session=session, principal=principal, body=body)
     return await _fresh(state, session, principal, bot)
 
@@ -110,9 +146,13 @@ async def update_bot(
     await _check_provider(
         state, session, principal, body.provider_key or bot.provider_key, body.model or bot.model
     )
+    before = bot.kb_embedding
+    await _check_embedding(state, session, principal, body.kb_embedding)
     await bot_service.update(
         session=session, cache=state.cache, principal=principal, bot=bot, body=body
     )
+    if bot.kb_embedding != before:
+        await reembed(state, session, principal, bot_id)
     return await _fresh(state, session, principal, bot)
 
 

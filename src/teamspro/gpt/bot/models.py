@@ -45,6 +45,8 @@ class Bot(TenantMixin, Base):
     # Retrieval from the knowledge base: how many passages, and the least similarity kept.
     kb_top_k: Mapped[int] = mapped_column(default=5)
     kb_min_score: Mapped[float] = mapped_column(default=0.2)
+    # "local" (all-MiniLM-L6-v2 on the CPU) or "<provider key>:<model>".
+    kb_embedding: Mapped[str] = mapped_column(String(120), default="local")
     audience: Mapped[Audience] = mapped_column(
         Enum(Audience, native_enum=False, length=16), default=Audience.organization
     )

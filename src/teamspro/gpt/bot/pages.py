@@ -39,6 +39,7 @@ async def _form_values(request: Request) -> dict[str, Any]:
     values["max_output_tokens"] = form.get("max_output_tokens") or 800
     values["kb_top_k"] = form.get("kb_top_k") or 5
     values["kb_min_score"] = form.get("kb_min_score") or 0.2
+    values["kb_embedding"] = str(form.get("kb_embedding") or "local").strip()
     values["starters"] = [s for s in str(form.get("starters") or "").splitlines() if s.strip()]
     values["audience"] = form.get("audience") or "organization"
     values["audience_user_ids"] = form.getlist("audience_user_ids")

@@ -22,6 +22,7 @@ class BotBase(BaseModel):
     max_output_tokens: int = Field(default=800, ge=1, le=32_000)
     kb_top_k: int = Field(default=5, ge=1, le=20)
     kb_min_score: float = Field(default=0.2, ge=-1, le=1)
+    kb_embedding: str = Field(default="local", min_length=1, max_length=120)
     welcome_message: str = Field(default="", max_length=2000)
     starters: list[str] = Field(default_factory=list, max_length=6)
     audience: Audience = Audience.organization
@@ -45,6 +46,7 @@ class BotUpdate(BaseModel):
     max_output_tokens: int | None = Field(default=None, ge=1, le=32_000)
     kb_top_k: int | None = Field(default=None, ge=1, le=20)
     kb_min_score: float | None = Field(default=None, ge=-1, le=1)
+    kb_embedding: str | None = Field(default=None, min_length=1, max_length=120)
     welcome_message: str | None = Field(default=None, max_length=2000)
     starters: list[str] | None = Field(default=None, max_length=6)
     audience: Audience | None = None

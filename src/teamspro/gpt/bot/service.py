@@ -29,6 +29,7 @@ FIELDS = (
     "max_output_tokens",
     "kb_top_k",
     "kb_min_score",
+    "kb_embedding",
     "welcome_message",
     "starters",
     "audience",
@@ -51,6 +52,7 @@ class BotConfig:
     max_output_tokens: int
     kb_top_k: int
     kb_min_score: float
+    kb_embedding: str
     welcome_message: str
     starters: list[str]
     audience: Audience
@@ -89,6 +91,7 @@ class BotConfig:
         raw["audience"], raw["status"] = Audience(raw["audience"]), BotStatus(raw["status"])
         raw.setdefault("kb_top_k", 5)  # entries cached by an older release
         raw.setdefault("kb_min_score", 0.2)
+        raw.setdefault("kb_embedding", "local")
         return cls(**raw)
 
 

@@ -176,7 +176,15 @@ async def begin(
     if regenerate:
         past = (history if history is not None else await _history(session, conv.id))[:-1]
     sources = await kb_service.retrieve(
-        session=session, bot_id=bot.id, query=text, top_k=bot.kb_top_k, min_score=bot.kb_min_score
+        session=session,
+        settings=settings,
+        vault=vault,
+        org_id=bot.org_id,
+        bot_id=bot.id,
+        spec=bot.kb_embedding,
+        query=text,
+        top_k=bot.kb_top_k,
+        min_score=bot.kb_min_score,
     )
     trimmed = tokens.trim_history(past, settings.gpt.history_token_budget)
     messages = [

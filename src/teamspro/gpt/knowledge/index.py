@@ -19,6 +19,7 @@ from sqlalchemy import cast, delete, func, literal, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
 
+from teamspro.gpt.knowledge.embedding import MODEL_KEY
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 
 
@@ -78,7 +79,8 @@ async def add_chunks(session: AsyncSession, chunks: list[KnowledgeChunk]) -> Non
     """Insert chunks and their full-text rows in the caller's transaction."""
     session.add_all(chunks)
     await session.flush()
-    if chunks and await has_pgvector(session):
+    # The pgvector column holds the local model's 384-dim vectors; others stay in the row.
+    if chunks and len(chunks[0].embedding) == 384 * 4 and await has_pgvector(session):
         await session.execute(
             text("UPDATE gpt_kb_chunk SET gpt_kb_vec = CAST(:v AS vector) WHERE id = :id"),
             [
@@ -186,7 +188,9 @@ class _Matrices:
         self._max = max_bots
         self._lock = threading.Lock()
 
-    async def get(self, session: AsyncSession, bot_id: uuid.UUID) -> Snapshot:
+    async def get(
+        self, session: AsyncSession, bot_id: uuid.UUID, model_key: str = MODEL_KEY
+    ) -> Snapshot:
         version_row = (
             await session.execute(
                 select(
@@ -194,10 +198,11 @@ class _Matrices:
                 ).where(
                     KnowledgeDocument.bot_id == bot_id,
                     KnowledgeDocument.status == DocumentStatus.ready,
+                    KnowledgeDocument.embedding_model == model_key,
                 )
             )
         ).one()
-        version = (version_row[0], str(version_row[1]))
+        version = (model_key, version_row[0], str(version_row[1]))
         with self._lock:
             hit = self._items.get(bot_id)
             if hit and hit[0] == version:
@@ -210,6 +215,7 @@ class _Matrices:
                 .where(
                     KnowledgeChunk.bot_id == bot_id,
                     KnowledgeDocument.status == DocumentStatus.ready,
+                    KnowledgeDocument.embedding_model == model_key,
                 )
             )
         ).all()
@@ -238,13 +244,14 @@ async def search(
     *,
     top_k: int,
     min_score: float,
+    model_key: str = MODEL_KEY,
 ) -> list[Hit]:
     """Hybrid retrieval: full-text and vector rankings fused by reciprocal rank."""
-    if await has_pgvector(session):
+    if model_key == MODEL_KEY and await has_pgvector(session):  # the column is 384-wide
         return await _search_pgvector(
             session, bot_id, query, query_vector, top_k=top_k, min_score=min_score
         )
-    snapshot = await matrices.get(session, bot_id)
+    snapshot = await matrices.get(session, bot_id, model_key)
     ids, matrix, position = snapshot.ids, snapshot.matrix, snapshot.position
     if not ids:
         return []
@@ -304,7 +311,9 @@ async def _search_pgvector(
     # Filtered HNSW scans keep going until enough rows of this bot are found (pgvector 0.8).
     await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
     ready = select(KnowledgeDocument.id).where(
-        KnowledgeDocument.bot_id == bot_id, KnowledgeDocument.status == DocumentStatus.ready
+        KnowledgeDocument.bot_id == bot_id,
+        KnowledgeDocument.status == DocumentStatus.ready,
+        KnowledgeDocument.embedding_model == MODEL_KEY,
     )
     ready_ids = set((await session.execute(ready)).scalars())
     if not ready_ids:
@@ -331,7 +340,9 @@ async def _search_pgvector(
             select(KnowledgeChunk, KnowledgeDocument.filename, (1 - text_op(q)).label("similarity"))
             .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
             .where(
-                KnowledgeChunk.id.in_(list(fused)), KnowledgeDocument.status == DocumentStatus.ready
+                KnowledgeChunk.id.in_(list(fused)),
+                KnowledgeDocument.status == DocumentStatus.ready,
+                KnowledgeDocument.embedding_model == MODEL_KEY,
             )
         )
     ).all()

@@ -13,18 +13,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import Settings
+from teamspro.core.crypto import SecretBox
 from teamspro.core.db import transaction, utcnow
 from teamspro.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from teamspro.core.storage import LocalBlobStore
-from teamspro.gpt.knowledge import chunking, index, parsing
-from teamspro.gpt.knowledge.embedding import MODEL_KEY, default_model
+from teamspro.gpt.bot.models import Bot
+from teamspro.gpt.knowledge import chunking, embedders, index, parsing
 from teamspro.gpt.knowledge.models import (
     IN_PROGRESS,
     DocumentStatus,
     KnowledgeChunk,
     KnowledgeDocument,
 )
-from teamspro.gpt.provider.base import Source
+from teamspro.gpt.provider.base import ProviderError, Source
 
 log = logging.getLogger(__name__)
 FIELDS = ["filename", "status", "kind", "size", "pages", "chunks", "created_at", "updated_at"]
@@ -160,6 +161,8 @@ async def ingest(
         if doc is None or doc.status not in IN_PROGRESS:
             return doc.status if doc else DocumentStatus.failed
         bot_id, org_id, key, name = doc.bot_id, doc.org_id, doc.content_hash, doc.filename
+        bot = await session.get(Bot, bot_id)
+        spec = bot.kb_embedding if bot else embedders.LOCAL
     await _set(maker, document_id, status=DocumentStatus.reading, reason=None)
     try:
         data = await asyncio.to_thread(blobs(settings).get, key)
@@ -190,7 +193,24 @@ async def ingest(
         title=parsed.title[:500],
     )
     texts = [f"{p.heading_path}\n{p.text}" if p.heading_path else p.text for p in pieces]
-    vectors = await asyncio.to_thread(default_model().embed, texts)
+    vault = SecretBox(settings.resolved_secret_key, "vault")
+    try:
+        async with (
+            maker() as session,
+            embedders.opened(
+                session=session, settings=settings, vault=vault, org_id=org_id, spec=spec
+            ) as embedder,
+        ):
+            vectors = await embedder.embed(texts)
+            model_key = embedder.key
+    except (ProviderError, InvalidInput) as exc:
+        await _set(
+            maker,
+            document_id,
+            status=DocumentStatus.failed,
+            reason=f"Embedding failed: {exc.message}",
+        )
+        return DocumentStatus.failed
     async with transaction(maker) as session:
         await index.remove_document_chunks(session, document_id)
         await index.add_chunks(
@@ -215,7 +235,7 @@ async def ingest(
             .values(
                 status=DocumentStatus.ready,
                 chunks=len(pieces),
-                embedding_model=MODEL_KEY,
+                embedding_model=model_key,
                 updated_at=utcnow(),
             )
         )
@@ -236,13 +256,38 @@ async def stale(*, session: AsyncSession, older_than_seconds: float) -> list[tup
 
 
 async def retrieve(
-    *, session: AsyncSession, bot_id: uuid.UUID, query: str, top_k: int, min_score: float
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    vault: SecretBox,
+    org_id: uuid.UUID,
+    bot_id: uuid.UUID,
+    spec: str,
+    query: str,
+    top_k: int,
+    min_score: float,
 ) -> list[Source]:
     """Numbered sources for a question, best first (empty when the bot knows nothing)."""
-    if not (await index.matrices.get(session, bot_id)).ids or not query.strip():
+    if not query.strip():
         return []
-    vector = (await asyncio.to_thread(default_model().embed, [query]))[0]
-    hits = await index.search(session, bot_id, query, vector, top_k=top_k, min_score=min_score)
+    async with embedders.opened(
+        session=session, settings=settings, vault=vault, org_id=org_id, spec=spec
+    ) as embedder:
+        ready = await session.execute(
+            select(KnowledgeDocument.id)
+            .where(
+                KnowledgeDocument.bot_id == bot_id,
+                KnowledgeDocument.status == DocumentStatus.ready,
+                KnowledgeDocument.embedding_model == embedder.key,
+            )
+            .limit(1)
+        )
+        if ready.first() is None:
+            return []
+        vector = (await embedder.embed([query]))[0]
+        hits = await index.search(
+            session, bot_id, query, vector, top_k=top_k, min_score=min_score, model_key=embedder.key
+        )
     return [
         Source(
             n=i + 1,
@@ -253,6 +298,19 @@ async def retrieve(
         )
         for i, h in enumerate(hits)
     ]
+
+
+async def reembed_all(*, session: AsyncSession, bot_id: uuid.UUID) -> list[uuid.UUID]:
+    """Queue every document of a bot again (its embedding model changed)."""
+    stmt = select(KnowledgeDocument).where(
+        KnowledgeDocument.bot_id == bot_id,
+        KnowledgeDocument.status.in_([DocumentStatus.ready, DocumentStatus.failed]),
+    )
+    docs = list((await session.execute(stmt)).scalars())
+    for doc in docs:
+        doc.status, doc.reason, doc.updated_at = DocumentStatus.queued, None, utcnow()
+    await session.flush()
+    return [d.id for d in docs]
 
 
 def file_path(settings: Settings, doc: KnowledgeDocument) -> Path:

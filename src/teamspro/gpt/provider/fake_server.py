@@ -5,6 +5,8 @@ trying TeamsPro without a model can run a provider locally. The *model* name pic
 behaviour: ``echo`` (default), ``instant``, ``slow``, ``markdown``, ``tools``, ``error-500``,
 ``error-429``, ``drop`` (the connection breaks mid-answer) and ``hang`` (never answers).
 
+It also answers ``/v1/embeddings`` with deterministic bag-of-words vectors.
+
     python -m teamspro.gpt.provider.fake_server --port 9400
 """
 
@@ -12,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
+import math
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -152,11 +157,46 @@ async def completions(request: Request) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
+EMBED_DIM = 64
+
+
+def _bag_of_words(text: str) -> list[float]:
+    """A deterministic embedding: hashed word counts, normalised (shared words, close)."""
+    vector = [0.0] * EMBED_DIM
+    for word in re.findall(r"\w+", text.lower()):
+        vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % EMBED_DIM] += 1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+async def embeddings(request: Request) -> Response:
+    body = await request.json()
+    request.app.state.requests.append(body)
+    inputs = body.get("input")
+    texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+    if not texts:
+        return _error(400, "input must not be empty", "invalid_request_error")
+    data = [
+        {"object": "embedding", "index": i, "embedding": _bag_of_words(t)}
+        for i, t in enumerate(texts)
+    ]
+    tokens = sum(len(t.split()) for t in texts)
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": data,
+            "model": body.get("model", "bag"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
+
+
 def create_app() -> Starlette:
     app = Starlette(
         routes=[
             Route("/v1/models", models),
             Route("/v1/chat/completions", completions, methods=["POST"]),
+            Route("/v1/embeddings", embeddings, methods=["POST"]),
         ]
     )
     app.state.requests = []
