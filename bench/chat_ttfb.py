@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.servers import free_port, wait_http  # noqa: E402
 
+from bench._common import embedded_server  # noqa: E402
+
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -93,77 +95,59 @@ def main() -> None:
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     work = Path(tempfile.mkdtemp(prefix="teamspro-bench-"))
-    fake_port, port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "TEAMSPRO_DATA_DIR": str(work / "data"),
-        "TEAMSPRO_PORT": str(port),
-        "TEAMSPRO_LOG_LEVEL": "WARNING",
-        "TEAMSPRO_RATE_LIMIT__ENABLED": "false",
-        "TEAMSPRO_GPT__PROVIDERS": json.dumps(
-            [
-                {
-                    "key": "fake",
-                    "kind": "openai_compatible",
-                    "base_url": f"http://127.0.0.1:{fake_port}/v1",
-                }
-            ]
-        ),
-    }
-    env.pop("TEAMSPRO_DATABASE_URL", None)
-    env.pop("TEAMSPRO_REDIS_URL", None)
-    py = sys.executable
-    fake = subprocess.Popen(
-        [py, "-m", "teamspro.gpt.provider.fake_server", "--port", str(fake_port)], cwd=work
+    fake_port = free_port()
+    providers = json.dumps(
+        [
+            {
+                "key": "fake",
+                "kind": "openai_compatible",
+                "base_url": f"http://127.0.0.1:{fake_port}/v1",
+            }
+        ]
     )
-    server = subprocess.Popen(
-        [py, "-m", "teamspro", "serve"], env=env, cwd=work, stderr=open(work / "serve.log", "wb")
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "teamspro.gpt.provider.fake_server", "--port", str(fake_port)],
+        cwd=work,
     )
     try:
         wait_http(f"http://127.0.0.1:{fake_port}/v1/models", proc=fake)
-        wait_http(f"http://127.0.0.1:{port}/health/live", proc=server)
-        token = subprocess.run(
-            [py, "-m", "teamspro", "admin", "issue-token", "admin@localhost"],
-            env=env,
-            cwd=work,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        auth = {"authorization": f"Bearer {token}"}
-        base = f"http://127.0.0.1:{port}"
-        bot = httpx2.post(
-            f"{base}/api/v1/gpt/bots",
-            headers=auth,
-            json={"name": "Bench", "provider_key": "fake", "model": "instant"},
-        ).json()["id"]
-        httpx2.post(f"{base}/api/v1/gpt/bots/{bot}/publish", headers=auth)
-        rows = []
-        for level in levels:
-            baseline = asyncio.run(
-                wave(
-                    f"http://127.0.0.1:{fake_port}/v1/chat/completions",
-                    {
-                        "model": "instant",
-                        "stream": True,
-                        "messages": [{"role": "user", "content": "hi"}],
-                    },
-                    {},
-                    level,
-                    args.turns,
+        with embedded_server(work, TEAMSPRO_GPT__PROVIDERS=providers) as (base, auth, _):
+            bot = httpx2.post(
+                f"{base}/api/v1/gpt/bots",
+                headers=auth,
+                json={"name": "Bench", "provider_key": "fake", "model": "instant"},
+            ).json()["id"]
+            httpx2.post(f"{base}/api/v1/gpt/bots/{bot}/publish", headers=auth)
+            rows = []
+            for level in levels:
+                baseline = asyncio.run(
+                    wave(
+                        f"http://127.0.0.1:{fake_port}/v1/chat/completions",
+                        {
+                            "model": "instant",
+                            "stream": True,
+                            "messages": [{"role": "user", "content": "hi"}],
+                        },
+                        {},
+                        level,
+                        args.turns,
+                    )
                 )
-            )
-            ours = asyncio.run(
-                wave(
-                    f"{base}/api/v1/gpt/bots/{bot}/chat", {"message": "hi"}, auth, level, args.turns
+                ours = asyncio.run(
+                    wave(
+                        f"{base}/api/v1/gpt/bots/{bot}/chat",
+                        {"message": "hi"},
+                        auth,
+                        level,
+                        args.turns,
+                    )
                 )
-            )
-            rows.append((level, baseline, ours))
-            print(f"concurrency {level}: baseline {baseline}\n  teamspro {ours}", file=sys.stderr)
+                rows.append((level, baseline, ours))
+                print(
+                    f"concurrency {level}: baseline {baseline}\n  teamspro {ours}", file=sys.stderr
+                )
     finally:
-        server.terminate()
         fake.terminate()
-        server.wait(10)
         fake.wait(10)
     table = [
         f"### Chat turn overhead ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "

@@ -15,7 +15,6 @@ import argparse
 import os
 import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from evals import corpus  # noqa: E402
-from tests.fixtures.servers import free_port, wait_http  # noqa: E402
+
+from bench._common import embedded_server  # noqa: E402
 
 
 def make_corpus(count: int) -> list[tuple[str, bytes, int]]:
@@ -73,33 +73,7 @@ def main() -> None:
     files = make_corpus(args.docs)
     pages = sum(p for _, _, p in files)
     work = Path(tempfile.mkdtemp(prefix="teamspro-bench-kb-"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "TEAMSPRO_DATA_DIR": str(work / "data"),
-        "TEAMSPRO_PORT": str(port),
-        "TEAMSPRO_LOG_LEVEL": "WARNING",
-        "TEAMSPRO_RATE_LIMIT__ENABLED": "false",
-        "TEAMSPRO_WORKER_THREADS": str(args.threads),
-    }
-    env.pop("TEAMSPRO_DATABASE_URL", None)
-    env.pop("TEAMSPRO_REDIS_URL", None)
-    py = sys.executable
-    server = subprocess.Popen(
-        [py, "-m", "teamspro", "serve"], env=env, cwd=work, stderr=open(work / "serve.log", "wb")
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_http(f"{base}/health/live", proc=server)
-        token = subprocess.run(
-            [py, "-m", "teamspro", "admin", "issue-token", "admin@localhost"],
-            env=env,
-            cwd=work,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        auth = {"authorization": f"Bearer {token}"}
+    with embedded_server(work, TEAMSPRO_WORKER_THREADS=str(args.threads)) as (base, auth, server):
         with httpx2.Client(base_url=base, headers=auth, timeout=120) as http:
             bot = http.post("/api/v1/gpt/bots", json={"name": "Bench"}).json()["id"]
             started = time.perf_counter()
@@ -122,9 +96,6 @@ def main() -> None:
         ready = sum(d["status"] == "ready" for d in docs)
         chunks = sum(d["chunks"] for d in docs)
         peak = peak_rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(30)
     bare = baseline(files)
     lines = [
         f"### Knowledge-base ingestion ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "

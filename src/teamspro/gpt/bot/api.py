@@ -156,30 +156,32 @@ async def update_bot(
     return await _fresh(state, session, principal, bot)
 
 
-@router.post("/{bot_id}/publish", response_model=BotRead)
-async def publish_bot(
-    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+async def _set_status(
+    bot_id: uuid.UUID,
+    status: BotStatus,
+    principal: Principal,
+    session: SessionDep,
+    state: StateDep,
 ) -> BotRead:
     bot = await bot_service.for_management(
         session=session, cache=state.cache, principal=principal, bot_id=bot_id
     )
-    await bot_service.set_status(
-        session=session, cache=state.cache, bot=bot, status=BotStatus.published
-    )
+    await bot_service.set_status(session=session, cache=state.cache, bot=bot, status=status)
     return await _fresh(state, session, principal, bot)
+
+
+@router.post("/{bot_id}/publish", response_model=BotRead)
+async def publish_bot(
+    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> BotRead:
+    return await _set_status(bot_id, BotStatus.published, principal, session, state)
 
 
 @router.post("/{bot_id}/unpublish", response_model=BotRead)
 async def unpublish_bot(
     bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> BotRead:
-    bot = await bot_service.for_management(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
-    await bot_service.set_status(
-        session=session, cache=state.cache, bot=bot, status=BotStatus.draft
-    )
-    return await _fresh(state, session, principal, bot)
+    return await _set_status(bot_id, BotStatus.draft, principal, session, state)
 
 
 @router.delete("/{bot_id}", status_code=204)

@@ -172,6 +172,15 @@ class MiniLM:
         return out
 
 
+_loading = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def default_model() -> MiniLM:
+def _load() -> MiniLM:
     return MiniLM()
+
+
+def default_model() -> MiniLM:
+    """One model per process: job threads starting together must not each load a copy."""
+    with _loading:
+        return _load()
