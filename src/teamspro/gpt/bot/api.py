@@ -16,6 +16,7 @@ from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.models import Bot, BotStatus
 from teamspro.gpt.bot.schemas import BotCreate, BotRead, BotUpdate
 from teamspro.gpt.bot.service import BotConfig
+from teamspro.gpt.knowledge import embedders
 from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.knowledge.jobs import ingest_document
 from teamspro.gpt.provider import service as provider_service
@@ -68,20 +69,13 @@ async def _fresh(state: StateDep, session: SessionDep, principal: Principal, bot
 async def _check_embedding(
     state: StateDep, session: SessionDep, principal: Principal, spec: str | None
 ) -> None:
-    if not spec or spec == "local":
-        return
-    key, _, model = spec.partition(":")
-    config = await provider_service.resolve(
-        session=session,
-        org_id=principal.org.id,
-        key=key,
-        settings=state.settings,
-        vault=state.vault,
-    )
-    if config is None or not model:
-        raise InvalidInput(
-            "kb_embedding is 'local' or '<provider key>:<model>' of a configured provider.",
-            code="unknown_embedding",
+    if spec:
+        await embedders.resolve(
+            session=session,
+            settings=state.settings,
+            vault=state.vault,
+            org_id=principal.org.id,
+            spec=spec,
         )
 
 

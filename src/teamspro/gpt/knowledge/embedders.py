@@ -19,13 +19,13 @@ import numpy as np
 import openai
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamspro.config import Settings
+from teamspro.config import ProviderConfig, Settings
 from teamspro.core.crypto import SecretBox
 from teamspro.core.errors import InvalidInput
 from teamspro.gpt.knowledge.embedding import MODEL_KEY, default_model
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.base import ProviderError
-from teamspro.gpt.provider.openai_family import _translate
+from teamspro.gpt.provider.openai_family import client, translate_error
 
 LOCAL = "local"
 BATCH = 64
@@ -65,7 +65,7 @@ class ProviderEmbedder:
         except ProviderError:
             raise
         except (openai.APIError, httpx2.HTTPError) as exc:
-            raise _translate(exc, started=False) from exc
+            raise translate_error(exc, started=False) from exc
         vectors = np.asarray(rows, dtype=np.float32)
         if not len(vectors):
             return np.zeros((0, 1), dtype=np.float32)
@@ -73,56 +73,34 @@ class ProviderEmbedder:
         return vectors
 
 
-@asynccontextmanager
-async def opened(
-    *,
-    session: AsyncSession,
-    settings: Settings,
-    vault: SecretBox,
-    org_id: uuid.UUID,
-    spec: str,
-) -> AsyncIterator[Embedder]:
-    """The embedder a bot's ``kb_embedding`` names, with its HTTP client closed afterwards."""
+Resolved = tuple[ProviderConfig, str] | None  # (provider, model), or None: the local model
+
+
+async def resolve(
+    *, session: AsyncSession, settings: Settings, vault: SecretBox, org_id: uuid.UUID, spec: str
+) -> Resolved:
+    """What a bot's ``kb_embedding`` names; an unknown provider or a missing model is refused."""
     if spec in (LOCAL, "", MODEL_KEY):
-        yield LocalEmbedder()
-        return
-    async with httpx2.AsyncClient(timeout=settings.gpt.request_timeout_seconds) as http:
-        yield await _provider(
-            session=session, settings=settings, vault=vault, org_id=org_id, spec=spec, http=http
-        )
-
-
-async def _provider(
-    *,
-    session: AsyncSession,
-    settings: Settings,
-    vault: SecretBox,
-    org_id: uuid.UUID,
-    spec: str,
-    http: httpx2.AsyncClient,
-) -> Embedder:
+        return None
     key, _, model = spec.partition(":")
     config = await provider_service.resolve(
         session=session, org_id=org_id, key=key, settings=settings, vault=vault
     )
     if config is None or not model:
         raise InvalidInput(
-            f"Embedding model {spec!r}: use 'local' or '<provider key>:<model>'.",
+            f"Embedding model {spec!r}: use 'local' or '<provider key>:<model>' of a "
+            "configured provider.",
             code="unknown_embedding",
         )
-    if config.kind == "azure_openai":
-        client: openai.AsyncOpenAI = openai.AsyncAzureOpenAI(
-            api_key=config.api_key or "missing",
-            azure_endpoint=config.base_url,
-            api_version=config.api_version or "2024-10-21",
-            http_client=http,
-            max_retries=2,
-        )
-    else:
-        client = openai.AsyncOpenAI(
-            api_key=config.api_key or "none",
-            base_url=config.base_url or "https://api.openai.com/v1",
-            http_client=http,
-            max_retries=2,
-        )
-    return ProviderEmbedder(f"{key}:{model}", client, model)
+    return config, model
+
+
+@asynccontextmanager
+async def opened(settings: Settings, resolved: Resolved) -> AsyncIterator[Embedder]:
+    """The embedder, with its HTTP client closed afterwards (no database access inside)."""
+    if resolved is None:
+        yield LocalEmbedder()
+        return
+    config, model = resolved
+    async with httpx2.AsyncClient(timeout=settings.gpt.request_timeout_seconds) as http:
+        yield ProviderEmbedder(f"{config.key}:{model}", client(config, http, max_retries=2), model)

@@ -195,12 +195,11 @@ async def ingest(
     texts = [f"{p.heading_path}\n{p.text}" if p.heading_path else p.text for p in pieces]
     vault = SecretBox(settings.resolved_secret_key, "vault")
     try:
-        async with (
-            maker() as session,
-            embedders.opened(
+        async with maker() as session:  # short: no connection held while a provider embeds
+            resolved = await embedders.resolve(
                 session=session, settings=settings, vault=vault, org_id=org_id, spec=spec
-            ) as embedder,
-        ):
+            )
+        async with embedders.opened(settings, resolved) as embedder:
             vectors = await embedder.embed(texts)
             model_key = embedder.key
     except (ProviderError, InvalidInput) as exc:
@@ -270,9 +269,10 @@ async def retrieve(
     """Numbered sources for a question, best first (empty when the bot knows nothing)."""
     if not query.strip():
         return []
-    async with embedders.opened(
+    resolved = await embedders.resolve(
         session=session, settings=settings, vault=vault, org_id=org_id, spec=spec
-    ) as embedder:
+    )
+    async with embedders.opened(settings, resolved) as embedder:
         ready = await session.execute(
             select(KnowledgeDocument.id)
             .where(

@@ -47,7 +47,7 @@ class OpenAIChat:
         except ProviderError:
             raise
         except (openai.APIError, httpx2.HTTPError) as exc:
-            raise _translate(exc, started) from exc
+            raise translate_error(exc, started) from exc
 
 
 def _chunk(event: Any) -> Chunk:
@@ -63,7 +63,7 @@ def _chunk(event: Any) -> Chunk:
     return chunk
 
 
-def _translate(exc: Exception, started: bool) -> ProviderError:
+def translate_error(exc: Exception, started: bool) -> ProviderError:
     if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return ProviderTimeout("The model did not answer in time.")
     if isinstance(exc, openai.RateLimitError):
@@ -79,29 +79,36 @@ def _translate(exc: Exception, started: bool) -> ProviderError:
     return ProviderUnavailable("The model provider could not be reached.")
 
 
-def make_openai(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
-    client = openai.AsyncOpenAI(
-        api_key=config.api_key or "missing",
+def client(
+    config: ProviderConfig, http: httpx2.AsyncClient, *, max_retries: int = 0
+) -> openai.AsyncOpenAI:
+    """The OpenAI-protocol client for a provider (chat and embeddings share it).
+
+    Chat passes max_retries=0: the person decides to retry, their message kept meanwhile.
+    """
+    if config.kind == "azure_openai":
+        return openai.AsyncAzureOpenAI(
+            api_key=config.api_key or "missing",
+            azure_endpoint=config.base_url,
+            api_version=config.api_version or "2024-10-21",
+            http_client=http,
+            max_retries=max_retries,
+        )
+    return openai.AsyncOpenAI(
+        # Local servers usually need no key, but the client insists on one.
+        api_key=config.api_key or "none",
         base_url=config.base_url or OPENAI_URL,
         http_client=http,
-        max_retries=0,  # the person decides to retry; their message is kept meanwhile
+        max_retries=max_retries,
     )
-    return OpenAIChat(client)
+
+
+def make_openai(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
+    """OpenAI, and Azure OpenAI: the client differs, the chat does not."""
+    return OpenAIChat(client(config, http))
 
 
 def make_compatible(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
     if not config.base_url:
         raise ProviderRejected("An OpenAI-compatible provider needs a base URL.")
-    # Local servers usually need no key, but the client insists on one.
-    return make_openai(config.model_copy(update={"api_key": config.api_key or "none"}), http)
-
-
-def make_azure(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
-    client = openai.AsyncAzureOpenAI(
-        api_key=config.api_key or "missing",
-        azure_endpoint=config.base_url,
-        api_version=config.api_version or "2024-10-21",
-        http_client=http,
-        max_retries=0,
-    )
-    return OpenAIChat(client)
+    return OpenAIChat(client(config, http))

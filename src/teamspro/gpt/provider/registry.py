@@ -9,13 +9,13 @@ import httpx2
 from teamspro.config import ProviderConfig
 from teamspro.gpt.provider.base import ChatModel, ProviderRejected
 from teamspro.gpt.provider.extractive import ExtractiveChat
-from teamspro.gpt.provider.openai_family import make_azure, make_compatible, make_openai
+from teamspro.gpt.provider.openai_family import make_compatible, make_openai
 
 Factory = Callable[[ProviderConfig, httpx2.AsyncClient], ChatModel]
 
 KINDS: dict[str, Factory] = {
     "openai": make_openai,
-    "azure_openai": make_azure,
+    "azure_openai": make_openai,
     "openai_compatible": make_compatible,
 }
 KIND_LABELS = {
