@@ -154,6 +154,8 @@ async def begin(
         conv = found
     if regenerate:
         text, user_msg_id = await _supersede_last_answer(session, conv.id)
+        # The history up to the question being answered again (the question itself is last).
+        past = (history if history is not None else await _history(session, conv.id))[:-1]
     else:
         await usage.check(
             session=session, cfg=settings.gpt, org_id=bot.org_id, user_id=principal.user.id
@@ -173,8 +175,6 @@ async def begin(
         session.add(user_msg)
         await session.flush()
         user_msg_id = user_msg.id
-    if regenerate:
-        past = (history if history is not None else await _history(session, conv.id))[:-1]
     sources = await kb_service.retrieve(
         session=session,
         settings=settings,
