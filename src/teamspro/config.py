@@ -101,6 +101,25 @@ class KnowledgeSettings(BaseModel):
     chunk_overlap_words: int = 40
 
 
+class ImagesSettings(BaseModel):
+    """Image Pro: upload limits, renditions, signed URLs and the Microsoft Graph client."""
+
+    max_file_bytes: int = 40 * 1024 * 1024
+    # Decoded pixels allowed per image (frames included): a decompression-bomb guard.
+    max_pixels: int = 64_000_000
+    rendition_sizes: list[int] = [320, 1280]
+    rendition_formats: list[Literal["webp", "jpeg"]] = ["webp", "jpeg"]
+    signed_url_ttl_seconds: int = 3600
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    # What a library's stored grant is redeemed for: Image Pro's one Graph scope.
+    graph_scope: str = "https://graph.microsoft.com/Sites.ReadWrite.All offline_access"
+    graph_max_retries: int = 5
+    # Files up to this size go in one PUT; larger ones through an upload session.
+    graph_simple_upload_bytes: int = 4 * 1024 * 1024
+    # Upload-session slice size; Graph wants a multiple of 320 KiB.
+    graph_chunk_bytes: int = 10 * 320 * 1024
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TEAMSPRO_", env_nested_delimiter="__", extra="ignore"
@@ -125,6 +144,7 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSettings = RateLimitSettings()
     gpt: GptSettings = GptSettings()
     kb: KnowledgeSettings = KnowledgeSettings()
+    images: ImagesSettings = ImagesSettings()
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     otlp_endpoint: str | None = None

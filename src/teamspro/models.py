@@ -6,6 +6,9 @@ from teamspro.gpt.bot.models import Bot, BotAccess
 from teamspro.gpt.conversation.models import Conversation, Feedback, Message
 from teamspro.gpt.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from teamspro.gpt.provider.models import ModelProvider
+from teamspro.images.image.models import Image, ImageColor, ImageTag, ImageVersion, Rendition
+from teamspro.images.library.models import ImageLibrary
+from teamspro.images.tab.models import PinEvent, TabConfig
 
 __all__ = [
     "ApiToken",
@@ -13,6 +16,11 @@ __all__ = [
     "BotAccess",
     "Conversation",
     "Feedback",
+    "Image",
+    "ImageColor",
+    "ImageLibrary",
+    "ImageTag",
+    "ImageVersion",
     "KnowledgeChunk",
     "KnowledgeDocument",
     "LoginLink",
@@ -20,6 +28,9 @@ __all__ = [
     "Message",
     "ModelProvider",
     "Organization",
+    "PinEvent",
+    "Rendition",
+    "TabConfig",
     "User",
     "UserSession",
 ]

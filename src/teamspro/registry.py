@@ -9,7 +9,11 @@ import importlib
 
 from fastapi import APIRouter
 
-JOB_MODULES = ["teamspro.core.tenancy.jobs", "teamspro.gpt.knowledge.jobs"]
+JOB_MODULES = [
+    "teamspro.core.tenancy.jobs",
+    "teamspro.gpt.knowledge.jobs",
+    "teamspro.images.image.jobs",
+]
 
 
 def routers() -> list[APIRouter]:
@@ -27,6 +31,10 @@ def routers() -> list[APIRouter]:
     from teamspro.gpt.knowledge import api as knowledge_api
     from teamspro.gpt.knowledge import pages as knowledge_pages
     from teamspro.gpt.provider import api as provider_api
+    from teamspro.images.image import api as images_api
+    from teamspro.images.image import pages as images_pages
+    from teamspro.images.tab import api as tabs_api
+    from teamspro.images.tab import pages as tab_pages
     from teamspro.web import pages as web_pages
 
     return [
@@ -42,6 +50,11 @@ def routers() -> list[APIRouter]:
         chat_pages.router,
         knowledge_api.router,
         knowledge_pages.router,
+        tabs_api.router,
+        images_api.router,
+        images_api.files_router,
+        tab_pages.router,
+        images_pages.router,
         identity_pages.router,
         tenancy_pages.router,
         web_pages.router,

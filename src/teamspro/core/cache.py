@@ -13,7 +13,11 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
-PREFIXES = {"profile:": "user profiles", "bot:": "bot configuration"}
+PREFIXES = {
+    "profile:": "user profiles",
+    "bot:": "bot configuration",
+    "imgtab:": "image configuration",
+}
 
 
 class Cache(Protocol):

@@ -7,6 +7,7 @@ TeamsProError                 500 unless a subclass says otherwise
  ├── NotFound                 404  missing, or belongs to another organisation
  ├── Conflict                 409  duplicate or wrong state
  ├── PayloadTooLarge          413
+ ├── UnsupportedMediaType     415  a file type we do not read (or refuse, like SVG)
  ├── QuotaExceeded            429  carries retry_after seconds
  └── UpstreamError            502  a remote service failed (OIDC provider, Graph, LLM)
 """
@@ -65,6 +66,11 @@ class Conflict(TeamsProError):
 class PayloadTooLarge(TeamsProError):
     status_code = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(TeamsProError):
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class QuotaExceeded(TeamsProError):

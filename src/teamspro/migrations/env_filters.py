@@ -9,5 +9,13 @@ def include_object(
     """Search indexes are made by hand in migrations (FTS5, GIN, pgvector); autogenerate
     skips them."""
     return not (name or "").startswith(
-        ("gpt_kb_fts", "ix_gpt_kb_chunk_fts", "gpt_kb_vec", "ix_gpt_kb_chunk_vec")
+        (
+            "gpt_kb_fts",
+            "ix_gpt_kb_chunk_fts",
+            "gpt_kb_vec",
+            "ix_gpt_kb_chunk_vec",
+            "images_fts",
+            "ix_images_fts",
+            "search_tsv",
+        )
     )

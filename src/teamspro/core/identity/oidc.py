@@ -249,3 +249,29 @@ def to_identity(
         claims=claims,
         profile=profile,
     )
+
+
+async def refresh(
+    *, http: httpx2.AsyncClient, provider: OidcProvider, refresh_token: str, scope: str
+) -> dict[str, Any]:
+    """Redeem a stored refresh token for an access token to another API (e.g. Graph)."""
+    doc = await metadata.discovery(http, provider.issuer)
+    client = AsyncOAuth2Client(
+        client_id=provider.client_id,
+        client_secret=provider.client_secret or None,
+        token_endpoint_auth_method="client_secret_post" if provider.client_secret else "none",
+        timeout=http.timeout,
+    )
+    try:
+        async with client:
+            return dict(
+                await client.refresh_token(
+                    doc["token_endpoint"], refresh_token=refresh_token, scope=scope
+                )
+            )
+    except OAuth2Error as exc:
+        raise Unauthenticated(
+            f"The identity provider refused the stored grant: {exc.error}", code="grant_refused"
+        ) from exc
+    except httpx2.HTTPError as exc:
+        raise UpstreamError("The identity provider did not answer.") from exc

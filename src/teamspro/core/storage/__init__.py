@@ -5,9 +5,21 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 
-PREFIXES = {"kb/": "KB files"}
+from teamspro.core.errors import InvalidInput
+
+# Each product keeps its blobs in its own folder of the data directory, by data category.
+PREFIXES = {"blobs/": "KB files", "image-blobs/": "image properties"}
+
+
+def safe_name(filename: str) -> str:
+    """Only the base name, without path parts or control characters."""
+    name = PurePath(filename.replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip(". ")
+    if not name:
+        raise InvalidInput("The file has no usable name.", code="bad_filename")
+    return name[:255]
 
 
 class LocalBlobStore:

@@ -16,7 +16,7 @@ from teamspro.config import Settings
 from teamspro.core.crypto import SecretBox
 from teamspro.core.db import transaction, utcnow
 from teamspro.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
-from teamspro.core.storage import LocalBlobStore
+from teamspro.core.storage import LocalBlobStore, safe_name
 from teamspro.gpt.bot.models import Bot
 from teamspro.gpt.knowledge import chunking, embedders, index, parsing
 from teamspro.gpt.knowledge.models import (
@@ -33,15 +33,6 @@ FIELDS = ["filename", "status", "kind", "size", "pages", "chunks", "created_at",
 
 def blobs(settings: Settings) -> LocalBlobStore:
     return LocalBlobStore(settings.data_dir / "blobs")
-
-
-def safe_name(filename: str) -> str:
-    """Only the base name, without path parts or control characters."""
-    name = PurePath(filename.replace("\\", "/")).name
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip(". ")
-    if not name:
-        raise InvalidInput("The file has no usable name.", code="bad_filename")
-    return name[:255]
 
 
 @dataclass

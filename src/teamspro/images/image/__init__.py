@@ -1,0 +1,1 @@
+"""Images, their versions, renditions and properties."""

@@ -1,0 +1,369 @@
+"""REST routes for libraries and images, and the signed file route."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, UploadFile
+from sqlalchemy import select
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+from teamspro.core import odata
+from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.errors import InvalidInput, NotFound, PermissionDenied
+from teamspro.images.image import renditions, urls
+from teamspro.images.image import service as image_service
+from teamspro.images.image.jobs import make_renditions, push_to_sharepoint, sync_library
+from teamspro.images.image.models import ImageVersion
+from teamspro.images.image.schemas import (
+    EditRequest,
+    ImagePatch,
+    ImageRead,
+    LibraryCreate,
+    LibraryRead,
+    VersionRead,
+)
+from teamspro.images.image.views import MIME, image_read, version_read
+from teamspro.images.library import service as library_service
+from teamspro.images.library import sharepoint
+from teamspro.images.library.models import ImageLibrary, LibraryKind
+from teamspro.images.tab import service as tab_service
+
+router = APIRouter(prefix="/api/v1/images", tags=["images"])
+files_router = APIRouter(tags=["images"])
+MAX_FILES = 50
+
+
+async def after_save(version: ImageVersion, library: ImageLibrary) -> None:
+    """Queue what follows a saved version (the rows are committed first)."""
+    await asyncio.to_thread(make_renditions, version_id=str(version.id))
+    if library.kind == LibraryKind.sharepoint:
+        await asyncio.to_thread(push_to_sharepoint, version_id=str(version.id))
+
+
+# Libraries -------------------------------------------------------------------------------
+
+
+@router.get("/libraries")
+async def list_libraries(
+    request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> dict:
+    await library_service.default_local(session, principal.org.id)
+    await session.commit()
+    query = odata.parse(request.query_params, library_service.FIELDS)
+    stmt = select(ImageLibrary).where(ImageLibrary.org_id == principal.org.id)
+    rows, total = await odata.page(session, stmt, ImageLibrary, query)
+    items = [LibraryRead.model_validate(r).model_dump(mode="json") for r in rows]
+    return odata.collection(request, items, query, total)
+
+
+@router.post("/libraries", response_model=LibraryRead, status_code=201)
+async def create_library(
+    body: LibraryCreate, principal: AdminPrincipal, session: SessionDep, state: StateDep
+) -> LibraryRead:
+    library = await library_service.create(
+        session=session,
+        vault=state.vault,
+        org_id=principal.org.id,
+        user=principal.user,
+        name=body.name,
+        kind=LibraryKind(body.kind),
+        site_id=body.site_id,
+        drive_id=body.drive_id,
+        folder=body.folder,
+        keep_gps=body.keep_gps,
+    )
+    await session.commit()
+    return LibraryRead.model_validate(library)
+
+
+@router.post("/libraries/{library_id}/sync", status_code=202)
+async def sync(library_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep) -> dict:
+    library = await library_service.get(session, principal.org.id, library_id)
+    if library.kind != LibraryKind.sharepoint:
+        raise InvalidInput("Only SharePoint libraries sync.", code="not_sharepoint")
+    await asyncio.to_thread(sync_library, library_id=str(library.id))
+    return {"queued": True}
+
+
+@router.get("/libraries/{library_id}/browse")
+async def browse(
+    library_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+    folder: str = "",
+    next: str | None = None,
+) -> dict:
+    """The SharePoint picker: images and folders in a folder of the library, page by page."""
+    library = await library_service.get(session, principal.org.id, library_id)
+    if library.kind != LibraryKind.sharepoint:
+        raise InvalidInput("Only SharePoint libraries can be browsed.", code="not_sharepoint")
+    if next and not next.startswith(state.settings.images.graph_base_url):
+        raise InvalidInput("Bad page link.", code="bad_link")
+    graph = sharepoint.client(library, state.settings, state.http, state.sessionmaker)
+    page = await graph.children(library.drive_id or "", folder or library.folder, next)
+    items = [
+        {
+            "id": i["id"],
+            "name": i.get("name", ""),
+            "size": i.get("size"),
+            "folder": "folder" in i,
+            "image": "image" in i
+            or ("file" in i and i["file"].get("mimeType", "").startswith("image/")),
+        }
+        for i in page.items
+    ]
+    return {"value": items, "next": page.next_link}
+
+
+@router.post("/libraries/{library_id}/images", response_model=list[ImageRead], status_code=201)
+async def upload(
+    library_id: uuid.UUID,
+    files: list[UploadFile],
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> list[ImageRead]:
+    """Upload images; each is checked whole before anything of it is kept."""
+    tab_service.require(principal, None, "upload")
+    library = await library_service.get(session, principal.org.id, library_id)
+    return await upload_files(files, library, principal, session, state)
+
+
+async def upload_files(
+    files: list[UploadFile],
+    library: ImageLibrary,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> list[ImageRead]:
+    if not files or len(files) > MAX_FILES:
+        raise InvalidInput(f"Send 1 to {MAX_FILES} files.", code="bad_files")
+    actor = image_service.Actor.of(principal)
+    done = []
+    limit = state.settings.images.max_file_bytes
+    for file in files:
+        data = await file.read(limit + 1)
+        done.append(
+            await image_service.upload(
+                session=session,
+                settings=state.settings,
+                library=library,
+                actor=actor,
+                filename=file.filename or "",
+                data=data,
+            )
+        )
+    await session.commit()  # all files or none: an error above rolls back every row
+    for up in done:
+        await after_save(up.version, library)
+    return [image_read(state.settings, up.image) for up in done]
+
+
+# Images ----------------------------------------------------------------------------------
+
+
+@router.get("")
+async def search(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+    q: str = "",
+    tag: str = "",
+    color: Annotated[str, Query(pattern=r"^(#[0-9a-fA-F]{6}|[a-z]{0,16})$")] = "",
+    orientation: Annotated[str, Query(pattern="^(|landscape|portrait|square)$")] = "",
+    taken_from: datetime | None = None,
+    taken_to: datetime | None = None,
+    expired: bool | None = None,
+    duplicates: bool | None = None,
+    library_id: uuid.UUID | None = None,
+) -> dict:
+    """Full text over title, description and tags, filters, and OData ($filter, $orderby…)."""
+    params = {k: v for k, v in request.query_params.items() if k.startswith("$")}
+    query = odata.parse(QueryParams(params), image_service.FIELDS)
+    filters = image_service.Filters(
+        q=q[:200],
+        tag=tag[:100],
+        color=color,
+        orientation=orientation,
+        taken_from=taken_from,
+        taken_to=taken_to,
+        expired=expired,
+        duplicates=duplicates,
+        library_id=library_id,
+    )
+    rows, total = await image_service.search(session, principal.org.id, filters, query)
+    items = [image_read(state.settings, r).model_dump(mode="json") for r in rows]
+    return odata.collection(request, items, query, total)
+
+
+@router.get("/{image_id}", response_model=ImageRead)
+async def get_image(
+    image_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> ImageRead:
+    return image_read(state.settings, await image_service.get(session, principal.org.id, image_id))
+
+
+@router.patch("/{image_id}", response_model=ImageRead)
+async def update_image(
+    image_id: uuid.UUID,
+    body: ImagePatch,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> ImageRead:
+    tab_service.require(principal, None, "edit")
+    image = await image_service.get(session, principal.org.id, image_id)
+    await image_service.update_properties(
+        session=session,
+        image=image,
+        actor=image_service.Actor.of(principal),
+        changes=body.model_dump(exclude_unset=True),
+    )
+    await session.commit()
+    library = await library_service.get(session, principal.org.id, image.library_id)
+    if library.kind == LibraryKind.sharepoint and image.current_version_id:
+        await asyncio.to_thread(push_to_sharepoint, version_id=str(image.current_version_id))
+    return image_read(state.settings, image)
+
+
+@router.delete("/{image_id}", status_code=204)
+async def delete_image(
+    image_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> Response:
+    image = await image_service.get(session, principal.org.id, image_id)
+    if not principal.is_admin and image.created_by != principal.user.id:
+        raise PermissionDenied("Only an admin or the person who added it may delete an image.")
+    tab_service.require(principal, None, "delete")
+    await image_service.remove(session=session, settings=state.settings, image=image)
+    return Response(status_code=204)
+
+
+@router.get("/{image_id}/versions", response_model=list[VersionRead])
+async def list_versions(
+    image_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> list[VersionRead]:
+    image = await image_service.get(session, principal.org.id, image_id)
+    return [version_read(state.settings, v) for v in await image_service.versions(session, image)]
+
+
+@router.post("/{image_id}/versions", response_model=VersionRead, status_code=201)
+async def edit(
+    image_id: uuid.UUID,
+    body: EditRequest,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> VersionRead:
+    """Save an edit: the recipe is rendered on the server as a new version."""
+    image = await image_service.get(session, principal.org.id, image_id)
+    tab = await tab_service.get(session, principal.org.id, body.tab_id) if body.tab_id else None
+    tab_service.require(principal, tab, "edit")
+    version = await image_service.save_edit(
+        session=session,
+        settings=state.settings,
+        image=image,
+        actor=image_service.Actor.of(principal),
+        base_version_id=body.base_version_id,
+        recipe=body.recipe,
+    )
+    if tab is not None:
+        await tab_service.pin(
+            session=session, tab=tab, image=image, version=version, user_id=principal.user.id
+        )
+    await session.commit()
+    await after_save(version, await library_service.get(session, image.org_id, image.library_id))
+    return version_read(state.settings, version)
+
+
+@router.post("/{image_id}/versions/{version_id}/revert", response_model=VersionRead)
+async def revert(
+    image_id: uuid.UUID,
+    version_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+    tab_id: uuid.UUID | None = None,
+) -> VersionRead:
+    image = await image_service.get(session, principal.org.id, image_id)
+    tab = await tab_service.get(session, principal.org.id, tab_id) if tab_id else None
+    tab_service.require(principal, tab, "edit")
+    version = await image_service.revert(
+        session=session, image=image, actor=image_service.Actor.of(principal), version_id=version_id
+    )
+    if tab is not None:
+        await tab_service.pin(
+            session=session, tab=tab, image=image, version=version, user_id=principal.user.id
+        )
+    await session.commit()
+    await after_save(version, await library_service.get(session, image.org_id, image.library_id))
+    return version_read(state.settings, version)
+
+
+# Files -----------------------------------------------------------------------------------
+
+
+@files_router.get("/images/files/{version_id}/{variant}", include_in_schema=False)
+async def file(
+    version_id: uuid.UUID,
+    variant: str,
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    o: str = "",
+    e: str = "",
+    s: str = "",
+    dl: str = "",
+) -> Response:
+    """Bytes of a version or rendition, for whoever holds an unexpired signed URL."""
+    org_id = urls.check(state.settings.resolved_secret_key, o, version_id, variant, e, s)
+    if org_id is None:
+        raise PermissionDenied("This image link is invalid or has expired.", code="bad_signature")
+    version = await session.get(ImageVersion, version_id)
+    if version is None or version.org_id != org_id:
+        raise NotFound("No such image.")
+    if variant == urls.VARIANT_ORIGINAL:
+        key, media, ext = (
+            version.blob_key,
+            MIME.get(version.format, "application/octet-stream"),
+            version.format,
+        )
+    else:
+        size_raw, _, fmt = variant.partition(".")
+        sizes, formats = (
+            state.settings.images.rendition_sizes,
+            state.settings.images.rendition_formats,
+        )
+        if not size_raw.isdigit() or int(size_raw) not in sizes or fmt not in formats:
+            raise NotFound("No such rendition.")
+        have = await renditions.existing(session, version.id)
+        row = have.get((int(size_raw), fmt))
+        if row is None:
+            made = await renditions.ensure(
+                session, state.settings, version, only=(int(size_raw), fmt)
+            )
+            await session.commit()
+            row = made[(int(size_raw), fmt)]
+        key, media, ext = row.blob_key, MIME[fmt], fmt
+    etag = f'"{key}"'
+    headers = {
+        "etag": etag,
+        "cache-control": "private, max-age=31536000, immutable",
+        "x-content-type-options": "nosniff",
+        "content-security-policy": "default-src 'none'",
+    }
+    if dl:
+        image = await image_service.get(session, org_id, version.image_id)
+        stem = image.filename.rsplit(".", 1)[0]
+        suffix = {"JPEG": "jpg", "jpeg": "jpg", "HEIF": "heic"}.get(ext, ext.lower())
+        headers["content-disposition"] = f'attachment; filename="{stem}-v{version.number}.{suffix}"'
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    data = await asyncio.to_thread(image_service.blobs(state.settings).get, key)
+    return Response(data, media_type=media, headers=headers)

@@ -1,0 +1,375 @@
+"""Reading images safely: format checks, bomb guards, EXIF, GPS removal, palette, blurhash,
+and renditions.
+
+Everything here is CPU work on bytes, run in a thread by the callers. Pillow decodes every
+format we accept (pillow-heif adds HEIC); decoding is bounded by a pixel budget checked from
+the header before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import io
+import struct
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Any
+
+import blurhash
+import pillow_heif
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from teamspro.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+
+pillow_heif.register_heif_opener()
+# Our own pixel budget (checked before decoding) replaces Pillow's global warning threshold.
+Image.MAX_IMAGE_PIXELS = None
+
+# Pillow's format name → (MIME type, extensions a file of that format may carry).
+FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "JPEG": ("image/jpeg", (".jpg", ".jpeg", ".jfif")),
+    "PNG": ("image/png", (".png",)),
+    "GIF": ("image/gif", (".gif",)),
+    "WEBP": ("image/webp", (".webp",)),
+    "TIFF": ("image/tiff", (".tif", ".tiff")),
+    "HEIF": ("image/heic", (".heic", ".heif")),
+}
+EXTENSIONS = sorted({ext for _, exts in FORMATS.values() for ext in exts})
+MAX_FRAMES = 500
+_DECODE_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    Image.DecompressionBombError,
+    struct.error,
+)
+
+
+@dataclass
+class Inspected:
+    """What an upload is, read once; ``data`` is what we store (GPS removed if asked)."""
+
+    data: bytes
+    format: str
+    mime: str
+    width: int  # upright, after the EXIF orientation
+    height: int
+    orientation: str
+    taken_at: datetime | None
+    camera: str | None
+    had_gps: bool
+    palette: list[str]
+    families: dict[str, float]
+    blurhash: str
+    content_hash: str
+    exif: dict[str, Any] = field(default_factory=dict)
+
+
+def _refuse_svg(name: str, head: bytes) -> None:
+    text = head.lstrip().lower()
+    if name.lower().endswith((".svg", ".svgz")) or text.startswith(b"<?xml") or b"<svg" in text:
+        # Rasterising SVG safely needs a renderer we do not ship; scripts and external
+        # references make "sanitise and serve" risky, so SVG is refused with a clear reason.
+        raise UnsupportedMediaType(
+            f"{name}: SVG images are not accepted; export it as PNG first.", code="svg_refused"
+        )
+
+
+def open_checked(data: bytes, name: str, *, max_pixels: int) -> Image.Image:
+    """Open from the header only, and refuse before decoding what the budget cannot hold."""
+    if not data:
+        raise InvalidInput(f"{name} is empty.", code="empty_file")
+    _refuse_svg(name, data[:512])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except _DECODE_ERRORS as exc:
+        raise InvalidInput(f"{name} is not a readable image.", code="unreadable_image") from exc
+    if image.format not in FORMATS:
+        raise UnsupportedMediaType(
+            f"{name}: {image.format or 'this'} images are not supported "
+            f"(JPEG, PNG, GIF, WebP, TIFF, HEIC are).",
+            code="unsupported_type",
+        )
+    frames = min(getattr(image, "n_frames", 1), MAX_FRAMES + 1)
+    if frames > MAX_FRAMES:
+        raise PayloadTooLarge(f"{name} has more than {MAX_FRAMES} frames.", code="too_many_frames")
+    width, height = image.size
+    if width <= 0 or height <= 0 or width * height * frames > max_pixels:
+        raise PayloadTooLarge(
+            f"{name} is {width}x{height} pixels{f' x {frames} frames' if frames > 1 else ''}; "
+            f"the limit is {max_pixels / 1e6:.0f} megapixels.",
+            code="too_many_pixels",
+        )
+    return image
+
+
+def _check_extension(name: str, fmt: str) -> None:
+    suffix = PurePath(name).suffix.lower()
+    _mime, allowed = FORMATS[fmt]
+    if suffix not in allowed:
+        raise UnsupportedMediaType(
+            f"{name} is a {fmt} image but is named {suffix or 'without an extension'}; "
+            f"rename it {allowed[0]}.",
+            code="extension_mismatch",
+        )
+
+
+def _decode_all(image: Image.Image, name: str) -> None:
+    """Decode every frame, so truncated or corrupt data fails now and not in a job later."""
+    try:
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            image.load()
+        image.seek(0)
+    except _DECODE_ERRORS as exc:
+        raise InvalidInput(
+            f"{name} is damaged or truncated and cannot be read.", code="unreadable_image"
+        ) from exc
+
+
+def _exif_date(raw: object) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        # EXIF keeps the camera's wall clock without a zone; it is stored as such, in UTC.
+        taken = datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+        return taken.replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _clean(value: object) -> str:
+    return str(value).strip("\x00 ") if value is not None else ""
+
+
+def read_exif(image: Image.Image) -> tuple[Image.Exif, dict[str, Any]]:
+    exif = image.getexif()
+    sub = exif.get_ifd(ExifTags.IFD.Exif)
+    camera = " ".join(
+        p
+        for p in (_clean(exif.get(ExifTags.Base.Make)), _clean(exif.get(ExifTags.Base.Model)))
+        if p
+    )
+    taken = _exif_date(sub.get(ExifTags.Base.DateTimeOriginal)) or _exif_date(
+        exif.get(ExifTags.Base.DateTime)
+    )
+    facts: dict[str, Any] = {
+        "camera": camera[:200] or None,
+        "taken_at": taken,
+        "orientation": int(exif.get(ExifTags.Base.Orientation, 1) or 1),
+        "has_gps": bool(exif.get_ifd(ExifTags.IFD.GPSInfo)) or ExifTags.IFD.GPSInfo in exif,
+    }
+    return exif, facts
+
+
+def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of each header segment before the scan; end is exclusive."""
+    out, pos = [], 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            break
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        out.append((marker, pos, pos + 2 + length))
+        pos += 2 + length
+    return out
+
+
+def replace_jpeg_exif(data: bytes, exif_bytes: bytes | None) -> bytes:
+    """Swap the Exif APP1 segment of a JPEG without re-encoding its pixels.
+
+    Pillow can only write EXIF by re-encoding, which would lose quality on every upload;
+    a JPEG's header is a list of length-prefixed segments, so the swap is exact.
+    """
+    segments = _jpeg_segments(data)
+    exif_seg = next(
+        ((s, e) for m, s, e in segments if m == 0xE1 and data[s + 4 : s + 10] == b"Exif\x00\x00"),
+        None,
+    )
+    new = b""
+    if exif_bytes:
+        new = b"\xff\xe1" + (len(exif_bytes) + 2).to_bytes(2, "big") + exif_bytes
+    if exif_seg:
+        return data[: exif_seg[0]] + new + data[exif_seg[1] :]
+    return data[:2] + new + data[2:]
+
+
+def jpeg_app13(data: bytes) -> bytes:
+    """The IPTC (Photoshop APP13) segments of a JPEG, to carry them onto edited versions."""
+    return b"".join(data[s:e] for m, s, e in _jpeg_segments(data) if m == 0xED)
+
+
+def insert_app_segments(data: bytes, segments: bytes) -> bytes:
+    """Insert segments after the JPEG's leading APP0/APP1 (JFIF, Exif), where readers look."""
+    if not segments:
+        return data
+    at = 2
+    for marker, _start, end in _jpeg_segments(data):
+        if marker not in (0xE0, 0xE1):
+            break
+        at = end
+    return data[:at] + segments + data[at:]
+
+
+def without_gps(exif: Image.Exif) -> bytes:
+    """EXIF bytes with every tag kept but the GPS directory."""
+    exif.get_ifd(ExifTags.IFD.Exif)  # loaded sub-directories are written back by tobytes()
+    del exif[ExifTags.IFD.GPSInfo]
+    return exif.tobytes()
+
+
+def strip_gps(data: bytes, image: Image.Image, exif: Image.Exif) -> bytes:
+    if image.format == "JPEG":
+        return replace_jpeg_exif(data, without_gps(exif))
+    # Other formats carry EXIF in containers Pillow rewrites only on save.
+    out = io.BytesIO()
+    frames = getattr(image, "n_frames", 1)
+    options: dict[str, Any] = {"exif": without_gps(exif), "format": image.format}
+    if image.format in ("WEBP", "HEIF"):
+        options["quality"] = 95
+    if frames > 1:
+        options["save_all"] = True
+    image.save(out, **options)
+    return out.getvalue()
+
+
+# Upper hue bound (degrees) of each named family.
+HUES: tuple[tuple[int, str], ...] = (
+    (15, "red"),
+    (45, "orange"),
+    (70, "yellow"),
+    (165, "green"),
+    (200, "teal"),
+    (260, "blue"),
+    (290, "purple"),
+    (340, "pink"),
+    (361, "red"),
+)
+
+
+def color_family(hex_color: str) -> str:
+    """A name people search by: black/gray/white/brown or one of eight hues."""
+    r, g, b = (int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    h, s, v = colorsys.rgb_to_hsv(r, g, b)
+    if v < 0.18:
+        return "black"
+    if s < 0.15:
+        return "white" if v > 0.85 else "gray"
+    degrees = h * 360
+    if 15 <= degrees < 45 and v < 0.6:
+        return "brown"
+    return next(name for limit, name in HUES if degrees < limit)
+
+
+def palette_of(image: Image.Image, colors: int = 5) -> tuple[list[str], dict[str, float]]:
+    small = image.convert("RGB")
+    small.thumbnail((96, 96))
+    quantized = small.quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    raw = quantized.getpalette() or []
+    counts: list[tuple[int, int]] = sorted(quantized.getcolors() or [], reverse=True)  # type: ignore[arg-type]
+    total = sum(c for c, _ in counts) or 1
+    palette: list[str] = []
+    families: dict[str, float] = {}
+    for count, index in counts:
+        hex_color = "#{:02x}{:02x}{:02x}".format(*raw[index * 3 : index * 3 + 3])
+        palette.append(hex_color)
+        family = color_family(hex_color)
+        families[family] = round(families.get(family, 0.0) + count / total, 4)
+    return palette, families
+
+
+def blurhash_of(image: Image.Image) -> str:
+    small = image.convert("RGB")
+    small.thumbnail((48, 48))
+    x = 4 if small.width >= small.height else 3
+    with warnings.catch_warnings():
+        # blurhash-python reads pixels with getdata(), deprecated in Pillow 13 (removed in 14,
+        # which pyproject excludes until blurhash-python moves on).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return str(blurhash.encode(small, x, 7 - x))
+
+
+def orientation_of(width: int, height: int) -> str:
+    if abs(width - height) <= max(width, height) * 0.02:
+        return "square"
+    return "landscape" if width > height else "portrait"
+
+
+def inspect(data: bytes, name: str, *, max_pixels: int, keep_gps: bool) -> Inspected:
+    """Validate an upload and read what the library shows and searches."""
+    image = open_checked(data, name, max_pixels=max_pixels)
+    fmt = image.format or ""
+    _check_extension(name, fmt)
+    _decode_all(image, name)
+    exif, facts = read_exif(image)
+    stored = data
+    if facts["has_gps"] and not keep_gps:
+        stored = strip_gps(data, image, exif)
+    upright = ImageOps.exif_transpose(image)
+    palette, families = palette_of(upright)
+    return Inspected(
+        data=stored,
+        format=fmt,
+        mime=FORMATS[fmt][0],
+        width=upright.width,
+        height=upright.height,
+        orientation=orientation_of(upright.width, upright.height),
+        taken_at=facts["taken_at"],
+        camera=facts["camera"],
+        had_gps=facts["has_gps"],
+        palette=palette,
+        families=families,
+        blurhash=blurhash_of(upright),
+        content_hash=hashlib.sha256(stored).hexdigest(),
+        exif={"orientation": facts["orientation"]},
+    )
+
+
+def load_upright(data: bytes, *, max_pixels: int, fit: int | None = None) -> Image.Image:
+    """Decode a stored image upright; with ``fit``, let JPEG decode at a reduced scale."""
+    image = open_checked(data, "image", max_pixels=max_pixels)
+    if fit and image.format == "JPEG":
+        image.draft("RGB", (fit, fit))  # DCT scaling: decodes 1/2, 1/4 or 1/8 of the pixels
+    image.seek(0)
+    return ImageOps.exif_transpose(image)
+
+
+@dataclass
+class Rendered:
+    size: int
+    format: str
+    data: bytes
+    width: int
+    height: int
+
+
+def renditions(
+    data: bytes, sizes: list[int], formats: list[str], *, max_pixels: int
+) -> list[Rendered]:
+    """Every size in every format from one decode, largest first (each from the one before)."""
+    sizes = sorted(set(sizes), reverse=True)
+    image = load_upright(data, max_pixels=max_pixels, fit=sizes[0])
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    image = image.convert("RGBA" if has_alpha else "RGB")
+    out = []
+    for size in sizes:
+        image.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        for fmt in formats:
+            buf = io.BytesIO()
+            if fmt == "jpeg":
+                flat = image
+                if has_alpha:
+                    flat = Image.new("RGB", image.size, "white")
+                    flat.paste(image, mask=image.getchannel("A"))
+                flat.save(buf, "JPEG", quality=82, optimize=False, progressive=True)
+            else:
+                image.save(buf, "WEBP", quality=80, method=2)
+            out.append(Rendered(size, fmt, buf.getvalue(), image.width, image.height))
+    return out

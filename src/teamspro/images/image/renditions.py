@@ -1,0 +1,77 @@
+"""Renditions: every configured size in WebP and JPEG, made once per version by a job (or
+on first request, if someone asks before the job ran)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamspro.config import Settings
+from teamspro.images.image import processing
+from teamspro.images.image.models import ImageVersion, Rendition
+from teamspro.images.image.service import blobs
+
+
+async def existing(
+    session: AsyncSession, version_id: uuid.UUID
+) -> dict[tuple[int, str], Rendition]:
+    rows = (
+        await session.execute(select(Rendition).where(Rendition.version_id == version_id))
+    ).scalars()
+    return {(r.size, r.format): r for r in rows}
+
+
+async def ensure(
+    session: AsyncSession,
+    settings: Settings,
+    version: ImageVersion,
+    only: tuple[int, str] | None = None,
+) -> dict[tuple[int, str], Rendition]:
+    """Make what is missing (all configured, or ``only`` one); safe to run twice at once."""
+    have = await existing(session, version.id)
+    s = settings.images
+    wanted = (
+        [only]
+        if only
+        else [(size, fmt) for size in s.rendition_sizes for fmt in s.rendition_formats]
+    )
+    missing = [w for w in wanted if w not in have]
+    if missing:
+        store = blobs(settings)
+        data = await asyncio.to_thread(store.get, version.blob_key)
+        made = await asyncio.to_thread(
+            processing.renditions,
+            data,
+            sorted({size for size, _ in missing}),
+            sorted({fmt for _, fmt in missing}),
+            max_pixels=s.max_pixels,
+        )
+        for r in made:
+            if (r.size, r.format) not in missing:
+                continue
+            key = await asyncio.to_thread(store.put, r.data)
+            row = Rendition(
+                org_id=version.org_id,
+                version_id=version.id,
+                size=r.size,
+                format=r.format,
+                blob_key=key,
+                width=r.width,
+                height=r.height,
+                bytes=len(r.data),
+            )
+            try:
+                async with session.begin_nested():
+                    session.add(row)
+            except IntegrityError:  # another worker made it first
+                continue
+            have[(r.size, r.format)] = row
+    if only is None:
+        await session.execute(
+            update(ImageVersion).where(ImageVersion.id == version.id).values(renditions_ready=True)
+        )
+    return have

@@ -1,0 +1,109 @@
+"""What the images API reads and returns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from teamspro.images.editor.recipe import Recipe
+
+
+class ImageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    library_id: uuid.UUID
+    filename: str
+    title: str
+    description: str
+    tags: list[str]
+    alt_text: str
+    copyright: str
+    rights_expire_at: datetime | None
+    expired: bool = False
+    created_at: datetime
+    created_by_oid: str | None
+    created_by_upn: str | None
+    edited_at: datetime
+    edited_by_oid: str | None
+    edited_by_upn: str | None
+    format: str
+    width: int
+    height: int
+    orientation: str
+    taken_at: datetime | None
+    camera: str | None
+    palette: list[str]
+    dominant_color: str
+    blurhash: str
+    content_hash: str
+    duplicate_of: uuid.UUID | None
+    size: int
+    current_version_id: uuid.UUID | None
+    remote_item_id: str | None
+    urls: dict[str, str] = {}
+
+
+class ImagePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, max_length=300)
+    description: str | None = Field(None, max_length=20_000)
+    tags: list[str] | None = Field(None, max_length=100)
+    alt_text: str | None = Field(None, max_length=1000)
+    copyright: str | None = Field(None, max_length=500)
+    rights_expire_at: datetime | None = None
+
+
+class VersionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    number: int
+    kind: str
+    format: str
+    width: int
+    height: int
+    size: int
+    created_at: datetime
+    created_by_upn: str | None
+    base_version_id: uuid.UUID | None
+    recipe: dict[str, Any] | None
+    renditions_ready: bool
+    urls: dict[str, str] = {}
+
+
+class EditRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_version_id: uuid.UUID | None = None
+    recipe: Recipe
+    # Pin the result in this tab (the tab's Save).
+    tab_id: uuid.UUID | None = None
+
+
+class LibraryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    site_id: str | None
+    drive_id: str | None
+    folder: str
+    keep_gps: bool
+    last_synced_at: datetime | None
+
+
+class LibraryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field("local", pattern="^(local|sharepoint)$")
+    site_id: str | None = Field(None, max_length=300)
+    drive_id: str | None = Field(None, max_length=300)
+    folder: str = Field("", max_length=400)
+    keep_gps: bool = False

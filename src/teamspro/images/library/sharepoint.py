@@ -1,0 +1,150 @@
+"""Keeping a SharePoint library and ours in step: push saved versions (and their
+properties, as list-item fields) to the drive; pull new and changed files by delta."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import PurePath
+
+import httpx2
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from teamspro.config import Settings
+from teamspro.core.crypto import SecretBox
+from teamspro.core.db import utcnow
+from teamspro.core.errors import TeamsProError
+from teamspro.images.image import service as image_service
+from teamspro.images.image.models import Image, ImageVersion
+from teamspro.images.image.processing import EXTENSIONS
+from teamspro.images.library import service as library_service
+from teamspro.images.library.models import ImageLibrary, LibraryKind
+from teamspro.images.sharepoint.graph import GraphClient, GraphError
+
+log = logging.getLogger(__name__)
+
+
+def fields_of(image: Image) -> dict[str, object]:
+    """Image properties as list-item fields: Title is built in; the rest are the library's
+    columns named ImagePro* (add them to the library to keep them there too)."""
+    return {
+        "Title": image.title,
+        "ImageProDescription": image.description,
+        "ImageProTags": ", ".join(image.tags or []),
+        "ImageProAltText": image.alt_text,
+        "ImageProCopyright": image.copyright,
+    }
+
+
+def client(
+    library: ImageLibrary,
+    settings: Settings,
+    http: httpx2.AsyncClient,
+    maker: async_sessionmaker[AsyncSession],
+) -> GraphClient:
+    vault = SecretBox(settings.resolved_secret_key, "vault")
+    return library_service.graph(library, settings=settings, http=http, vault=vault, maker=maker)
+
+
+async def push_version(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    graph: GraphClient,
+    library: ImageLibrary,
+    version: ImageVersion,
+) -> str:
+    """Write a version's bytes to the drive (new file, or new content of the image's file)."""
+    image = await session.get(Image, version.image_id)
+    if image is None:
+        return "gone"
+    data = image_service.blobs(settings).get(version.blob_key)
+    item = await graph.upload(
+        library.drive_id or "",
+        data=data,
+        folder=library.folder,
+        name=image.filename,
+        item_id=image.remote_item_id,
+    )
+    image.remote_item_id = item["id"]
+    await push_fields(graph=graph, library=library, image=image)
+    return str(item["id"])
+
+
+async def push_fields(*, graph: GraphClient, library: ImageLibrary, image: Image) -> None:
+    if not image.remote_item_id:
+        return
+    try:
+        await graph.update_fields(library.drive_id or "", image.remote_item_id, fields_of(image))
+    except GraphError as exc:
+        if exc.status != 400:
+            raise
+        # The library lacks our ImagePro* columns: keep what it has (the title).
+        await graph.update_fields(
+            library.drive_id or "", image.remote_item_id, {"Title": image.title}
+        )
+
+
+async def sync(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    graph: GraphClient,
+    library: ImageLibrary,
+) -> dict[str, int]:
+    """Import images added or changed in the drive since the last delta link."""
+    page = await graph.delta(library.drive_id or "", library.folder, library.delta_link)
+    counts = {"added": 0, "updated": 0, "skipped": 0}
+    for item in page.items:
+        name = item.get("name", "")
+        if (
+            "file" not in item
+            or item.get("deleted")
+            or PurePath(name).suffix.lower() not in EXTENSIONS
+        ):
+            continue
+        known = (
+            await session.execute(
+                select(Image).where(
+                    Image.library_id == library.id, Image.remote_item_id == item["id"]
+                )
+            )
+        ).scalar_one_or_none()
+        if known is not None:
+            current = await image_service.version(session, known)
+            if item.get("size") == current.size:
+                counts["skipped"] += 1  # our own push, or unchanged
+                continue
+        try:
+            data = await graph.download(
+                library.drive_id or "", item["id"], max_bytes=settings.images.max_file_bytes
+            )
+            if known is None:
+                await image_service.upload(
+                    session=session,
+                    settings=settings,
+                    library=library,
+                    actor=image_service.Actor(None, None, None),
+                    filename=name,
+                    data=data,
+                    remote_item_id=item["id"],
+                )
+                counts["added"] += 1
+            else:
+                await image_service.add_remote_version(
+                    session=session, settings=settings, image=known, data=data
+                )
+                counts["updated"] += 1
+        except TeamsProError as exc:  # one bad file does not stop the sync
+            log.warning("sharepoint item %s skipped: %s", item.get("id"), exc.message)
+            counts["skipped"] += 1
+    library.delta_link = page.delta_link or library.delta_link
+    library.last_synced_at = utcnow()
+    await session.flush()
+    return counts
+
+
+async def sharepoint_libraries(session: AsyncSession) -> list[uuid.UUID]:
+    stmt = select(ImageLibrary.id).where(ImageLibrary.kind == LibraryKind.sharepoint)
+    return list((await session.execute(stmt)).scalars())

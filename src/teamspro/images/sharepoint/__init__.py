@@ -1,0 +1,1 @@
+"""Microsoft Graph access to SharePoint document libraries."""

@@ -1,0 +1,1 @@
+"""The channel tab: its configuration, the pinned image and the history of pins."""

@@ -1,0 +1,82 @@
+"""What the tab API reads and returns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from teamspro.images.image.schemas import ImageRead
+
+
+class Permissions(BaseModel):
+    upload: bool = True
+    edit: bool = True
+    delete: bool = False
+    download: bool = True
+
+
+class TabWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entity_id: str = Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")
+    name: str = Field("Image", min_length=1, max_length=200)
+    team_id: str = Field("", max_length=200)
+    team_name: str = Field("", max_length=300)
+    channel_id: str = Field("", max_length=200)
+    channel_name: str = Field("", max_length=300)
+    library_id: uuid.UUID | None = None
+    folder: str = Field("", max_length=400)
+    layout: str = Field("fit", pattern="^(fit|fill|actual)$")
+    permissions: Permissions = Permissions()
+
+
+class TabPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    folder: str | None = Field(None, max_length=400)
+    layout: str | None = Field(None, pattern="^(fit|fill|actual)$")
+    permissions: Permissions | None = None
+
+
+class TabRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    entity_id: str
+    name: str
+    team_id: str
+    team_name: str
+    channel_id: str
+    channel_name: str
+    library_id: uuid.UUID
+    folder: str
+    layout: str
+    permissions: dict[str, bool]
+    pinned_image_id: uuid.UUID | None
+    pinned_version_id: uuid.UUID | None
+    content_url: str = ""
+
+
+class PinRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image_id: uuid.UUID
+    version_id: uuid.UUID | None = None
+
+
+class AttachRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: str = Field(min_length=1, max_length=300)
+
+
+class PinRead(BaseModel):
+    id: uuid.UUID
+    pinned_at: datetime
+    image: ImageRead
+    version_id: uuid.UUID
+    version_number: int
+    thumbnail: str
