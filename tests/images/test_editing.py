@@ -1,0 +1,264 @@
+"""Edits as recipes rendered on the server, versions and revert, tabs and pins, search,
+renditions behind signed URLs."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from typing import Any
+
+from PIL import ExifTags, Image
+
+from tests.images import samples
+from tests.images.conftest import Org
+
+RECIPE = {
+    "operations": [
+        {"op": "crop", "x": 40, "y": 30, "width": 400, "height": 300},
+        {
+            "op": "stroke",
+            "points": [[10, 10], [200, 150], [390, 20]],
+            "color": "#ff0000",
+            "width": 6,
+        },
+        {
+            "op": "shape",
+            "kind": "rectangle",
+            "x": 50,
+            "y": 200,
+            "width": 100,
+            "height": 60,
+            "stroke": "#00ff00",
+            "fill": "#ffff00",
+            "stroke_width": 4,
+        },
+        {
+            "op": "text",
+            "x": 200,
+            "y": 220,
+            "text": "North",
+            "size": 28,
+            "color": "#000000",
+            "bold": True,
+        },
+    ]
+}
+
+
+def pixels(org: Org, url: str) -> Image.Image:
+    got = org.client.get(url)
+    assert got.status_code == 200, got.text
+    return Image.open(io.BytesIO(got.content))
+
+
+def edit(org: Org, image: dict[str, Any], recipe: dict[str, Any], **extra: Any) -> Any:
+    return org.client.post(
+        f"/api/v1/images/{image['id']}/versions",
+        json={"recipe": recipe, **extra},
+        headers=org.member_auth,
+    )
+
+
+def test_edit_is_a_new_version_and_the_original_stays(org: Org) -> None:
+    image = org.one("plan.jpg", samples.iptc_jpeg())
+    original = org.client.get(image["urls"]["original"]).content
+    saved = edit(org, image, RECIPE)
+    assert saved.status_code == 201, saved.text
+    version = saved.json()
+    assert version["number"] == 2 and version["kind"] == "edit"
+    assert (version["width"], version["height"]) == (400, 300)
+    result = pixels(org, version["urls"]["original"]).convert("RGB")
+    assert result.size == (400, 300)
+    assert result.getpixel((105, 230))[:3] == (255, 255, 0)  # the rectangle's fill
+    r, g, b = result.getpixel((200, 150))
+    assert r > 200 and g < 60 and b < 60  # on the stroke
+    # EXIF and IPTC are carried onto the edited version.
+    raw = org.client.get(version["urls"]["original"]).content
+    assert Image.open(io.BytesIO(raw)).getexif().get(ExifTags.Base.Make) == "Contoso"
+    assert b"Harbour at dawn" in raw
+    # The first version is untouched.
+    versions = org.client.get(f"/api/v1/images/{image['id']}/versions", headers=org.member_auth)
+    first = versions.json()[-1]
+    assert first["number"] == 1
+    assert org.client.get(first["urls"]["original"]).content == original
+    # The recipe is kept, to re-open the edit and go on.
+    assert versions.json()[0]["recipe"]["operations"][0]["op"] == "crop"
+    assert versions.json()[0]["base_version_id"] == first["id"]
+
+
+def test_every_operation_renders(org: Org) -> None:
+    image = org.one("all.png", samples.photo(fmt="PNG", gps=False))
+    mark = org.one("logo.png", samples.photo((100, 50), (250, 0, 0), fmt="PNG", gps=False))
+    ops = [
+        {"op": "rotate", "degrees": 90},
+        {"op": "rotate", "degrees": 15},
+        {"op": "flip", "direction": "horizontal"},
+        {"op": "flip", "direction": "vertical"},
+        {"op": "resize", "width": 500, "height": 500},
+        {"op": "adjust", "brightness": 0.2, "contrast": -0.1, "saturation": 0.3},
+        {"op": "filter", "name": "sharpen"},
+        {"op": "filter", "name": "sepia"},
+        {"op": "filter", "name": "blur", "amount": 2},
+        {"op": "filter", "name": "pixelate", "amount": 8},
+        {"op": "filter", "name": "grayscale"},
+        {"op": "shape", "kind": "ellipse", "x": 10, "y": 10, "width": 80, "height": 40},
+        {"op": "shape", "kind": "triangle", "x": 100, "y": 10, "width": 80, "height": 60},
+        {"op": "shape", "kind": "arrow", "x": 200, "y": 200, "width": 120, "height": -80},
+        {"op": "text", "x": 20, "y": 400, "text": "Two\nlines", "italic": True},
+        {
+            "op": "watermark",
+            "image_id": mark["id"],
+            "x": 380,
+            "y": 440,
+            "width": 100,
+            "opacity": 0.5,
+        },
+    ]
+    saved = edit(org, image, {"operations": ops})
+    assert saved.status_code == 201, saved.text
+    assert (saved.json()["width"], saved.json()["height"]) == (500, 500)
+
+
+def test_bad_recipes_are_400_or_422(org: Org) -> None:
+    image = org.one("x.jpg", samples.photo(gps=False))
+    assert edit(org, image, {"operations": [{"op": "explode"}]}).status_code == 422
+    huge = {"operations": [{"op": "resize", "width": 20000, "height": 20000}]}
+    assert edit(org, image, huge).status_code == 400
+    nothing = {"operations": [{"op": "crop", "x": 5000, "y": 5000, "width": 10, "height": 10}]}
+    assert edit(org, image, nothing).status_code == 400
+    unknown = str(uuid.uuid4())
+    other = {"operations": [{"op": "watermark", "image_id": unknown, "x": 0, "y": 0, "width": 10}]}
+    assert edit(org, image, other).status_code == 404
+
+
+def test_revert_makes_the_old_pixels_current_as_a_new_version(org: Org) -> None:
+    image = org.one("r.jpg", samples.photo(gps=False))
+    first = org.client.get(image["urls"]["original"]).content
+    edit(org, image, RECIPE)
+    versions = org.client.get(f"/api/v1/images/{image['id']}/versions", headers=org.member_auth)
+    v1 = versions.json()[-1]["id"]
+    back = org.client.post(
+        f"/api/v1/images/{image['id']}/versions/{v1}/revert", headers=org.member_auth
+    )
+    assert back.status_code == 200, back.text
+    assert back.json()["number"] == 3 and back.json()["kind"] == "revert"
+    current = org.client.get(f"/api/v1/images/{image['id']}", headers=org.member_auth).json()
+    assert current["current_version_id"] == back.json()["id"]
+    assert org.client.get(current["urls"]["original"]).content == first
+
+
+def test_tab_upload_edit_pin_history_and_repin(org: Org) -> None:
+    tab = org.tab()
+    assert tab["channel_name"] == "General" and tab["team_id"].startswith("19:")
+    up = org.client.post(
+        f"/api/v1/images/tabs/{tab['id']}/images",
+        files=[("files", ("first.jpg", samples.photo(gps=False)))],
+        headers=org.member_auth,
+    )
+    assert up.status_code == 201, up.text
+    image = up.json()[0]
+    pinned = org.client.get(f"/api/v1/images/tabs/{tab['id']}", headers=org.member_auth).json()
+    assert pinned["pinned_image_id"] == image["id"]
+    saved = edit(org, image, RECIPE, tab_id=tab["id"])
+    pinned = org.client.get(f"/api/v1/images/tabs/{tab['id']}", headers=org.member_auth).json()
+    assert pinned["pinned_version_id"] == saved.json()["id"]
+    history = org.client.get(
+        f"/api/v1/images/tabs/{tab['id']}/history", headers=org.member_auth
+    ).json()
+    assert [h["version_number"] for h in history] == [2, 1]
+    again = org.client.post(
+        f"/api/v1/images/tabs/{tab['id']}/pin",
+        json={"image_id": image["id"], "version_id": history[1]["version_id"]},
+        headers=org.member_auth,
+    )
+    assert again.status_code == 200
+    assert again.json()["pinned_version_id"] == history[1]["version_id"]
+
+
+def test_tab_permissions(org: Org) -> None:
+    tab = org.tab(permissions={"upload": False, "edit": False, "delete": False, "download": True})
+    files = [("files", ("x.jpg", samples.photo(gps=False)))]
+    url = f"/api/v1/images/tabs/{tab['id']}/images"
+    assert org.client.post(url, files=files, headers=org.member_auth).status_code == 403
+    assert org.client.post(url, files=files, headers=org.admin_auth).status_code == 201
+    # Only an admin or the person who added the tab may change its rules.
+    patch = {"permissions": {"upload": True, "edit": True, "delete": False, "download": True}}
+    other = org.seeder.user(org.member.org_id)
+    other_auth = {"authorization": f"Bearer {org.seeder.token(other)}"}
+    denied = org.client.patch(f"/api/v1/images/tabs/{tab['id']}", json=patch, headers=other_auth)
+    assert denied.status_code == 403
+    ok = org.client.patch(f"/api/v1/images/tabs/{tab['id']}", json=patch, headers=org.admin_auth)
+    assert ok.status_code == 200 and ok.json()["permissions"]["upload"] is True
+
+
+def test_properties_sanitised_and_searchable(org: Org) -> None:
+    image = org.one("crane.jpg", samples.photo(gps=False))
+    patch = {
+        "title": "Tower crane at the north gate",
+        "description": "<p>Lift <b>plan</b><script>alert(1)</script><img src=x onerror=alert(1)>"
+        '<a href="javascript:alert(1)">x</a></p>',
+        "tags": ["Safety", "crane", "safety"],
+        "alt_text": "A yellow crane",
+        "copyright": "© Builders Ltd",
+        "rights_expire_at": "2020-01-01T00:00:00Z",
+    }
+    saved = org.client.patch(f"/api/v1/images/{image['id']}", json=patch, headers=org.member_auth)
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert "<script" not in body["description"] and "onerror" not in body["description"]
+    assert "javascript:" not in body["description"] and "<b>plan</b>" in body["description"]
+    assert body["tags"] == ["safety", "crane"]
+    assert body["expired"] is True
+    assert body["edited_by_upn"]
+
+    def ids(query: str) -> list[str]:
+        got = org.client.get(f"/api/v1/images?{query}", headers=org.member_auth)
+        assert got.status_code == 200, got.text
+        return [i["id"] for i in got.json()["value"]]
+
+    other = org.one("sea.jpg", samples.photo(color=(200, 40, 30), gps=False))
+    assert ids("q=tower") == [image["id"]]
+    assert ids("q=pla") == [image["id"]]  # prefix, from the description
+    assert ids("tag=Safety") == [image["id"]]
+    assert ids("expired=true") == [image["id"]]
+    assert ids("color=red") == [other["id"]]
+    assert ids("color=%23203fd0") == [image["id"]]  # nearest family of a hex colour: blue
+    assert set(ids("orientation=landscape")) == {image["id"], other["id"]}
+    assert ids("$filter=title eq 'sea'") == [other["id"]]
+    assert ids("$orderby=title desc&$top=1") == [other["id"]]
+    assert (
+        org.client.get("/api/v1/images?$filter=secret eq 1", headers=org.member_auth).status_code
+        == 400
+    )
+
+
+def test_signed_urls_etag_and_expiry(org: Org) -> None:
+    image = org.one("u.jpg", samples.photo(gps=False))
+    url = image["urls"]["1280.jpeg"]
+    first = org.client.get(url)
+    assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
+    assert "immutable" in first.headers["cache-control"]
+    again = org.client.get(url, headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    forged = url.replace("s=", "s=0")
+    assert org.client.get(forged).status_code == 403
+    expired = url.split("&e=")[0] + "&e=1000&" + url.split("&e=")[1].split("&", 1)[1]
+    assert org.client.get(expired).status_code == 403
+    download = org.client.get(image["urls"]["download"])
+    assert "attachment" in download.headers["content-disposition"]
+
+
+def test_renditions_are_made_by_the_job(org: Org) -> None:
+    image = org.one("j.jpg", samples.photo((2000, 1500), gps=False))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        versions = org.client.get(
+            f"/api/v1/images/{image['id']}/versions", headers=org.member_auth
+        ).json()
+        if versions[0]["renditions_ready"]:
+            break
+        time.sleep(0.2)
+    assert versions[0]["renditions_ready"]
+    small = pixels(org, image["urls"]["320.jpeg"])
+    assert small.size == (320, 240)
