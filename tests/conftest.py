@@ -6,5 +6,6 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.oidc",
     "tests.fixtures.graph",
+    "tests.fixtures.graph_drive",
     "tests.fixtures.live",
 ]
