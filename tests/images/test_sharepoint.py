@@ -65,7 +65,9 @@ def test_children_are_paged(fake_drive: FakeDrive) -> None:
 
     # The fake pages by $top; ask for 2 per page to see three pages.
     async def small_pages(graph: GraphClient) -> Any:
-        body = await graph.call("GET", f"/drives/{DRIVE}/root:/Images:/children", params={"$top": "2"})
+        body = await graph.call(
+            "GET", f"/drives/{DRIVE}/root:/Images:/children", params={"$top": "2"}
+        )
         return body
 
     first, _ = run(fake_drive, small_pages)
@@ -149,21 +151,26 @@ def sp_settings(image_settings: Settings, fake_drive: FakeDrive) -> Settings:
     return image_settings
 
 
-def test_sync_imports_and_push_writes_back(
-    sp_settings: Settings, fake_drive: FakeDrive
-) -> None:
+def test_sync_imports_and_push_writes_back(sp_settings: Settings, fake_drive: FakeDrive) -> None:
     seeder = Seeder(sp_settings)
     org_id = seeder.org()
     photo = samples.photo(gps=True)
     fake_drive.add("Images/site.jpg", photo)
     fake_drive.add("Images/notes.txt", b"not an image")
     fake_drive.add("Images/broken.jpg", b"\xff\xd8 broken")
-    fake_drive.columns |= {"ImageProTags", "ImageProAltText", "ImageProCopyright",
-                           "ImageProDescription"}
+    fake_drive.columns |= {
+        "ImageProTags",
+        "ImageProAltText",
+        "ImageProCopyright",
+        "ImageProDescription",
+    }
 
     async def go(session: Any) -> dict[str, Any]:
         library = ImageLibrary(
-            org_id=org_id, name="Team site", kind=LibraryKind.sharepoint, drive_id=DRIVE,
+            org_id=org_id,
+            name="Team site",
+            kind=LibraryKind.sharepoint,
+            drive_id=DRIVE,
             folder="Images",
         )
         session.add(library)
@@ -186,14 +193,16 @@ def test_sync_imports_and_push_writes_back(
             )
             version = await session.get(ImageVersion, image.current_version_id)
             await sharepoint.push_version(
-                session=session, settings=sp_settings, graph=graph, library=library,
+                session=session,
+                settings=sp_settings,
+                graph=graph,
+                library=library,
                 version=version,
             )
             again = await sharepoint.sync(
                 session=session, settings=sp_settings, graph=graph, library=library
             )
-        return {"counts": counts, "again": again, "remote": image.remote_item_id,
-                "gps": image.size}
+        return {"counts": counts, "again": again, "remote": image.remote_item_id, "gps": image.size}
 
     result = seeder.run(go)
     assert result["counts"] == {"added": 1, "updated": 0, "skipped": 1}  # broken.jpg skipped

@@ -1,5 +1,92 @@
-"""Pages."""
+"""Image Pro pages: the library (grid, filters, search), an image's page, the editor."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.images.image import service as image_service
+from teamspro.images.image.views import image_read, version_read
+from teamspro.images.library import service as library_service
+from teamspro.images.tab import service as tab_service
+from teamspro.web.templates import render
 
 router = APIRouter(include_in_schema=False)
+COLORS = ["red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown"]
+COLORS += ["black", "gray", "white"]
+
+
+@router.get("/images")
+async def library(
+    request: Request, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> Response:
+    local = await library_service.default_local(session, principal.org.id)
+    await session.commit()
+    return render(
+        request,
+        "images/library.html",
+        {
+            "library_id": local.id,
+            "colors": COLORS,
+            "limits": state.settings.images,
+            "can_upload": tab_service.allowed(principal, None, "upload"),
+        },
+    )
+
+
+@router.get("/images/{image_id}")
+async def image_page(
+    request: Request,
+    image_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    image = await image_service.get(session, principal.org.id, image_id)
+    versions = [
+        version_read(state.settings, v) for v in await image_service.versions(session, image)
+    ]
+    return render(
+        request,
+        "images/image.html",
+        {
+            "image": image_read(state.settings, image),
+            "versions": versions,
+            "can_edit": tab_service.allowed(principal, None, "edit"),
+        },
+    )
+
+
+@router.get("/images/{image_id}/edit")
+async def editor(
+    request: Request,
+    image_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+    tab: uuid.UUID | None = None,
+    base: uuid.UUID | None = None,
+) -> Response:
+    """Edit the current version, or re-open a saved edit (its base and recipe) to go on."""
+    image = await image_service.get(session, principal.org.id, image_id)
+    tab_row = await tab_service.get(session, principal.org.id, tab) if tab else None
+    tab_service.require(principal, tab_row, "edit")
+    version = await image_service.version(session, image, base)
+    recipe: dict[str, object] = {"operations": []}
+    base_version = version
+    if version.recipe and version.base_version_id and base:
+        base_version = await image_service.version(session, image, version.base_version_id)
+        recipe = version.recipe
+    return render(
+        request,
+        "images/editor.html",
+        {
+            "image": image_read(state.settings, image),
+            "base": version_read(state.settings, base_version),
+            "recipe": recipe,
+            "tab_id": tab_row.id if tab_row else None,
+        },
+    )

@@ -67,9 +67,11 @@ async def ensure(
             try:
                 async with session.begin_nested():
                     session.add(row)
-            except IntegrityError:  # another worker made it first
+            except IntegrityError:  # another worker made it first: read theirs below
                 continue
             have[(r.size, r.format)] = row
+        if any(w not in have for w in missing):
+            have = await existing(session, version.id)
     if only is None:
         await session.execute(
             update(ImageVersion).where(ImageVersion.id == version.id).values(renditions_ready=True)

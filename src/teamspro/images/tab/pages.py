@@ -1,5 +1,101 @@
-"""Pages."""
+"""The channel tab: its configuration page (a Teams configurable tab loads it) and the tab
+page itself, which works the same in a plain browser."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.images.image import service as image_service
+from teamspro.images.image.views import image_read, version_read, version_urls
+from teamspro.images.library import service as library_service
+from teamspro.images.library.models import ImageLibrary
+from teamspro.images.tab import service as tab_service
+from teamspro.images.tab.models import ACTIONS
+from teamspro.web.templates import render
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/images/tabs/configure")
+async def configure(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    entityId: str = "",
+    teamId: str = "",
+    teamName: str = "",
+    channelId: str = "",
+    channelName: str = "",
+) -> Response:
+    await library_service.default_local(session, principal.org.id)
+    await session.commit()
+    stmt = select(ImageLibrary).where(ImageLibrary.org_id == principal.org.id)
+    libraries = list((await session.execute(stmt)).scalars())
+    return render(
+        request,
+        "images/configure.html",
+        {
+            "libraries": libraries,
+            "actions": ACTIONS,
+            "context": {
+                "entity_id": entityId or f"tab-{uuid.uuid4().hex[:12]}",
+                "team_id": teamId,
+                "team_name": teamName,
+                "channel_id": channelId,
+                "channel_name": channelName,
+            },
+        },
+    )
+
+
+@router.get("/images/tabs/{tab_id}")
+async def tab_page(
+    request: Request,
+    tab_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    view = await tab_service.cached_view(session, state.cache, principal.org.id, tab_id)
+    tab = await tab_service.get(session, principal.org.id, tab_id)
+    library = await library_service.get(session, principal.org.id, tab.library_id)
+    pinned = version = None
+    versions = []
+    if tab.pinned_image_id and tab.pinned_version_id:
+        image = await image_service.get(session, principal.org.id, tab.pinned_image_id)
+        pinned = image_read(state.settings, image)
+        version = version_read(
+            state.settings, await image_service.version(session, image, tab.pinned_version_id)
+        )
+        versions = [
+            version_read(state.settings, v) for v in await image_service.versions(session, image)
+        ]
+    history = []
+    for event in await tab_service.history(session, tab, limit=24):
+        history.append(
+            {
+                "image_id": event.image_id,
+                "version_id": event.version_id,
+                "at": event.created_at,
+                "thumb": version_urls(state.settings, tab.org_id, event.version_id)["thumbnail"],
+            }
+        )
+    can = {a: tab_service.allowed(principal, tab, a) for a in ACTIONS}
+    return render(
+        request,
+        "images/tab.html",
+        {
+            "tab": view,
+            "library": library,
+            "pinned": pinned,
+            "version": version,
+            "versions": versions,
+            "history": history,
+            "can": can,
+        },
+    )

@@ -1,0 +1,251 @@
+// Image Pro pages: library grid (blurhash placeholders, lazy images, filters), uploads,
+// properties, versions, the tab page (upload and pin, re-pin, SharePoint picker) and the
+// tab configuration page (Teams configurable tab, or a plain browser).
+(function () {
+  "use strict";
+
+  function csrf() {
+    var raw = document.body.getAttribute("hx-headers");
+    try { return raw ? JSON.parse(raw)["X-CSRF-Token"] : ""; } catch (e) { return ""; }
+  }
+
+  function api(method, url, body) {
+    var init = { method: method, headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin" };
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers["Content-Type"] = "application/json";
+    }
+    return fetch(url, init).then(function (r) {
+      if (r.status === 204) return null;
+      return r.json().then(function (data) {
+        if (!r.ok) throw new Error((data.error && data.error.message) || r.statusText);
+        return data;
+      });
+    });
+  }
+  window.imagesApi = api;
+
+  // Blurhash (https://blurha.sh) decoded to a small canvas, shown until the image loads.
+  var B83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+  function d83(s) { var v = 0; for (var i = 0; i < s.length; i++) v = v * 83 + B83.indexOf(s[i]); return v; }
+  function toLinear(c) { c /= 255; return c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); }
+  function toSrgb(v) {
+    v = Math.max(0, Math.min(1, v));
+    return Math.round((v <= 0.0031308 ? v * 12.92 : 1.055 * Math.pow(v, 1 / 2.4) - 0.055) * 255);
+  }
+  function signPow(v, e) { return (v < 0 ? -1 : 1) * Math.pow(Math.abs(v), e); }
+  function blurhash(hash, w, h) {
+    var size = d83(hash[0]), nx = (size % 9) + 1, ny = Math.floor(size / 9) + 1;
+    var max = (d83(hash[1]) + 1) / 166, colors = [];
+    var dc = d83(hash.substring(2, 6));
+    colors.push([toLinear(dc >> 16), toLinear((dc >> 8) & 255), toLinear(dc & 255)]);
+    for (var i = 1; i < nx * ny; i++) {
+      var v = d83(hash.substring(4 + i * 2, 6 + i * 2));
+      colors.push([Math.floor(v / 361), Math.floor(v / 19) % 19, v % 19].map(function (q) {
+        return signPow((q - 9) / 9, 2) * max;
+      }));
+    }
+    var canvas = document.createElement("canvas");
+    canvas.width = w; canvas.height = h;
+    var ctx = canvas.getContext("2d"), img = ctx.createImageData(w, h);
+    for (var y = 0; y < h; y++) for (var x = 0; x < w; x++) {
+      var r = 0, g = 0, b = 0;
+      for (var j = 0; j < ny; j++) for (var k = 0; k < nx; k++) {
+        var basis = Math.cos(Math.PI * x * k / w) * Math.cos(Math.PI * y * j / h), c = colors[k + j * nx];
+        r += c[0] * basis; g += c[1] * basis; b += c[2] * basis;
+      }
+      var p = 4 * (x + y * w);
+      img.data[p] = toSrgb(r); img.data[p + 1] = toSrgb(g); img.data[p + 2] = toSrgb(b); img.data[p + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    return canvas.toDataURL();
+  }
+
+  function tile(image) {
+    var a = document.createElement("a");
+    a.href = "/images/" + image.id;
+    a.className = "tile" + (image.expired ? " expired" : "");
+    a.dataset.id = image.id;
+    a.title = image.title || image.filename;
+    var img = document.createElement("img");
+    img.loading = "lazy";
+    img.alt = image.alt_text || image.title;
+    img.width = 240; img.height = Math.round(240 * image.height / image.width);
+    try { img.style.backgroundImage = "url(" + blurhash(image.blurhash, 32, 32) + ")"; } catch (e) { /* bad hash */ }
+    img.src = image.urls.thumbnail;
+    var cap = document.createElement("span");
+    cap.className = "small";
+    cap.textContent = (image.title || image.filename) + (image.expired ? " · rights expired" : "");
+    a.append(img, cap);
+    return a;
+  }
+
+  function initLibrary(form) {
+    var grid = document.querySelector("[data-image-grid]"), more = document.querySelector("[data-more]");
+    var count = document.querySelector("[data-result-count]"), next = null, timer = null;
+    function query() {
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (v, k) {
+        if (!v) return;
+        if (k === "taken_from" || k === "taken_to") v = v + "T00:00:00Z";
+        params.set(k, v);
+      });
+      params.set("$count", "true"); params.set("$top", "48");
+      return "/api/v1/images?" + params.toString();
+    }
+    function load(url, append) {
+      api("GET", url).then(function (page) {
+        if (!append) grid.replaceChildren();
+        page.value.forEach(function (i) { grid.append(tile(i)); });
+        count.textContent = page["@odata.count"] + " image" + (page["@odata.count"] === 1 ? "" : "s");
+        next = page["@odata.nextLink"] || null;
+        more.hidden = !next;
+      }).catch(function (e) { count.textContent = e.message; });
+    }
+    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { load(query()); }, 200); });
+    form.addEventListener("submit", function (e) { e.preventDefault(); load(query()); });
+    more.addEventListener("click", function () { if (next) load(next, true); });
+    load(query());
+    return function () { load(query()); };
+  }
+
+  function uploadTo(url, files, notice) {
+    var data = new FormData();
+    Array.prototype.forEach.call(files, function (f) { data.append("files", f); });
+    notice.textContent = "Uploading " + files.length + " file(s)…";
+    return api("POST", url, data).then(function (made) {
+      var dups = made.filter(function (i) { return i.duplicate_of; }).length;
+      notice.textContent = made.length + " uploaded" + (dups ? ", " + dups + " exact duplicate(s) flagged" : "") + ".";
+      return made;
+    }).catch(function (e) { notice.textContent = e.message; throw e; });
+  }
+
+  function dropzone(zone, input, onFiles) {
+    if (input) input.addEventListener("change", function () { if (input.files.length) onFiles(input.files); });
+    if (!zone) return;
+    zone.addEventListener("dragover", function (e) { e.preventDefault(); zone.classList.add("over"); });
+    zone.addEventListener("dragleave", function () { zone.classList.remove("over"); });
+    zone.addEventListener("drop", function (e) {
+      e.preventDefault(); zone.classList.remove("over");
+      if (e.dataTransfer.files.length) onFiles(e.dataTransfer.files);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var search = document.querySelector("[data-image-search]");
+    var reload = search ? initLibrary(search) : null;
+    var drop = document.querySelector("[data-image-drop]");
+    if (drop) {
+      dropzone(drop, document.getElementById("img-files"), function (files) {
+        uploadTo("/api/v1/images/libraries/" + drop.dataset.library + "/images", files,
+          drop.querySelector("[data-upload-notice]")).then(function () { if (reload) reload(); });
+      });
+    }
+
+    var props = document.querySelector("[data-properties]");
+    if (props) props.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var f = new FormData(props), status = props.querySelector("[data-status]");
+      var body = {
+        title: f.get("title"), description: f.get("description"), alt_text: f.get("alt_text"),
+        copyright: f.get("copyright"),
+        tags: String(f.get("tags") || "").split(",").map(function (t) { return t.trim(); }).filter(Boolean),
+        rights_expire_at: f.get("rights_expire_at") ? f.get("rights_expire_at") + "T00:00:00Z" : null
+      };
+      api("PATCH", "/api/v1/images/" + props.dataset.image, body)
+        .then(function () { status.textContent = "Saved."; })
+        .catch(function (err) { status.textContent = err.message; });
+    });
+
+    document.addEventListener("click", function (e) {
+      var revert = e.target.closest("[data-revert]");
+      if (revert) {
+        var url = "/api/v1/images/" + revert.dataset.image + "/versions/" + revert.dataset.revert + "/revert";
+        if (revert.dataset.tab) url += "?tab_id=" + revert.dataset.tab;
+        api("POST", url).then(function () { location.reload(); }).catch(function (err) { alert(err.message); });
+      }
+      var repin = e.target.closest("[data-repin]");
+      if (repin) {
+        var tabId = document.querySelector("[data-tab-page]").dataset.tabPage;
+        api("POST", "/api/v1/images/tabs/" + tabId + "/pin", { image_id: repin.dataset.repin, version_id: repin.dataset.version })
+          .then(function () { location.reload(); }).catch(function (err) { alert(err.message); });
+      }
+    });
+
+    var page = document.querySelector("[data-tab-page]");
+    if (page) {
+      var notice = page.querySelector("[data-upload-notice]");
+      var pinFiles = function (files) {
+        uploadTo("/api/v1/images/tabs/" + page.dataset.tabPage + "/images", [files[0]], notice)
+          .then(function () { location.reload(); });
+      };
+      dropzone(page.querySelector("[data-tab-drop]"), page.querySelector("[data-tab-upload]"), pinFiles);
+      initPicker(page);
+    }
+
+    var config = document.querySelector("[data-tab-config]");
+    if (config) initConfig(config);
+  });
+
+  function initPicker(page) {
+    var dialog = page.querySelector("[data-picker]"), open = page.querySelector("[data-picker-open]");
+    if (!dialog || !open) return;
+    var list = dialog.querySelector("[data-picker-list]"), more = dialog.querySelector("[data-picker-more]"), next = null;
+    function load(folder, link) {
+      var url = "/api/v1/images/libraries/" + dialog.dataset.library + "/browse?folder=" + encodeURIComponent(folder || "");
+      if (link) url += "&next=" + encodeURIComponent(link);
+      api("GET", url).then(function (pageData) {
+        if (!link) list.replaceChildren();
+        pageData.value.forEach(function (item) {
+          if (!item.image && !item.folder) return;
+          var li = document.createElement("li"), b = document.createElement("button");
+          b.className = "btn link"; b.textContent = (item.folder ? "📁 " : "") + item.name;
+          b.addEventListener("click", function () {
+            if (item.folder) return load((folder ? folder + "/" : "") + item.name);
+            api("POST", "/api/v1/images/tabs/" + page.dataset.tabPage + "/attach", { item_id: item.id })
+              .then(function () { location.reload(); }).catch(function (err) { alert(err.message); });
+          });
+          li.append(b); list.append(li);
+        });
+        next = pageData.next; more.hidden = !next;
+      }).catch(function (err) { list.textContent = err.message; });
+    }
+    open.addEventListener("click", function () { dialog.showModal(); load(""); });
+    more.addEventListener("click", function () { load("", next); });
+    dialog.querySelector("[data-picker-close]").addEventListener("click", function () { dialog.close(); });
+  }
+
+  function initConfig(form) {
+    var status = form.querySelector("[data-status]");
+    var teams = window.microsoftTeams;
+    function save() {
+      var f = new FormData(form), perms = {};
+      ["upload", "edit", "delete", "download"].forEach(function (a) { perms[a] = f.get("perm_" + a) === "on"; });
+      return api("POST", "/api/v1/images/tabs", {
+        entity_id: f.get("entity_id"), name: f.get("name"), team_id: f.get("team_id"),
+        team_name: f.get("team_name"), channel_id: f.get("channel_id"), channel_name: f.get("channel_name"),
+        library_id: f.get("library_id"), folder: f.get("folder"), layout: f.get("layout"), permissions: perms
+      });
+    }
+    if (teams && teams.pages && teams.pages.config) {
+      // Inside Teams: the dialog's own Save button saves the tab.
+      teams.app.initialize().then(function () {
+        teams.pages.config.registerOnSaveHandler(function (evt) {
+          save().then(function (tab) {
+            return teams.pages.config.setConfig({
+              entityId: tab.entity_id, suggestedDisplayName: tab.name,
+              contentUrl: location.origin + tab.content_url, websiteUrl: location.origin + tab.content_url
+            });
+          }).then(function () { evt.notifySuccess(); }).catch(function (e) { evt.notifyFailure(e.message); });
+        });
+        teams.pages.config.setValidityState(true);
+      });
+    }
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      save().then(function (tab) { location.href = tab.content_url; })
+        .catch(function (err) { status.textContent = err.message; });
+    });
+  }
+})();

@@ -1,0 +1,118 @@
+"""Image Pro as a channel member uses it, in Chromium: set up a tab, upload an image, draw,
+add text and a rectangle, crop, save (the tab pins the new version), revert to the
+original, search the library by tag and by colour, and download a rendition."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import ARTIFACTS, running_server
+from tests.images import samples
+
+
+def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
+    box = page.locator("[data-canvas]").bounding_box()
+    assert box
+    page.mouse.move(box["x"] + start[0] * box["width"], box["y"] + start[1] * box["height"])
+    page.mouse.down()
+    page.mouse.move(
+        box["x"] + end[0] * box["width"], box["y"] + end[1] * box["height"], steps=steps
+    )
+    page.mouse.up()
+
+
+def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    photo = tmp_path / "harbour.jpg"
+    photo.write_bytes(samples.photo((800, 600), color=(30, 90, 200)))
+    with running_server(tmp_path) as (url, link, log):
+        page: Page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(link)
+        # The configuration page, as Teams opens it with its placeholders filled in.
+        page.goto(
+            url + "/images/tabs/configure?entityId=site-plan&teamId=19:t&teamName=Builders"
+            "&channelId=19:c&channelName=General"
+        )
+        page.get_by_label("Tab name").fill("Site plan")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("heading", name="Site plan")).to_be_visible()
+
+        page.locator("[data-tab-upload]").set_input_files(str(photo))
+        pinned = page.get_by_test_id("pinned")
+        expect(pinned).to_be_visible(timeout=20_000)
+        first_version = pinned.get_attribute("data-version")
+
+        # Edit: a stroke, a text, a rectangle, then a crop; save.
+        page.get_by_test_id("edit").click()
+        expect(page.locator("[data-editor-status]")).to_contain_text("800×600")
+        page.get_by_role("button", name="Draw").click()
+        drag(page, (0.3, 0.3), (0.6, 0.5))
+        page.get_by_role("button", name="Text").click()
+        page.once("dialog", lambda d: d.accept("North gate"))
+        box = page.locator("[data-canvas]").bounding_box()
+        assert box
+        page.mouse.click(box["x"] + 0.4 * box["width"], box["y"] + 0.2 * box["height"])
+        page.get_by_role("button", name="Rectangle").click()
+        page.get_by_label("Fill").check()
+        drag(page, (0.5, 0.6), (0.7, 0.8))
+        page.get_by_role("button", name="Crop").click()
+        drag(page, (0.1, 0.1), (0.9, 0.9))
+        expect(page.locator("[data-editor-status]")).to_contain_text("4 operation(s)")
+        page.get_by_role("button", name="Undo").click()
+        expect(page.locator("[data-editor-status]")).to_contain_text("3 operation(s)")
+        page.get_by_role("button", name="Redo").click()
+        expect(page.locator("[data-editor-status]")).to_contain_text("640×480")
+        page.screenshot(path=str(ARTIFACTS / "images-editor.png"), full_page=True)
+        page.get_by_role("button", name="Save").click()
+
+        # Back on the tab: the new version is pinned, the first is in the history.
+        expect(page.get_by_test_id("pinned")).not_to_have_attribute(
+            "data-version", first_version or ""
+        )
+        expect(page.get_by_text("v2 · 640×480")).to_be_visible()
+        expect(page.get_by_test_id("history").locator("li")).to_have_count(2)
+        page.screenshot(path=str(ARTIFACTS / "images-tab.png"), full_page=True)
+        shown = page.request.get(url + page.get_by_test_id("pinned").get_attribute("src"))
+        assert shown.ok
+        edited = Image.open(io.BytesIO(shown.body())).convert("RGB")
+        assert edited.size[0] <= 1280 and abs(edited.size[0] / edited.size[1] - 4 / 3) < 0.01
+
+        # Revert to the original: a new version with the first one's pixels, pinned.
+        page.locator("summary", has_text="Versions of this image").click()
+        page.get_by_role("button", name="Revert to v1").click()
+        expect(page.get_by_text("v3 · 800×600")).to_be_visible()
+
+        # Tag it, then find it in the library by tag and by colour.
+        page.get_by_role("link", name="harbour").click()
+        page.get_by_label("Tags (comma separated)").fill("harbour, survey")
+        page.get_by_role("button", name="Save properties").click()
+        expect(page.get_by_text("Saved.")).to_be_visible()
+        page.goto(url + "/images")
+        expect(page.locator("[data-image-grid] .tile")).to_have_count(1)
+        page.get_by_label("Tag").fill("survey")
+        expect(page.locator("[data-result-count]")).to_have_text("1 image")
+        page.get_by_label("Tag").fill("nothing-like-this")
+        expect(page.locator("[data-result-count]")).to_have_text("0 images")
+        page.get_by_label("Tag").fill("")
+        page.get_by_label("Colour").select_option("blue")
+        expect(page.locator("[data-result-count]")).to_have_text("1 image")
+        page.get_by_label("Colour").select_option("red")
+        expect(page.locator("[data-result-count]")).to_have_text("0 images")
+        page.get_by_label("Colour").select_option("blue")
+        expect(page.locator("[data-image-grid] .tile img")).to_have_count(1)
+        page.screenshot(path=str(ARTIFACTS / "images-library.png"), full_page=True)
+
+        # Download a rendition from the image's page.
+        page.locator("[data-image-grid] .tile").first.click()
+        with page.expect_download() as info:
+            page.locator('[data-rendition="320.jpeg"]').click()
+        saved = tmp_path / "rendition.jpg"
+        info.value.save_as(saved)
+        rendition = Image.open(saved)
+        assert rendition.format == "JPEG" and max(rendition.size) == 320
+        page.close()
+    assert "Traceback" not in log.read_text(errors="replace")
