@@ -13,6 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import ARTIFACTS, running_server
 from tests.images import samples
 
+BY = "\u00d7"  # the multiplication sign pages write between width and height
+
 
 def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
     box = page.locator("[data-canvas]").bounding_box()
@@ -48,7 +50,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
 
         # Edit: a stroke, a text, a rectangle, then a crop; save.
         page.get_by_test_id("edit").click()
-        expect(page.locator("[data-editor-status]")).to_contain_text("800×600")
+        expect(page.locator("[data-editor-status]")).to_contain_text(f"800{BY}600")
         page.get_by_role("button", name="Draw").click()
         drag(page, (0.3, 0.3), (0.6, 0.5))
         page.get_by_role("button", name="Text").click()
@@ -65,7 +67,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         page.get_by_role("button", name="Undo").click()
         expect(page.locator("[data-editor-status]")).to_contain_text("3 operation(s)")
         page.get_by_role("button", name="Redo").click()
-        expect(page.locator("[data-editor-status]")).to_contain_text("640×480")
+        expect(page.locator("[data-editor-status]")).to_contain_text(f"640{BY}480")
         page.screenshot(path=str(ARTIFACTS / "images-editor.png"), full_page=True)
         page.get_by_role("button", name="Save").click()
 
@@ -73,7 +75,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         expect(page.get_by_test_id("pinned")).not_to_have_attribute(
             "data-version", first_version or ""
         )
-        expect(page.get_by_text("v2 · 640×480")).to_be_visible()
+        expect(page.get_by_text(f"v2 · 640{BY}480")).to_be_visible()
         expect(page.get_by_test_id("history").locator("li")).to_have_count(2)
         page.screenshot(path=str(ARTIFACTS / "images-tab.png"), full_page=True)
         shown = page.request.get(url + page.get_by_test_id("pinned").get_attribute("src"))
@@ -84,7 +86,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         # Revert to the original: a new version with the first one's pixels, pinned.
         page.locator("summary", has_text="Versions of this image").click()
         page.get_by_role("button", name="Revert to v1").click()
-        expect(page.get_by_text("v3 · 800×600")).to_be_visible()
+        expect(page.get_by_text(f"v3 · 800{BY}600")).to_be_visible()
 
         # Tag it, then find it in the library by tag and by colour.
         page.get_by_role("link", name="harbour").click()

@@ -20,8 +20,8 @@ from teamspro.images.library import sharepoint
 from teamspro.images.library.models import ImageLibrary, LibraryKind
 from teamspro.images.sharepoint.graph import GraphClient
 from tests.fixtures.app import Seeder
-from tests.images import samples
 from tests.fixtures.graph_drive import TOKEN, FakeDrive
+from tests.images import samples
 
 DRIVE = "b!drive-1"
 CHUNK = 320 * 1024
