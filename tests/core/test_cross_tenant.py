@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from teamspro import registry
 from teamspro.core.tenancy.models import Role
 from tests.fixtures.app import Seeder, sign_in
+from tests.images import samples
 
 SAMPLES = {"string": "x", "integer": 1, "number": 1, "boolean": True, "array": [], "object": {}}
 
@@ -24,13 +25,22 @@ def minimal_body(schema: dict, op: dict) -> dict | None:
     content = op.get("requestBody", {}).get("content", {}).get("application/json")
     if not content:
         return None
-    ref = content["schema"].get("$ref", "")
+    return minimal(schema, content["schema"])
+
+
+def minimal(schema: dict, ref_holder: dict) -> dict:
+    ref = ref_holder.get("$ref", "")
     model = schema["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
-    body = {}
+    body: dict = {}
     for name in model.get("required", []):
         prop = model["properties"][name]
         kind = prop.get("type") or next((o.get("type") for o in prop.get("anyOf", [])), "string")
-        body[name] = SAMPLES.get(kind, "x")
+        if "$ref" in prop:
+            body[name] = minimal(schema, prop)
+        elif prop.get("format") == "uuid":
+            body[name] = str(uuid.uuid4())
+        else:
+            body[name] = SAMPLES.get(kind, "x")
     return body
 
 
@@ -65,7 +75,20 @@ def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], 
         headers=auth,
         files=[("files", ("b.txt", b"secret of B in a file"))],
     )
+    tab = client.post(
+        "/api/v1/images/tabs", json={"entity_id": "b-tab", "name": "B tab"}, headers=auth
+    ).json()
+    image = client.post(
+        f"/api/v1/images/tabs/{tab['id']}/images",
+        headers=auth,
+        files=[("files", ("secret of B.png", samples.photo(fmt="PNG", gps=False)))],
+    ).json()[0]
     return {
+        "tab_id": tab["id"],
+        "library_id": tab["library_id"],
+        "image_id": image["id"],
+        "version_id": image["current_version_id"],
+        "variant": "original",
         "document_id": document.json()[0]["id"],
         "org_id": str(org_b),
         "user_id": str(member_b.user_id),
@@ -134,6 +157,11 @@ def test_collections_only_list_own_tenant(client: TestClient, seeder: Seeder) ->
     assert client.get("/v1/models", headers=auth).json()["data"] == []
     assert [p["key"] for p in client.get("/api/v1/gpt/providers", headers=auth).json()] == []
     assert client.get("/api/v1/gpt/usage", headers=auth).json()["rows"] == []
+    assert client.get("/api/v1/images", headers=auth).json()["value"] == []
+    libraries = client.get("/api/v1/images/libraries", headers=auth).json()["value"]
+    assert [lib["name"] for lib in libraries] == ["Local library"]  # A's own, made on first use
+    searched = client.get("/api/v1/images", params={"q": "secret"}, headers=auth).json()
+    assert searched["value"] == []
 
 
 def test_pages_with_ids_do_not_reveal_other_tenants(client: TestClient, seeder: Seeder) -> None:
