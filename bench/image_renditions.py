@@ -1,0 +1,214 @@
+"""Renditions per second: ours, plain Pillow and thumbor, on the same photos, in one run.
+
+Each makes a JPEG that fits 400x400 from each of the same N photos (12 MP JPEGs by default),
+with the same number of processes. thumbor runs as its own server (`--processes N`, file
+loader, no storage) from its own environment (it pins Pillow < 13); it is timed over HTTP
+on loopback, ours and plain Pillow in worker processes, as our job workers run them.
+Also: peak memory of one worker on a 24-megapixel image (renditions, upload checks, an edit).
+
+    python bench/image_renditions.py --thumbor /tmp/thumborenv/bin/thumbor
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import httpx2
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.servers import free_port, wait_http  # noqa: E402
+
+FIT = 400
+
+
+def make_photo(path: Path, size: tuple[int, int], seed: int) -> None:
+    """A photo-like JPEG: smooth light, shapes, and sensor noise (so it compresses like one)."""
+    w, h = size
+    small = Image.linear_gradient("L").resize((w // 8, h // 8)).rotate(seed * 37 % 360)
+    r = small.point(lambda v: (v + seed * 13) % 256)
+    g = small.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    b = small.point(lambda v: 255 - v)
+    base = Image.merge("RGB", (r, g, b)).resize((w, h), Image.Resampling.BILINEAR)
+    draw = ImageDraw.Draw(base)
+    for i in range(12):
+        x, y = (seed * 97 + i * 331) % w, (seed * 53 + i * 199) % h
+        colour = ((seed * 31 + i * 70) % 256, (i * 90) % 256, (seed * 7) % 256)
+        draw.ellipse((x, y, x + w // 6, y + h // 6), fill=colour)
+    base = base.filter(ImageFilter.GaussianBlur(3))
+    noise = Image.effect_noise((w, h), 12).convert("RGB")
+    Image.blend(base, noise, 0.08).save(path, "JPEG", quality=90)
+
+
+def photos(work: Path, count: int, megapixels: float) -> list[Path]:
+    side = int((megapixels * 1e6 / 12) ** 0.5)
+    size = (side * 4, side * 3)
+    folder = work / f"photos-{count}-{megapixels:g}"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"p{i:04d}.jpg" for i in range(count)]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"making {len(missing)} photos of {size[0]}x{size[1]}…", file=sys.stderr)
+        with get_context("spawn").Pool(os.cpu_count() or 2) as pool:
+            pool.starmap(make_photo, [(p, size, int(p.stem[1:])) for p in missing])
+    return paths
+
+
+def ours(path: Path) -> int:
+    from teamspro.images.image import processing
+
+    made = processing.renditions(path.read_bytes(), [FIT], ["jpeg"], max_pixels=200_000_000)
+    return len(made[0].data)
+
+
+def ours_job(path: Path) -> int:
+    """What the job really makes per version: 320 and 1280, in WebP and JPEG."""
+    from teamspro.images.image import processing
+
+    made = processing.renditions(
+        path.read_bytes(), [320, 1280], ["webp", "jpeg"], max_pixels=200_000_000
+    )
+    return sum(len(m.data) for m in made)
+
+
+def plain_pillow(path: Path) -> int:
+    """The straightforward way: decode everything, turn upright, resize, encode."""
+    image = ImageOps.exif_transpose(Image.open(path).convert("RGB"))
+    scale = FIT / max(image.size)
+    image = image.resize(
+        (round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS
+    )
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82)
+    return len(out.getvalue())
+
+
+def timed_pool(fn: Callable[[Path], int], paths: list[Path], processes: int) -> float:
+    with get_context("spawn").Pool(processes) as pool:
+        pool.map(fn, paths[: processes * 2])  # warm: imports, first decode
+        start = time.perf_counter()
+        pool.map(fn, paths, chunksize=1)
+        return round(len(paths) / (time.perf_counter() - start), 2)
+
+
+def thumbor_rate(binary: str, paths: list[Path], processes: int, work: Path) -> float:
+    conf = work / "thumbor.conf"
+    conf.write_text(
+        "\n".join(
+            [
+                "LOADER = 'thumbor.loaders.file_loader'",
+                f"FILE_LOADER_ROOT_PATH = {str(paths[0].parent)!r}",
+                "STORAGE = 'thumbor.storages.no_storage'",
+                "RESULT_STORAGE = None",
+                "QUALITY = 82",
+                "AUTO_WEBP = False",
+                "MAX_AGE = 0",
+                "ALLOW_UNSAFE_URL = True",
+                "RESPECT_ORIENTATION = True",
+            ]
+        )
+    )
+    port = free_port()
+    cmd = [binary, "-p", str(port), "-i", "127.0.0.1", "-c", str(conf)]
+    cmd += ["--processes", str(processes), "-l", "error"]
+    with open(work / "thumbor.log", "wb") as log:
+        server = subprocess.Popen(cmd, stdout=log, stderr=log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(f"{base}/healthcheck", proc=server, timeout=60)
+        with httpx2.Client(timeout=120) as http:
+
+            def get(path: Path) -> int:
+                response = http.get(f"{base}/unsafe/fit-in/{FIT}x{FIT}/{path.name}")
+                response.raise_for_status()
+                return len(response.content)
+
+            with ThreadPoolExecutor(processes * 2) as pool:
+                list(pool.map(get, paths[: processes * 2]))
+                start = time.perf_counter()
+                list(pool.map(get, paths))
+                return round(len(paths) / (time.perf_counter() - start), 2)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+MEMORY_PROBE = r"""
+import io, json, resource, sys, uuid
+from PIL import Image
+from teamspro.images.image import processing
+from teamspro.images.editor import render
+from teamspro.images.editor.recipe import Recipe
+data = open(sys.argv[1], "rb").read()
+what = sys.argv[2]
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if what == "renditions":
+    processing.renditions(data, [320, 1280], ["webp", "jpeg"], max_pixels=100_000_000)
+elif what == "upload":
+    processing.inspect(data, "photo.jpg", max_pixels=100_000_000, keep_gps=False)
+else:
+    recipe = Recipe.model_validate({"operations": [
+        {"op": "stroke", "points": [[10, 10], [900, 700]], "color": "#ff0000", "width": 8},
+        {"op": "shape", "kind": "rectangle", "x": 100, "y": 100, "width": 800, "height": 400},
+        {"op": "text", "x": 50, "y": 50, "text": "Survey"},
+        {"op": "crop", "x": 0, "y": 0, "width": 5000, "height": 3500}]})
+    image = processing.load_upright(data, max_pixels=100_000_000)
+    out = render.render(image, recipe, max_pixels=100_000_000)
+    render.encode(out, "JPEG", exif=None)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"before_mb": round(before / 1024), "peak_mb": round(after / 1024)}))
+"""
+
+
+def memory(path: Path, what: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(path), what],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--photos", type=int, default=200)
+    parser.add_argument("--megapixels", type=float, default=12)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--thumbor", default="", help="the thumbor executable (own venv)")
+    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "teamspro-bench"))
+    args = parser.parse_args()
+    work = Path(args.work)
+    paths = photos(work, args.photos, args.megapixels)
+    n = args.processes
+    results: dict[str, object] = {"photos": len(paths), "megapixels": args.megapixels}
+    results["ours_per_s"] = timed_pool(ours, paths, n)
+    results["plain_pillow_per_s"] = timed_pool(plain_pillow, paths, n)
+    results["ours_job_versions_per_s"] = timed_pool(ours_job, paths, n)
+    if args.thumbor:
+        results["thumbor_per_s"] = thumbor_rate(args.thumbor, paths, n, work)
+        results["ours_vs_thumbor"] = round(results["ours_per_s"] / results["thumbor_per_s"], 2)  # type: ignore[operator]
+    results["ours_vs_plain_pillow"] = round(
+        results["ours_per_s"] / results["plain_pillow_per_s"], 2
+    )  # type: ignore[operator]
+    big = photos(work, 1, 24)[0]
+    results["memory_24mp"] = {w: memory(big, w) for w in ("renditions", "upload", "edit")}
+    results["processes"] = n
+    print(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
