@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx2
 import jwt
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from teamspro.config import OidcProvider
 from teamspro.core.crypto import SecretBox, constant_time_equals
-from teamspro.core.errors import Unauthenticated, UpstreamError
+from teamspro.core.errors import Conflict, Unauthenticated, UpstreamError
 
 log = logging.getLogger(__name__)
 FLOW_TTL = 600
@@ -269,9 +270,12 @@ async def refresh(
                     doc["token_endpoint"], refresh_token=refresh_token, scope=scope
                 )
             )
-    except OAuth2Error as exc:
-        raise Unauthenticated(
-            f"The identity provider refused the stored grant: {exc.error}", code="grant_refused"
+    except (OAuth2Error, OAuthError) as exc:
+        # Not a 401: the caller is signed in; the grant kept for a background use is stale.
+        raise Conflict(
+            f"The identity provider refused the stored grant ({exc.error}); sign in again "
+            "and reconnect.",
+            code="grant_refused",
         ) from exc
     except httpx2.HTTPError as exc:
         raise UpstreamError("The identity provider did not answer.") from exc

@@ -1,0 +1,110 @@
+"""A SharePoint library end to end, as an Entra admin sets it up: sign in at a real OpenID
+provider (its refresh token is kept, encrypted), connect a drive, and let the library act on
+Graph with that grant — browse in the picker, attach a file to a tab, edit it, and see the
+new version written back to the drive by the background job."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from starlette.testclient import TestClient
+
+from teamspro.app import create_app
+from tests.fixtures.app import make_settings
+from tests.fixtures.graph_drive import FakeDrive
+from tests.fixtures.oidc import OidcPeer, browser_sign_in
+from tests.images import samples
+
+
+def csrf_of(client: TestClient) -> str:
+    page = client.get("/")
+    marker = 'X-CSRF-Token": "'
+    start = page.text.index(marker) + len(marker)
+    return page.text[start : page.text.index('"', start)]
+
+
+def test_library_acts_with_the_admins_grant(
+    oidc_peer: OidcPeer, fake_drive: FakeDrive, tmp_path: Path, sqlite_url: str
+) -> None:
+    oidc_peer.set_account("dana", name="Dana", email="dana@contoso.test", tid="tenant-sp")
+    issued: list[str] = []
+
+    def accept(token: str) -> bool:
+        # Like Graph: only tokens the identity provider really issued (and still honours).
+        ok = httpx2.get(
+            f"{oidc_peer.issuer}/me", headers={"authorization": f"Bearer {token}"}
+        ).is_success
+        if ok:
+            issued.append(token)
+        return ok
+
+    fake_drive.accept = accept
+    item = fake_drive.add("Site/plan.jpg", samples.photo((900, 600), gps=True))
+    fake_drive.add("Site/readme.txt", b"text")
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        embedded_worker=True,
+        oidc_providers=[oidc_peer.provider_config()],
+        images={"graph_base_url": f"{fake_drive.url}/v1.0", "graph_scope": "openid"},
+    )
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        assert browser_sign_in(client, "dana").status_code == 303
+        headers = {"X-CSRF-Token": csrf_of(client)}
+        made = client.post(
+            "/api/v1/images/libraries",
+            json={
+                "name": "Team site",
+                "kind": "sharepoint",
+                "site_id": "s1",
+                "drive_id": "d1",
+                "folder": "Site",
+            },
+            headers=headers,
+        )
+        assert made.status_code == 201, made.text
+        library = made.json()
+        assert "credential" not in made.text
+
+        listed = client.get(f"/api/v1/images/libraries/{library['id']}/browse")
+        assert listed.status_code == 200, listed.text
+        names = {i["name"]: i for i in listed.json()["value"]}
+        assert names["plan.jpg"]["image"] and not names["readme.txt"]["image"]
+        assert issued, "Graph saw no token the provider issued"
+        bad_link = client.get(
+            f"/api/v1/images/libraries/{library['id']}/browse", params={"next": "http://evil/x"}
+        )
+        assert bad_link.status_code == 400
+
+        tab = client.post(
+            "/api/v1/images/tabs",
+            json={"entity_id": "sp-tab", "library_id": library["id"]},
+            headers=headers,
+        ).json()
+        attached = client.post(
+            f"/api/v1/images/tabs/{tab['id']}/attach", json={"item_id": item["id"]}, headers=headers
+        )
+        assert attached.status_code == 201, attached.text
+        image: dict[str, Any] = attached.json()
+        assert image["remote_item_id"] == item["id"] and image["width"] == 900
+        before = fake_drive.content[item["id"]]
+
+        edit = {
+            "recipe": {"operations": [{"op": "flip", "direction": "horizontal"}]},
+            "tab_id": tab["id"],
+        }
+        saved = client.post(f"/api/v1/images/{image['id']}/versions", json=edit, headers=headers)
+        assert saved.status_code == 201, saved.text
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            fake_drive.content[item["id"]] == before or not fake_drive.fields[item["id"]]["Title"]
+        ):
+            time.sleep(0.2)
+        assert fake_drive.content[item["id"]] != before, "the edit was not written to SharePoint"
+        assert (
+            fake_drive.content[item["id"]] == client.get(saved.json()["urls"]["original"]).content
+        )
+        assert fake_drive.fields[item["id"]]["Title"] == "plan"
