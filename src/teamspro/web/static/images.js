@@ -228,7 +228,7 @@
         library_id: f.get("library_id"), folder: f.get("folder"), layout: f.get("layout"), permissions: perms
       });
     }
-    if (teams && teams.pages && teams.pages.config) {
+    if (teams && teams.pages && teams.pages.config && window.self !== window.top) {
       // Inside Teams: the dialog's own Save button saves the tab.
       teams.app.initialize().then(function () {
         teams.pages.config.registerOnSaveHandler(function (evt) {
