@@ -4,7 +4,9 @@ Each makes a JPEG that fits 400x400 from each of the same N photos (12 MP JPEGs 
 with the same number of processes. thumbor runs as its own server (`--processes N`, file
 loader, no storage) from its own environment (it pins Pillow < 13); it is timed over HTTP
 on loopback, ours and plain Pillow in worker processes, as our job workers run them.
-Also: peak memory of one worker on a 24-megapixel image (renditions, upload checks, an edit).
+Also the set our job really makes per version (320 and 1280 px, WebP and JPEG): one decode
+for all four with us, four requests (four decodes) with thumbor. Also: peak memory of one
+worker on a 24-megapixel image (renditions, upload checks, an edit).
 
     python bench/image_renditions.py --thumbor /tmp/thumborenv/bin/thumbor
 """
@@ -104,7 +106,17 @@ def timed_pool(fn: Callable[[Path], int], paths: list[Path], processes: int) -> 
         return round(len(paths) / (time.perf_counter() - start), 2)
 
 
-def thumbor_rate(binary: str, paths: list[Path], processes: int, work: Path) -> float:
+JOB_SET = [
+    f"fit-in/{size}x{size}/filters:format({fmt})"
+    for size in (320, 1280)
+    for fmt in ("webp", "jpeg")
+]
+
+
+def thumbor_rate(
+    binary: str, paths: list[Path], processes: int, work: Path, variants: list[str]
+) -> float:
+    """Photos per second, each photo asked for every variant (one request each)."""
     conf = work / "thumbor.conf"
     conf.write_text(
         "\n".join(
@@ -132,9 +144,12 @@ def thumbor_rate(binary: str, paths: list[Path], processes: int, work: Path) -> 
         with httpx2.Client(timeout=120) as http:
 
             def get(path: Path) -> int:
-                response = http.get(f"{base}/unsafe/fit-in/{FIT}x{FIT}/{path.name}")
-                response.raise_for_status()
-                return len(response.content)
+                size = 0
+                for variant in variants:
+                    response = http.get(f"{base}/unsafe/{variant}/{path.name}")
+                    response.raise_for_status()
+                    size += len(response.content)
+                return size
 
             with ThreadPoolExecutor(processes * 2) as pool:
                 list(pool.map(get, paths[: processes * 2]))
@@ -199,7 +214,14 @@ def main() -> None:
     results["plain_pillow_per_s"] = timed_pool(plain_pillow, paths, n)
     results["ours_job_versions_per_s"] = timed_pool(ours_job, paths, n)
     if args.thumbor:
-        results["thumbor_per_s"] = thumbor_rate(args.thumbor, paths, n, work)
+        results["thumbor_per_s"] = thumbor_rate(
+            args.thumbor, paths, n, work, [f"fit-in/{FIT}x{FIT}"]
+        )
+        results["thumbor_job_versions_per_s"] = thumbor_rate(args.thumbor, paths, n, work, JOB_SET)
+        results["ours_vs_thumbor_job_set"] = round(
+            results["ours_job_versions_per_s"] / results["thumbor_job_versions_per_s"],
+            2,  # type: ignore[operator]
+        )
         results["ours_vs_thumbor"] = round(results["ours_per_s"] / results["thumbor_per_s"], 2)  # type: ignore[operator]
     results["ours_vs_plain_pillow"] = round(
         results["ours_per_s"] / results["plain_pillow_per_s"], 2

@@ -120,16 +120,24 @@ async def page(
     query: ODataQuery,
     *,
     default_order: str = "created_at",
+    count_stmt: Select[Any] | None = None,
 ) -> tuple[list[Any], int | None]:
-    """Apply the options to a tenant-filtered statement; return the rows and the total."""
+    """Apply the options to a tenant-filtered statement; return the rows and the total.
+
+    ``count_stmt`` selects the same rows as ``stmt`` but may be planned differently (the
+    best plan for one page in order is not the best plan to count every match).
+    """
     if query.filter is not None:
         try:
-            stmt = stmt.filter(AstToSqlAlchemyOrmVisitor(model).visit(query.filter))
+            condition = AstToSqlAlchemyOrmVisitor(model).visit(query.filter)
         except (ODataException, TypeError, ValueError, AttributeError) as exc:
             raise InvalidInput(f"invalid $filter: {exc}", code="invalid_odata") from exc
+        stmt = stmt.filter(condition)
+        count_stmt = count_stmt.filter(condition) if count_stmt is not None else None
     total = None
     if query.count:
-        total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar()
+        counted = (count_stmt if count_stmt is not None else stmt).subquery()
+        total = (await session.execute(select(func.count()).select_from(counted))).scalar()
     for name, desc in query.orderby or [(default_order, False)]:
         column = getattr(model, name)
         stmt = stmt.order_by(column.desc() if desc else column.asc())

@@ -60,7 +60,7 @@ def _with_alpha(image: Image.Image, alpha: Image.Image | None) -> Image.Image:
 def _colour_op(image: Image.Image, fn: object) -> Image.Image:
     """Apply a colour-only change to RGB, keeping any transparency as it was."""
     alpha = image.getchannel("A") if image.mode == "RGBA" else None
-    out = fn(image.convert("RGB"))  # type: ignore[operator]
+    out = fn(image if image.mode == "RGB" else image.convert("RGB"))  # type: ignore[operator]
     return _with_alpha(out, alpha)
 
 
@@ -128,7 +128,9 @@ def render(
     watermarks: dict[uuid.UUID, Image.Image] | None = None,
 ) -> Image.Image:
     """Apply every operation in order; geometry never exceeds the pixel budget."""
-    image = base.convert("RGBA") if base.mode in ("RGBA", "LA", "P", "PA") else base.convert("RGB")
+    # Work in RGB or RGBA; convert (a full-size copy) only when the base is in another mode.
+    wanted = "RGBA" if base.mode in ("RGBA", "LA", "P", "PA") else "RGB"
+    image = base if base.mode == wanted else base.convert(wanted)
     for op in recipe.operations:
         image = apply(image, op, watermarks or {})
         if image.width * image.height > max_pixels:
@@ -207,7 +209,7 @@ def encode(image: Image.Image, fmt: str, *, exif: bytes | None, iptc: bytes = b"
         if image.mode == "RGBA":
             rgb = Image.new("RGB", image.size, "white")
             rgb.paste(image, mask=image.getchannel("A"))
-        rgb.convert("RGB").save(out, "JPEG", quality=92, **options)
+        (rgb if rgb.mode == "RGB" else rgb.convert("RGB")).save(out, "JPEG", quality=92, **options)
         return insert_app_segments(out.getvalue(), iptc)
     if fmt == "WEBP":
         image.save(out, "WEBP", quality=92, **options)

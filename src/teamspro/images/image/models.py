@@ -47,6 +47,8 @@ class Image(TenantMixin, Base):
     height: Mapped[int]
     orientation: Mapped[str] = mapped_column(String(10))  # landscape, portrait, square
     taken_at: Mapped[datetime | None]
+    # When the picture was taken, or else uploaded: what the date filter reads (indexed).
+    shot_at: Mapped[datetime] = mapped_column(default=utcnow)
     camera: Mapped[str | None] = mapped_column(String(200))
     palette: Mapped[list[str]] = mapped_column(JSON, default=list)  # hex, dominant first
     dominant_color: Mapped[str] = mapped_column(String(7), default="#000000")
@@ -64,6 +66,13 @@ class Image(TenantMixin, Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
+        # The library's queries: newest first, by shape and rights, by date, by library.
+        Index("ix_images_image_recent", "org_id", "created_at"),
+        Index("ix_images_image_shape", "org_id", "orientation", "rights_expire_at"),
+        Index("ix_images_image_shot", "org_id", "shot_at"),
+        Index("ix_images_image_taken", "org_id", "taken_at"),
+        Index("ix_images_image_title", "org_id", "title"),
+        Index("ix_images_image_edited", "org_id", "edited_at"),
         Index("ix_images_image_library", "org_id", "library_id", "created_at"),
         Index("ix_images_image_hash", "org_id", "content_hash"),
         Index("ix_images_image_remote", "library_id", "remote_item_id"),
@@ -142,5 +151,5 @@ class ImageColor(TenantMixin, Base):
 
     __table_args__ = (
         UniqueConstraint("image_id", "family"),
-        Index("ix_images_color_lookup", "org_id", "family", "image_id"),
+        Index("ix_images_color_lookup", "org_id", "family", "share", "image_id"),
     )

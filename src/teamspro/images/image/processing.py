@@ -11,6 +11,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
+import math
 import struct
 import warnings
 from dataclasses import dataclass, field
@@ -302,43 +303,86 @@ def orientation_of(width: int, height: int) -> str:
     return "landscape" if width > height else "portrait"
 
 
+# EXIF orientations that swap width and height, and how to turn each upright.
+SWAPS = (5, 6, 7, 8)
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _fit_box(size: tuple[int, int], fit: int) -> tuple[int, int]:
+    """The size that fits ``fit`` on its longest side (turning upright does not change it)."""
+    scale = min(1.0, fit / max(size))
+    return max(1, math.ceil(size[0] * scale)), max(1, math.ceil(size[1] * scale))
+
+
+def _draft(image: Image.Image, fit: int) -> None:
+    """Let libjpeg decode at 1/2, 1/4 or 1/8 scale (DCT scaling) when that still covers
+    ``fit``: the whole stream is still read (so damage is still found), in a fraction of the
+    time and memory."""
+    if image.format == "JPEG":
+        image.draft("RGB", _fit_box(image.size, fit))
+
+
+def upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = UPRIGHT.get(orientation)
+    return image.transpose(method) if method is not None else image
+
+
 def inspect(data: bytes, name: str, *, max_pixels: int, keep_gps: bool) -> Inspected:
-    """Validate an upload and read what the library shows and searches."""
+    """Validate an upload and read what the library shows and searches.
+
+    Memory stays near one decoded frame (JPEG: a scaled decode): the palette and blurhash
+    are read from a small preview, never from full-size copies.
+    """
     image = open_checked(data, name, max_pixels=max_pixels)
     fmt = image.format or ""
     _check_extension(name, fmt)
-    _decode_all(image, name)
     exif, facts = read_exif(image)
+    orientation = facts["orientation"]
+    width, height = image.size
+    if orientation in SWAPS:
+        width, height = height, width
+    _draft(image, 512)
+    _decode_all(image, name)
     stored = data
     if facts["has_gps"] and not keep_gps:
         stored = strip_gps(data, image, exif)
-    upright = ImageOps.exif_transpose(image)
-    palette, families = palette_of(upright)
+    box = _fit_box(image.size, 256)
+    preview = upright(image.resize(box, Image.Resampling.BOX).convert("RGB"), orientation)
+    palette, families = palette_of(preview)
     return Inspected(
         data=stored,
         format=fmt,
         mime=FORMATS[fmt][0],
-        width=upright.width,
-        height=upright.height,
-        orientation=orientation_of(upright.width, upright.height),
+        width=width,
+        height=height,
+        orientation=orientation_of(width, height),
         taken_at=facts["taken_at"],
         camera=facts["camera"],
         had_gps=facts["has_gps"],
         palette=palette,
         families=families,
-        blurhash=blurhash_of(upright),
+        blurhash=blurhash_of(preview),
         content_hash=hashlib.sha256(stored).hexdigest(),
-        exif={"orientation": facts["orientation"]},
+        exif={"orientation": orientation},
     )
 
 
 def load_upright(data: bytes, *, max_pixels: int, fit: int | None = None) -> Image.Image:
     """Decode a stored image upright; with ``fit``, let JPEG decode at a reduced scale."""
     image = open_checked(data, "image", max_pixels=max_pixels)
-    if fit and image.format == "JPEG":
-        image.draft("RGB", (fit, fit))  # DCT scaling: decodes 1/2, 1/4 or 1/8 of the pixels
+    if fit:
+        _draft(image, fit)
     image.seek(0)
-    return ImageOps.exif_transpose(image)
+    ImageOps.exif_transpose(image, in_place=True)  # no second full-size copy
+    return image
 
 
 @dataclass

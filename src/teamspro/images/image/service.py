@@ -12,7 +12,7 @@ from typing import Any
 
 import nh3
 from PIL import ExifTags
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, text
+from sqlalchemy import Select, delete, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.config import Settings
@@ -158,6 +158,7 @@ async def upload(
         height=facts.height,
         orientation=facts.orientation,
         taken_at=facts.taken_at,
+        shot_at=facts.taken_at or utcnow(),
         camera=facts.camera,
         palette=facts.palette,
         dominant_color=facts.palette[0] if facts.palette else "#000000",
@@ -435,61 +436,69 @@ class Filters:
     duplicates: bool | None = None
 
 
-def _fts(stmt: Select[Any], q: str, dialect: str) -> Select[Any]:
-    words = ["".join(ch for ch in w if ch.isalnum()) for w in q.lower().split()]
+def _col(name: str, probe: bool) -> Any:
+    """A column of images_image; as a probe (SQLite's ``+column``) it may filter rows but not
+    choose the index. Used for the page query: walking the sort index and testing each row
+    finds 48 matches of a broad filter in a few hundred rows, where letting the filter drive
+    would fetch and sort every match (and SQLite keeps no statistics to tell them apart)."""
+    column = getattr(Image, name)
+    if not probe:
+        return column
+    return literal_column(f"+images_image.{name}", type_=column.type)
+
+
+def _fts(stmt: Select[Any], q: str, dialect: str, probe: bool) -> Select[Any]:
+    words = ["".join(ch for ch in w if ch.isalnum() or ch in "_-") for w in q.lower().split()]
     words = [w for w in words if w][:8]
     if not words:
         return stmt
     if dialect == "sqlite":
         match = " ".join(f'"{w}"*' for w in words)
+        rowid = "+images_image.rowid" if probe else "images_image.rowid"
         return stmt.where(
-            text(
-                "images_image.rowid IN (SELECT rowid FROM images_fts WHERE images_fts MATCH :q)"
-            ).bindparams(q=match)
+            text(f"{rowid} IN (SELECT rowid FROM images_fts WHERE images_fts MATCH :q)").bindparams(
+                q=match
+            )
         )
-    query = " & ".join(f"{w}:*" for w in words)
+    query = " & ".join(f"{w.replace('-', ' <-> ')}:*" for w in words)
     return stmt.where(
         text("images_image.search_tsv @@ to_tsquery('simple', :q)").bindparams(q=query)
     )
 
 
-def filtered(org_id: uuid.UUID, f: Filters, dialect: str) -> Select[Any]:
+def filtered(org_id: uuid.UUID, f: Filters, dialect: str, *, probe: bool = False) -> Select[Any]:
+    probe = probe and dialect == "sqlite"
     stmt = select(Image).where(Image.org_id == org_id)
     if f.library_id:
         stmt = stmt.where(Image.library_id == f.library_id)
     if f.q.strip():
-        stmt = _fts(stmt, f.q, dialect)
+        stmt = _fts(stmt, f.q, dialect, probe)
     if f.tag:
         tagged = select(ImageTag.image_id).where(
             ImageTag.org_id == org_id, ImageTag.tag == " ".join(f.tag.split()).lower()
         )
-        stmt = stmt.where(Image.id.in_(tagged))
+        stmt = stmt.where(_col("id", probe).in_(tagged))
     if f.color:
         family = f.color.lower()
         if family.startswith("#") and len(family) == 7:
             family = processing.color_family(family)
-        stmt = stmt.where(
-            exists().where(
-                and_(
-                    ImageColor.org_id == org_id,
-                    ImageColor.image_id == Image.id,
-                    ImageColor.family == family,
-                    ImageColor.share >= 0.15,
-                )
-            )
+        coloured = select(ImageColor.image_id).where(
+            ImageColor.org_id == org_id, ImageColor.family == family, ImageColor.share >= 0.15
         )
+        stmt = stmt.where(_col("id", probe).in_(coloured))
     if f.orientation:
-        stmt = stmt.where(Image.orientation == f.orientation)
+        stmt = stmt.where(_col("orientation", probe) == f.orientation)
     if f.taken_from:
-        stmt = stmt.where(func.coalesce(Image.taken_at, Image.created_at) >= f.taken_from)
+        stmt = stmt.where(Image.shot_at >= f.taken_from)
     if f.taken_to:
-        stmt = stmt.where(func.coalesce(Image.taken_at, Image.created_at) < f.taken_to)
+        stmt = stmt.where(Image.shot_at < f.taken_to)
+    rights = _col("rights_expire_at", probe)
     if f.expired is True:
-        stmt = stmt.where(Image.rights_expire_at.is_not(None), Image.rights_expire_at < utcnow())
+        stmt = stmt.where(rights.is_not(None), rights < utcnow())
     elif f.expired is False:
-        stmt = stmt.where(or_(Image.rights_expire_at.is_(None), Image.rights_expire_at >= utcnow()))
+        stmt = stmt.where(or_(rights.is_(None), rights >= utcnow()))
     if f.duplicates:
-        stmt = stmt.where(Image.duplicate_of.is_not(None))
+        stmt = stmt.where(_col("duplicate_of", probe).is_not(None))
     return stmt
 
 
@@ -499,4 +508,10 @@ async def search(
     dialect = session.get_bind().dialect.name
     if not query.orderby:
         query.orderby = [("created_at", True)]
-    return await odata.page(session, filtered(org_id, f, dialect), Image, query)
+    return await odata.page(
+        session,
+        filtered(org_id, f, dialect, probe=True),
+        Image,
+        query,
+        count_stmt=filtered(org_id, f, dialect),
+    )

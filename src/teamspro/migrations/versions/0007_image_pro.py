@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("orientation", sa.String(length=10), nullable=False),
         sa.Column("taken_at", teamspro.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("shot_at", teamspro.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("camera", sa.String(length=200), nullable=True),
         sa.Column("palette", sa.JSON(), nullable=False),
         sa.Column("dominant_color", sa.String(length=7), nullable=False),
@@ -129,9 +130,17 @@ def upgrade() -> None:
             "ix_images_image_library", ["org_id", "library_id", "created_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_images_image_org_id"), ["org_id"], unique=False)
+        batch_op.create_index("ix_images_image_recent", ["org_id", "created_at"], unique=False)
+        batch_op.create_index("ix_images_image_title", ["org_id", "title"], unique=False)
+        batch_op.create_index("ix_images_image_edited", ["org_id", "edited_at"], unique=False)
         batch_op.create_index(
             "ix_images_image_remote", ["library_id", "remote_item_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_images_image_shape", ["org_id", "orientation", "rights_expire_at"], unique=False
+        )
+        batch_op.create_index("ix_images_image_shot", ["org_id", "shot_at"], unique=False)
+        batch_op.create_index("ix_images_image_taken", ["org_id", "taken_at"], unique=False)
 
     op.create_table(
         "images_color",
@@ -158,7 +167,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("images_color", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_images_color_lookup", ["org_id", "family", "image_id"], unique=False
+            "ix_images_color_lookup", ["org_id", "family", "share", "image_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_images_color_org_id"), ["org_id"], unique=False)
 
@@ -431,7 +440,13 @@ def downgrade() -> None:
 
     op.drop_table("images_color")
     with op.batch_alter_table("images_image", schema=None) as batch_op:
+        batch_op.drop_index("ix_images_image_taken")
+        batch_op.drop_index("ix_images_image_shot")
+        batch_op.drop_index("ix_images_image_shape")
         batch_op.drop_index("ix_images_image_remote")
+        batch_op.drop_index("ix_images_image_recent")
+        batch_op.drop_index("ix_images_image_title")
+        batch_op.drop_index("ix_images_image_edited")
         batch_op.drop_index(batch_op.f("ix_images_image_org_id"))
         batch_op.drop_index("ix_images_image_library")
         batch_op.drop_index("ix_images_image_hash")
