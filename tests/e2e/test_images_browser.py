@@ -31,6 +31,8 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
     ARTIFACTS.mkdir(exist_ok=True)
     photo = tmp_path / "harbour.jpg"
     photo.write_bytes(samples.photo((800, 600), color=(30, 90, 200)))
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(samples.photo((200, 100), color=(220, 30, 30), fmt="PNG", gps=False))
     with running_server(tmp_path) as (url, link, log):
         page: Page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(link)
@@ -47,6 +49,13 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         pinned = page.get_by_test_id("pinned")
         expect(pinned).to_be_visible(timeout=20_000)
         first_version = pinned.get_attribute("data-version")
+        tab_url = page.url
+
+        # A logo in the library, by drag-and-drop's file picker, to use as a watermark.
+        page.goto(url + "/images")
+        page.locator("#img-files").set_input_files(str(logo))
+        expect(page.get_by_text("1 uploaded.")).to_be_visible()
+        page.goto(tab_url)
 
         # Edit: a stroke, a text, a rectangle, then a crop; save.
         page.get_by_test_id("edit").click()
@@ -61,11 +70,12 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         page.get_by_role("button", name="Rectangle").click()
         page.get_by_label("Fill").check()
         drag(page, (0.5, 0.6), (0.7, 0.8))
+        page.get_by_label("Watermark").select_option(label="logo")
         page.get_by_role("button", name="Crop").click()
         drag(page, (0.1, 0.1), (0.9, 0.9))
-        expect(page.locator("[data-editor-status]")).to_contain_text("4 operation(s)")
+        expect(page.locator("[data-editor-status]")).to_contain_text("5 operation(s)")
         page.get_by_role("button", name="Undo").click()
-        expect(page.locator("[data-editor-status]")).to_contain_text("3 operation(s)")
+        expect(page.locator("[data-editor-status]")).to_contain_text("4 operation(s)")
         page.get_by_role("button", name="Redo").click()
         expect(page.locator("[data-editor-status]")).to_contain_text(f"640{BY}480")
         page.screenshot(path=str(ARTIFACTS / "images-editor.png"), full_page=True)
@@ -94,7 +104,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         page.get_by_role("button", name="Save properties").click()
         expect(page.get_by_text("Saved.")).to_be_visible()
         page.goto(url + "/images")
-        expect(page.locator("[data-image-grid] .tile")).to_have_count(1)
+        expect(page.locator("[data-image-grid] .tile")).to_have_count(2)
         page.get_by_label("Tag").fill("survey")
         expect(page.locator("[data-result-count]")).to_have_text("1 image")
         page.get_by_label("Tag").fill("nothing-like-this")
@@ -102,10 +112,12 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         page.get_by_label("Tag").fill("")
         page.get_by_label("Colour").select_option("blue")
         expect(page.locator("[data-result-count]")).to_have_text("1 image")
-        page.get_by_label("Colour").select_option("red")
+        page.get_by_label("Colour").select_option("purple")
         expect(page.locator("[data-result-count]")).to_have_text("0 images")
+        page.get_by_label("Colour").select_option("red")
+        expect(page.locator("[data-image-grid] .tile")).to_have_attribute("title", "logo")
         page.get_by_label("Colour").select_option("blue")
-        expect(page.locator("[data-image-grid] .tile img")).to_have_count(1)
+        expect(page.locator("[data-image-grid] .tile")).to_have_attribute("title", "harbour")
         page.screenshot(path=str(ARTIFACTS / "images-library.png"), full_page=True)
 
         # Download a rendition from the image's page.

@@ -108,3 +108,24 @@ def test_library_acts_with_the_admins_grant(
             fake_drive.content[item["id"]] == client.get(saved.json()["urls"]["original"]).content
         )
         assert fake_drive.fields[item["id"]]["Title"] == "plan"
+
+        # A tab with its own folder: its uploads land in that folder of the drive.
+        plans = client.post(
+            "/api/v1/images/tabs",
+            json={"entity_id": "plans-tab", "library_id": library["id"], "folder": "Site/Plans"},
+            headers=headers,
+        ).json()
+        up = client.post(
+            f"/api/v1/images/tabs/{plans['id']}/images",
+            files=[("files", ("level 2.png", samples.photo(fmt="PNG", gps=False)))],
+            headers=headers,
+        )
+        assert up.status_code == 201, up.text
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and fake_drive.by_path("Site/Plans/level 2.png") is None:
+            time.sleep(0.2)
+        pushed = fake_drive.by_path("Site/Plans/level 2.png")
+        assert pushed is not None, sorted(i["name"] for i in fake_drive.items.values())
+        assert (
+            fake_drive.content[pushed["id"]] == client.get(up.json()[0]["urls"]["original"]).content
+        )

@@ -132,7 +132,7 @@ async def upload(
     """Upload images; each is checked whole before anything of it is kept."""
     tab_service.require(principal, None, "upload")
     library = await library_service.get(session, principal.org.id, library_id)
-    return await upload_files(files, library, principal, session, state)
+    return await upload_files(files, library, principal, session, state, folder=None)
 
 
 async def upload_files(
@@ -141,7 +141,10 @@ async def upload_files(
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,
+    *,
+    folder: str | None,
 ) -> list[ImageRead]:
+    """Upload into ``library`` (into ``folder`` of it, for SharePoint; None: its own)."""
     if not files or len(files) > MAX_FILES:
         raise InvalidInput(f"Send 1 to {MAX_FILES} files.", code="bad_files")
     actor = image_service.Actor.of(principal)
@@ -157,6 +160,7 @@ async def upload_files(
                 actor=actor,
                 filename=file.filename or "",
                 data=data,
+                folder=folder,
             )
         )
     await session.commit()  # all files or none: an error above rolls back every row

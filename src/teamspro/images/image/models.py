@@ -60,7 +60,8 @@ class Image(TenantMixin, Base):
     size: Mapped[int]
     # The version shown (no foreign key: versions point at their image).
     current_version_id: Mapped[uuid.UUID | None]
-    # SharePoint: the drive item that holds the image.
+    # SharePoint: the folder of the drive (the tab's, or the library's) and the item there.
+    folder: Mapped[str] = mapped_column(String(400), default="")
     remote_item_id: Mapped[str | None] = mapped_column(String(300))
     # Lower-cased title, description text and tags: what full-text search reads.
     search_text: Mapped[str] = mapped_column(Text, default="")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
+from sqlalchemy import select
 from starlette.responses import Response
 
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.images.image import service as image_service
+from teamspro.images.image.models import Image
 from teamspro.images.image.views import image_read, version_read
 from teamspro.images.library import service as library_service
 from teamspro.images.tab import service as tab_service
@@ -80,10 +82,14 @@ async def editor(
     if version.recipe and version.base_version_id and base:
         base_version = await image_service.version(session, image, version.base_version_id)
         recipe = version.recipe
+    # Images that can go over this one as a watermark: the organisation's latest.
+    recent = select(Image).where(Image.org_id == principal.org.id, Image.id != image.id)
+    marks = (await session.execute(recent.order_by(Image.created_at.desc()).limit(24))).scalars()
     return render(
         request,
         "images/editor.html",
         {
+            "marks": [image_read(state.settings, m) for m in marks],
             "image": image_read(state.settings, image),
             "base": version_read(state.settings, base_version),
             "recipe": recipe,

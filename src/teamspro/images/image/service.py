@@ -125,6 +125,7 @@ async def upload(
     filename: str,
     data: bytes,
     remote_item_id: str | None = None,
+    folder: str | None = None,
 ) -> Uploaded:
     """Validate, read properties, keep the bytes once; exact duplicates are flagged."""
     name = safe_name(filename)
@@ -167,6 +168,7 @@ async def upload(
         duplicate_of=duplicate,
         size=len(facts.data),
         remote_item_id=remote_item_id,
+        folder=(library.folder if folder is None else folder).strip("/"),
         created_by=actor.user_id,
         created_by_oid=actor.oid,
         created_by_upn=actor.upn,

@@ -63,7 +63,7 @@ async def push_version(
     item = await graph.upload(
         library.drive_id or "",
         data=data,
-        folder=library.folder,
+        folder=image.folder or library.folder,
         name=image.filename,
         item_id=image.remote_item_id,
     )

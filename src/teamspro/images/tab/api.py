@@ -93,7 +93,9 @@ async def upload_and_pin(
     tab = await tab_service.get(session, principal.org.id, tab_id)
     tab_service.require(principal, tab, "upload")
     library = await library_service.get(session, principal.org.id, tab.library_id)
-    images = await upload_files(files, library, principal, session, state)
+    images = await upload_files(
+        files, library, principal, session, state, folder=tab.folder or None
+    )
     last = await image_service.get(session, principal.org.id, images[-1].id)
     version = await image_service.version(session, last)
     await tab_service.pin(

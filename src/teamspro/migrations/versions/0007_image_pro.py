@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column("duplicate_of", sa.Uuid(), nullable=True),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("current_version_id", sa.Uuid(), nullable=True),
+        sa.Column("folder", sa.String(length=400), nullable=False),
         sa.Column("remote_item_id", sa.String(length=300), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("org_id", sa.Uuid(), nullable=False),

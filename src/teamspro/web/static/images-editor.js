@@ -52,6 +52,9 @@
     if (op.stroke && op.stroke_width) ctx.stroke();
   }
 
+  // Watermark images by id, loaded from the options the page offers.
+  var watermarks = {};
+
   // One operation on a canvas; returns the canvas that follows (new one when geometry changes).
   function apply(src, op) {
     var out, ctx;
@@ -105,7 +108,13 @@
       ctx.font = (op.italic ? "italic " : "") + (op.bold ? "bold " : "") + Math.round(op.size) + 'px "DejaVu Sans", sans-serif';
       op.text.split("\n").forEach(function (line, i) { ctx.fillText(line, op.x, op.y + i * (op.size + 4)); });
     } else if (op.op === "watermark") {
-      ctx.setLineDash([6, 4]); ctx.strokeStyle = "#888"; ctx.strokeRect(op.x, op.y, op.width, op.width / 2);
+      var mark = watermarks[op.image_id];
+      if (mark && mark.complete && mark.naturalWidth) {
+        ctx.globalAlpha = op.opacity;
+        ctx.drawImage(mark, op.x, op.y, op.width, op.width * mark.naturalHeight / mark.naturalWidth);
+      } else {  // not among the images offered here: the server still renders it
+        ctx.setLineDash([6, 4]); ctx.strokeStyle = "#888"; ctx.strokeRect(op.x, op.y, op.width, op.width / 2);
+      }
     }
     ctx.restore();
     return src;
@@ -207,6 +216,21 @@
         if (op !== last) ops.push(op);
         redo = []; rebuild();
       });
+    });
+    root.querySelectorAll("[data-watermark] option[data-src]").forEach(function (o) {
+      var img = new Image();
+      img.onload = function () { if (committed) rebuild(); };
+      img.src = o.dataset.src;
+      watermarks[o.value] = img;
+    });
+    root.querySelector("[data-watermark]").addEventListener("change", function (e) {
+      var mark = watermarks[e.target.value];
+      if (!mark) return;
+      var width = Math.round(committed.width / 4);
+      var height = mark.naturalWidth ? Math.round(width * mark.naturalHeight / mark.naturalWidth) : width;
+      push({ op: "watermark", image_id: e.target.value, x: committed.width - width - 16,
+        y: Math.max(0, committed.height - height - 16), width: width, opacity: 0.5 });
+      e.target.value = "";
     });
     root.querySelector("[data-filter]").addEventListener("change", function (e) {
       if (!e.target.value) return;
