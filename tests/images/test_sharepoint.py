@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from teamspro.config import Settings
 from teamspro.core.errors import UpstreamError
+from teamspro.images.editor.recipe import Recipe
 from teamspro.images.image import service as image_service
 from teamspro.images.image.models import Image, ImageVersion
 from teamspro.images.library import sharepoint
@@ -224,3 +225,71 @@ def test_fields_fall_back_to_title_when_columns_are_missing(
 
     run(fake_drive, go)
     assert fake_drive.fields[item["id"]] == {"Title": "Only the title"}
+
+
+def test_saves_that_never_reached_sharepoint_are_pushed_again(
+    sp_settings: Settings, fake_drive: FakeDrive
+) -> None:
+    """A push whose job gave up (SharePoint away for long) is found and tried again."""
+    seeder = Seeder(sp_settings)
+    org_id = seeder.org()
+    fake_drive.add("Images/gate.jpg", samples.photo(gps=False))
+
+    async def go(session: Any) -> dict[str, Any]:
+        library = ImageLibrary(
+            org_id=org_id, name="Site", kind=LibraryKind.sharepoint, drive_id=DRIVE, folder="Images"
+        )
+        session.add(library)
+        await session.flush()
+
+        async def token() -> str:
+            return TOKEN
+
+        async with httpx2.AsyncClient(timeout=10) as http:
+            graph = GraphClient(http, sp_settings.images.graph_base_url, token, max_retries=0)
+            await sharepoint.sync(
+                session=session, settings=sp_settings, graph=graph, library=library
+            )
+            imported = await sharepoint.unpushed(session, older_than_seconds=0)
+            image = (await session.execute(select(Image))).scalar_one()
+            edit = await image_service.save_edit(
+                session=session,
+                settings=sp_settings,
+                image=image,
+                actor=image_service.Actor(None, None, None),
+                base_version_id=None,
+                recipe=Recipe.model_validate(
+                    {"operations": [{"op": "flip", "direction": "vertical"}]}
+                ),
+            )
+            await session.flush()
+            fake_drive.faults.append(("PUT", "/content$", 503, None))  # SharePoint is away
+            with pytest.raises(UpstreamError):
+                await sharepoint.push_version(
+                    session=session,
+                    settings=sp_settings,
+                    graph=graph,
+                    library=library,
+                    version=edit,
+                )
+            pending = await sharepoint.unpushed(session, older_than_seconds=0)
+            await sharepoint.push_version(  # what the sweep queues, once SharePoint is back
+                session=session, settings=sp_settings, graph=graph, library=library, version=edit
+            )
+            await session.flush()
+            after = await sharepoint.unpushed(session, older_than_seconds=0)
+        return {
+            "imported": imported,
+            "pending": pending,
+            "edit": edit.id,
+            "after": after,
+            "remote": image.remote_item_id,
+            "blob": edit.blob_key,
+        }
+
+    result = seeder.run(go)
+    assert result["imported"] == []  # what came from SharePoint is there already
+    assert result["pending"] == [result["edit"]]
+    assert result["after"] == []
+    stored = (sp_settings.data_dir / "image-blobs").rglob(result["blob"])
+    assert fake_drive.content[result["remote"]] == next(stored).read_bytes()

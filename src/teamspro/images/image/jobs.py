@@ -61,9 +61,12 @@ async def sync_library(ctx: JobContext, *, library_id: str) -> dict[str, int]:
 
 @job(retries=0)
 async def sync_all_libraries(ctx: JobContext) -> int:
+    """Pull changes from every SharePoint library; push again what never got there."""
     ids = await sharepoint.sharepoint_libraries(ctx.session)
     for library_id in ids:
         sync_library(library_id=str(library_id))
+    for version_id in await sharepoint.unpushed(ctx.session):
+        push_to_sharepoint(version_id=str(version_id))
     return len(ids)
 
 

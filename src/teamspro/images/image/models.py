@@ -104,6 +104,8 @@ class ImageVersion(TenantMixin, Base):
     )
     created_by_upn: Mapped[str | None] = mapped_column(String(320))
     renditions_ready: Mapped[bool] = mapped_column(default=False)
+    # SharePoint libraries: when this version reached the drive (None: not yet).
+    pushed_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("image_id", "number"),)
 

@@ -182,6 +182,7 @@ async def upload(
         image_id=image.id,
         number=1,
         kind="sharepoint" if remote_item_id else "upload",
+        pushed_at=utcnow() if remote_item_id else None,
         blob_key=key,
         format=facts.format,
         width=facts.width,
@@ -341,6 +342,7 @@ async def add_remote_version(
         width=facts.width,
         height=facts.height,
         size=len(facts.data),
+        pushed_at=utcnow(),
     )
     session.add(new)
     image.current_version_id = new.id

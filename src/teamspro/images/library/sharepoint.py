@@ -3,8 +3,10 @@ properties, as list-item fields) to the drive; pull new and changed files by del
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from datetime import timedelta
 from pathlib import PurePath
 
 import httpx2
@@ -59,7 +61,7 @@ async def push_version(
     image = await session.get(Image, version.image_id)
     if image is None:
         return "gone"
-    data = image_service.blobs(settings).get(version.blob_key)
+    data = await asyncio.to_thread(image_service.blobs(settings).get, version.blob_key)
     item = await graph.upload(
         library.drive_id or "",
         data=data,
@@ -69,6 +71,7 @@ async def push_version(
     )
     image.remote_item_id = item["id"]
     await push_fields(graph=graph, library=library, image=image)
+    version.pushed_at = utcnow()
     return str(item["id"])
 
 
@@ -143,6 +146,23 @@ async def sync(
     library.last_synced_at = utcnow()
     await session.flush()
     return counts
+
+
+async def unpushed(session: AsyncSession, older_than_seconds: int = 300) -> list[uuid.UUID]:
+    """Current versions of SharePoint-library images that never reached the drive: a push
+    whose job gave up (SharePoint away for long) is tried again, so no save is lost."""
+    stmt = (
+        select(ImageVersion.id)
+        .join(Image, Image.current_version_id == ImageVersion.id)
+        .join(ImageLibrary, ImageLibrary.id == Image.library_id)
+        .where(
+            ImageLibrary.kind == LibraryKind.sharepoint,
+            ImageVersion.pushed_at.is_(None),
+            ImageVersion.created_at < utcnow() - timedelta(seconds=older_than_seconds),
+        )
+        .limit(500)
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def sharepoint_libraries(session: AsyncSession) -> list[uuid.UUID]:

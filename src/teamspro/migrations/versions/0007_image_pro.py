@@ -260,6 +260,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Uuid(), nullable=True),
         sa.Column("created_by_upn", sa.String(length=320), nullable=True),
         sa.Column("renditions_ready", sa.Boolean(), nullable=False),
+        sa.Column("pushed_at", teamspro.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("org_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", teamspro.core.db.UTCDateTime(timezone=True), nullable=False),
