@@ -76,6 +76,7 @@ async def run(url: str, size: int, queries: int) -> dict[str, float]:
                     size=1,
                     status=DocumentStatus.ready,
                     chunks=per_doc,
+                    embedding_model=index.MODEL_KEY,  # what the vectors below stand for
                 )
                 docs.append(doc)
             session.add_all(docs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -115,19 +116,51 @@ def _terms(query: str) -> list[str]:
     return list(dict.fromkeys(w.lower() for w in _WORD.findall(query) if len(w) > 1))[:32]
 
 
+class _DocFrequencies:
+    """Document frequency per term, kept a few minutes per process.
+
+    fts5vocab counts a term's documents by reading its whole posting list, so looking up a
+    word found in most chunks costs as much as the search itself (16 ms at 100k chunks).
+    Those common words are exactly the ones that recur in questions, and their frequency
+    barely moves in minutes; rare words are cheap to look up again.
+    """
+
+    TTL = 300.0
+    MAX_TERMS = 100_000
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], tuple[float, int]] = {}
+
+    async def get(self, session: AsyncSession, terms: list[str]) -> dict[str, int]:
+        now = time.monotonic()
+        bind = session.get_bind()
+        db = str(bind.engine.url)  # one process may serve several databases (tests)
+        found = {t: hit[1] for t in terms if (hit := self._known.get((db, t))) and hit[0] > now}
+        missing = [t for t in terms if t not in found]
+        if missing:
+            params = {f"t{i}": t for i, t in enumerate(missing)}
+            placeholders = ", ".join(f":{k}" for k in params)
+            sql = f"SELECT term, doc FROM gpt_kb_fts_vocab WHERE term IN ({placeholders})"
+            result = await session.execute(text(sql), params)
+            rows: dict[str, int] = {term: doc for term, doc in result.all()}
+            if len(self._known) > self.MAX_TERMS:
+                self._known.clear()
+            for term in missing:
+                # Unknown terms are remembered too (as 0): they cost a lookup each time else.
+                self._known[(db, term)] = (now + self.TTL, int(rows.get(term, 0)))
+                found[term] = int(rows.get(term, 0))
+        return found
+
+
+frequencies = _DocFrequencies()
+
+
 async def _selective_terms(session: AsyncSession, terms: list[str]) -> list[str]:
     """Leave out terms found in most chunks (stop words in any language): ranking every row
     that contains "the" costs far more than it tells. Keeps the rarest few."""
-    params = {f"t{i}": t for i, t in enumerate(terms)}
-    placeholders = ", ".join(f":{k}" for k in params)
-    rows = (
-        await session.execute(
-            text(f"SELECT term, doc FROM gpt_kb_fts_vocab WHERE term IN ({placeholders})"), params
-        )
-    ).all()
+    frequency = {t: df for t, df in (await frequencies.get(session, terms)).items() if df}
     # Rows ever indexed, read from the rowid index in O(1); close enough to the live count.
     total = (await session.execute(text("SELECT max(rowid) FROM gpt_kb_fts"))).scalar()
-    frequency = {term: doc for term, doc in rows}
     limit = max(50, int((total or 0) * 0.05))
     known = sorted((frequency[t], t) for t in terms if t in frequency)
     return [t for df, t in known if df <= limit][:MAX_TERMS] or [t for _, t in known[:2]]
