@@ -117,15 +117,15 @@ def _terms(query: str) -> list[str]:
 
 
 class _DocFrequencies:
-    """Document frequency per term, kept a few minutes per process.
+    """Document frequency per term, kept half an hour per process.
 
     fts5vocab counts a term's documents by reading its whole posting list, so looking up a
     word found in most chunks costs as much as the search itself (16 ms at 100k chunks).
     Those common words are exactly the ones that recur in questions, and their frequency
-    barely moves in minutes; rare words are cheap to look up again.
+    barely moves in half an hour; rare words are cheap to look up again.
     """
 
-    TTL = 300.0
+    TTL = 1800.0
     MAX_TERMS = 100_000
 
     def __init__(self) -> None:
@@ -138,11 +138,7 @@ class _DocFrequencies:
         found = {t: hit[1] for t in terms if (hit := self._known.get((db, t))) and hit[0] > now}
         missing = [t for t in terms if t not in found]
         if missing:
-            params = {f"t{i}": t for i, t in enumerate(missing)}
-            placeholders = ", ".join(f":{k}" for k in params)
-            sql = f"SELECT term, doc FROM gpt_kb_fts_vocab WHERE term IN ({placeholders})"
-            result = await session.execute(text(sql), params)
-            rows: dict[str, int] = {term: doc for term, doc in result.all()}
+            rows = await self._count(session, missing)
             if len(self._known) > self.MAX_TERMS:
                 self._known.clear()
             for term in missing:
@@ -151,6 +147,29 @@ class _DocFrequencies:
                 found[term] = int(rows.get(term, 0))
         return found
 
+    @staticmethod
+    async def _count(session: AsyncSession, terms: list[str]) -> dict[str, int]:
+        if session.get_bind().dialect.name == "sqlite":
+            params = {f"t{i}": t for i, t in enumerate(terms)}
+            placeholders = ", ".join(f":{k}" for k in params)
+            sql = f"SELECT term, doc FROM gpt_kb_fts_vocab WHERE term IN ({placeholders})"
+            return {term: doc for term, doc in (await session.execute(text(sql), params)).all()}
+        # PostgreSQL keeps no term statistics short of ts_stat (a full scan): count the GIN
+        # matches of each term. (Not with a LIMIT at the cap: a small LIMIT makes the planner
+        # scan the table for the first rows, which for a rare term means all of them.)
+        counts = {}
+        for term in terms:
+            counts[term] = (
+                await session.execute(
+                    text(
+                        "SELECT count(*) FROM gpt_kb_chunk "
+                        "WHERE gpt_kb_fts_tsv @@ to_tsquery('simple', :w)"
+                    ),
+                    {"w": term},
+                )
+            ).scalar_one()
+        return counts
+
 
 frequencies = _DocFrequencies()
 
@@ -158,10 +177,18 @@ frequencies = _DocFrequencies()
 async def _selective_terms(session: AsyncSession, terms: list[str]) -> list[str]:
     """Leave out terms found in most chunks (stop words in any language): ranking every row
     that contains "the" costs far more than it tells. Keeps the rarest few."""
-    frequency = {t: df for t, df in (await frequencies.get(session, terms)).items() if df}
-    # Rows ever indexed, read from the rowid index in O(1); close enough to the live count.
-    total = (await session.execute(text("SELECT max(rowid) FROM gpt_kb_fts"))).scalar()
-    limit = max(50, int((total or 0) * 0.05))
+    if session.get_bind().dialect.name == "sqlite":
+        # Rows ever indexed, read from the rowid index in O(1); close enough to the live count.
+        total = (await session.execute(text("SELECT max(rowid) FROM gpt_kb_fts"))).scalar()
+    else:  # the planner's row estimate (kept by autovacuum), not a count
+        total = (
+            await session.execute(
+                text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'gpt_kb_chunk'::regclass")
+            )
+        ).scalar()
+    limit = max(50, int(max(total or 0, 0) * 0.05))
+    found = await frequencies.get(session, terms)
+    frequency = {t: df for t, df in found.items() if df}
     known = sorted((frequency[t], t) for t in terms if t in frequency)
     return [t for df, t in known if df <= limit][:MAX_TERMS] or [t for _, t in known[:2]]
 
@@ -184,10 +211,11 @@ async def _full_text(session: AsyncSession, bot_id: uuid.UUID, query: str) -> li
         )
         return [uuid.UUID(r[0]) for r in rows]
     words = [w for w in (re.sub(r"[^\w]", "", t) for t in terms) if w]
+    words = await _selective_terms(session, words) if words else []
     if not words:
         return []
-    # Without term statistics (ts_stat is a full scan), rank the precise AND match first and
-    # only then a bounded OR match, so a query full of common words cannot rank every row.
+    # Common words are left out above; rank the precise AND match first and only then a
+    # bounded OR match, so what remains cannot make us rank every row either.
     found: list[uuid.UUID] = []
     for operator, pool in (" & ", CANDIDATES), (" | ", OR_POOL):
         rows = await session.execute(
