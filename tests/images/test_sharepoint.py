@@ -293,3 +293,12 @@ def test_saves_that_never_reached_sharepoint_are_pushed_again(
     assert result["after"] == []
     stored = (sp_settings.data_dir / "image-blobs").rglob(result["blob"])
     assert fake_drive.content[result["remote"]] == next(stored).read_bytes()
+
+
+def test_paths_cannot_walk_out_of_the_drive(fake_drive: FakeDrive) -> None:
+    async def go(graph: GraphClient) -> None:
+        await graph.children(DRIVE, "../../me/x/./y")
+
+    run(fake_drive, go)
+    method, path = fake_drive.calls[-1]
+    assert path == f"/v1.0/drives/{DRIVE}/root:/me/x/y:/children"

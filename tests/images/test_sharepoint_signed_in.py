@@ -88,6 +88,12 @@ def test_library_acts_with_the_admins_grant(
             f"/api/v1/images/tabs/{tab['id']}/attach", json={"item_id": item["id"]}, headers=headers
         )
         assert attached.status_code == 201, attached.text
+        walking = client.post(
+            f"/api/v1/images/tabs/{tab['id']}/attach",
+            json={"item_id": "x/../../../me/drive"},
+            headers=headers,
+        )
+        assert walking.status_code == 422
         image: dict[str, Any] = attached.json()
         assert image["remote_item_id"] == item["id"] and image["width"] == 900
         before = fake_drive.content[item["id"]]

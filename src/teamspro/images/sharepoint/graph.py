@@ -61,8 +61,12 @@ class Page:
 
 
 def _path(folder: str, name: str = "") -> str:
-    parts = [p for p in f"{folder}/{name}".split("/") if p]
-    return quote("/".join(parts))
+    """A drive path, each part percent-encoded; "." and ".." never reach the URL, where a
+    client would resolve them into another Graph resource."""
+    parts = [
+        p for p in f"{folder}/{name}".replace("\\", "/").split("/") if p not in ("", ".", "..")
+    ]
+    return "/".join(quote(p, safe="") for p in parts)
 
 
 class GraphClient:

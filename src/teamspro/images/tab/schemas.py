@@ -70,7 +70,8 @@ class PinRequest(BaseModel):
 class AttachRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    item_id: str = Field(min_length=1, max_length=300)
+    # Drive item ids are letters, digits and a few marks; nothing that could walk the URL.
+    item_id: str = Field(min_length=1, max_length=300, pattern=r"^[A-Za-z0-9!,_-]+$")
 
 
 class PinRead(BaseModel):
