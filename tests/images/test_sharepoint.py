@@ -300,5 +300,5 @@ def test_paths_cannot_walk_out_of_the_drive(fake_drive: FakeDrive) -> None:
         await graph.children(DRIVE, "../../me/x/./y")
 
     run(fake_drive, go)
-    method, path = fake_drive.calls[-1]
+    _method, path = fake_drive.calls[-1]
     assert path == f"/v1.0/drives/{DRIVE}/root:/me/x/y:/children"
