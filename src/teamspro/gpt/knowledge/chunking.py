@@ -15,6 +15,11 @@ class Chunk:
     heading_path: str
     text: str
 
+    @property
+    def embedded(self) -> str:
+        """What is embedded: the heading path gives a passage the context it lacks."""
+        return f"{self.heading_path}\n{self.text}" if self.heading_path else self.text
+
 
 class _Section:
     """Words of one section of one page, cut into overlapping windows."""
@@ -40,7 +45,7 @@ class _Section:
         self.fresh = 0
 
 
-def chunk(parsed: Parsed, *, words: int = 180, overlap: int = 40) -> list[Chunk]:
+def chunk(parsed: Parsed, *, words: int = 180, overlap: int = 20) -> list[Chunk]:
     out: list[Chunk] = []
     headings: list[tuple[int, str]] = []
     for page in parsed.pages:

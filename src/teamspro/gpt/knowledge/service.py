@@ -183,7 +183,7 @@ async def ingest(
         pages=len(parsed.pages),
         title=parsed.title[:500],
     )
-    texts = [f"{p.heading_path}\n{p.text}" if p.heading_path else p.text for p in pieces]
+    texts = [p.embedded for p in pieces]
     vault = SecretBox(settings.resolved_secret_key, "vault")
     try:
         async with maker() as session:  # short: no connection held while a provider embeds
