@@ -162,3 +162,80 @@ def generated(
             sections = [(f"Part {p + 1}", body[p]) for p in range(pages)]
             out.append((f"doc-{i:04d}.md", markdown(code, sections), question, 1))
     return out
+
+
+# Facts whose question shares almost no words with the answer: the vector side must find
+# them (a question full of the fact's own words would be found by full text alone).
+PARAPHRASED = [
+    ("The staff canteen closes at three in the afternoon on Fridays.",
+     "When does the cafeteria shut at the end of the week?"),
+    ("Bicycles must be parked in the basement garage, never in the lobby.",
+     "Where do I leave my bike when I arrive at work?"),
+    ("Visitors are escorted by their host from reception to the meeting room.",
+     "Who accompanies guests through the building?"),
+    ("The printer on the second floor prints colour pages only after badge login.",
+     "How do I get colour copies out of the upstairs copier?"),
+    ("Annual performance reviews take place every November.",
+     "In which month are yearly appraisals held?"),
+    ("Company phones are upgraded after thirty months of use.",
+     "How long do I keep my work mobile before a new one?"),
+    ("Dogs are welcome in the office on Wednesdays if they are calm.",
+     "Can I bring my pet to work midweek?"),
+    ("The gym in the annex is free for employees and their partners.",
+     "Is there a fitness room we can use without paying?"),
+    ("Fire drills are held twice a year without warning.",
+     "How often do we practise evacuating the building?"),
+    ("Expense reports must be filed within fifteen days of the trip.",
+     "What is the deadline for claiming back travel costs?"),
+    ("The library lends books for four weeks, renewable once.",
+     "How long may I borrow a novel from our reading room?"),
+    ("Night shifts are paid with a forty percent premium.",
+     "What extra pay do late-hour workers receive?"),
+    ("Lockers are assigned by the facilities team on the first day.",
+     "Who gives new joiners a place to store their belongings?"),
+    ("The data centre is cooled with water from the nearby river.",
+     "How are the server rooms kept from overheating?"),
+    ("Interns receive a monthly stipend and a public transport pass.",
+     "What do trainees get paid and how do they commute for free?"),
+    ("Rooftop solar panels supply a fifth of the building's electricity.",
+     "Where does some of our power come from?"),
+    ("Sick leave longer than three days requires a doctor's note.",
+     "When must I bring a medical certificate after being ill?"),
+    ("Parking spaces for electric cars have chargers on level minus one.",
+     "Where can I plug in my EV while at work?"),
+    ("Team lunches are paid by the company once every quarter.",
+     "How often does the firm treat a group to a midday meal?"),
+    ("The quiet room on the fourth floor bans phone calls.",
+     "Is there a place upstairs where nobody talks on the telephone?"),
+    ("Meeting rooms can be booked at most two weeks ahead.",
+     "How far in advance can I reserve a conference space?"),
+    ("Blood donation sessions are organised in the atrium each spring.",
+     "When can colleagues give blood on site?"),
+    ("Software licences are requested through the service portal.",
+     "How do I ask for a new program to be bought for me?"),
+    ("The mail room sorts parcels before ten each morning.",
+     "By what time are deliveries distributed in the post office?"),
+]
+
+
+def paraphrased(count: int, *, seed: int = 13, pages: int = 3, words: int = 600
+                ) -> list[tuple[str, bytes, str, int]]:
+    """(filename, bytes, question, page): one distinct fact per document, asked in other words."""
+    rng = random.Random(seed)
+    out = []
+    filler = (FILLER * 20).split()
+    for i in range(min(count, len(PARAPHRASED))):
+        fact, question = PARAPHRASED[i]
+        page = rng.randint(1, pages)
+        per = max(10, words // pages)
+        start = rng.randrange(0, len(filler) - per)
+        body = [" ".join(filler[start : start + per]) for _ in range(pages)]
+        body[page - 1] = body[page - 1] + " " + fact
+        if i % 2:
+            out.append((f"handbook-{i:03d}.pdf", pdf(body, title=f"Handbook part {i}"), question,
+                        page))
+        else:
+            sections = [(f"Chapter {p + 1}", body[p]) for p in range(pages)]
+            out.append((f"handbook-{i:03d}.md", markdown(f"Handbook part {i}", sections),
+                        question, 1))
+    return out

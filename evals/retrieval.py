@@ -49,7 +49,9 @@ def build(count: int, seed: int = 11) -> list[tuple[str, bytes, str, int]]:
     return out
 
 
-async def evaluate(count: int) -> Result:
+async def evaluate(count: int, kind: str = "coded") -> Result:
+    """``coded``: questions name the document's topic and code (full text finds them);
+    ``paraphrased``: questions in other words than the answer (the vectors must)."""
     from teamspro.config import Settings
     from teamspro.core import migrate
     from teamspro.core.db import make_engine, make_sessionmaker, transaction
@@ -64,7 +66,7 @@ async def evaluate(count: int) -> Result:
     await asyncio.to_thread(migrate.upgrade, settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     maker = make_sessionmaker(engine)
-    docs = build(count)
+    docs = build(count) if kind == "coded" else corpus.paraphrased(count)
     async with transaction(maker) as session:
         org = Organization(name="Eval")
         session.add(org)
@@ -101,10 +103,12 @@ async def evaluate(count: int) -> Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description="recall@5 and MRR on a generated corpus")
     parser.add_argument("--docs", type=int, default=60)
+    parser.add_argument("--set", choices=["coded", "paraphrased", "both"], default="both")
     args = parser.parse_args()
-    result = asyncio.run(evaluate(args.docs))
-    print(f"questions={result.questions} recall@5={result.recall_at_5:.3f} "
-          f"MRR={result.mrr:.3f} ({result.seconds:.1f}s)")
+    for kind in ("coded", "paraphrased") if args.set == "both" else (args.set,):
+        result = asyncio.run(evaluate(args.docs, kind))
+        print(f"{kind}: questions={result.questions} recall@5={result.recall_at_5:.3f} "
+              f"MRR={result.mrr:.3f} ({result.seconds:.1f}s)")
 
 
 if __name__ == "__main__":
