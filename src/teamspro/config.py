@@ -36,6 +36,9 @@ class OidcProvider(BaseModel):
     # Where the profile is refreshed at each login: "userinfo" or "graph" (Graph /me).
     profile_source: Literal["userinfo", "graph"] = "userinfo"
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    # Teams tab single sign-on: the Application ID URI that Teams' getAuthToken() tokens
+    # are issued for (api://<host>/<client id>); unset turns Teams SSO off.
+    sso_audience: str | None = None
 
     @model_validator(mode="after")
     def _apply_preset(self) -> OidcProvider:

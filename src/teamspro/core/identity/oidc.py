@@ -170,9 +170,13 @@ async def validate_id_token(
     provider: OidcProvider,
     doc: dict[str, Any],
     id_token: str,
-    nonce: str,
+    nonce: str | None,
+    audience: str | None = None,
 ) -> dict[str, Any]:
-    """Signature, issuer, audience, expiry, nonce and tenant: any failure refuses sign-in."""
+    """Signature, issuer, audience, expiry, nonce and tenant: any failure refuses sign-in.
+
+    Teams' single sign-on token is an access token for our own API: its audience is the
+    app's ID URI and it carries no nonce (``nonce=None``); every other check is the same."""
     try:
         header = jwt.get_unverified_header(id_token)
         key = await metadata.key(http, doc["jwks_uri"], header.get("kid"))
@@ -180,7 +184,7 @@ async def validate_id_token(
             id_token,
             key=key,
             algorithms=ALGORITHMS,
-            audience=provider.client_id,
+            audience=audience or provider.client_id,
             options={"require": ["exp", "iat", "iss", "sub", "aud"], "verify_iss": False},
             leeway=60,
         )
@@ -194,7 +198,7 @@ async def validate_id_token(
         expected_iss = expected_iss.replace("{tenantid}", tenant)
     if claims.get("iss") != expected_iss:
         raise Unauthenticated("The ID token comes from another issuer.", code="bad_id_token")
-    if not constant_time_equals(str(claims.get("nonce", "")), nonce):
+    if nonce is not None and not constant_time_equals(str(claims.get("nonce", "")), nonce):
         raise Unauthenticated("The ID token does not answer this sign-in.", code="bad_nonce")
     if provider.tenant_claim and not tenant:
         raise Unauthenticated("The ID token names no tenant.", code="bad_id_token")
@@ -250,6 +254,23 @@ def to_identity(
         claims=claims,
         profile=profile,
     )
+
+
+async def teams_sso(*, http: httpx2.AsyncClient, provider: OidcProvider, token: str) -> Identity:
+    """A person signed in to Teams: the token ``getAuthToken()`` gave the tab, checked like
+    an ID token against the provider's keys, for the audience the provider names."""
+    if not provider.sso_audience:
+        raise Unauthenticated("Single sign-on from Teams is not set up.", code="sso_disabled")
+    doc = await metadata.discovery(http, provider.issuer)
+    claims = await validate_id_token(
+        http=http,
+        provider=provider,
+        doc=doc,
+        id_token=token,
+        nonce=None,
+        audience=provider.sso_audience,
+    )
+    return to_identity(provider, claims, {}, None)
 
 
 async def refresh(

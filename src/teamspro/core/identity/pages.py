@@ -9,7 +9,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from teamspro.core.crypto import constant_time_equals
 from teamspro.core.deps import (
@@ -19,7 +19,13 @@ from teamspro.core.deps import (
     SessionDep,
     StateDep,
 )
-from teamspro.core.errors import NotFound, QuotaExceeded, TeamsProError, Unauthenticated
+from teamspro.core.errors import (
+    InvalidInput,
+    NotFound,
+    QuotaExceeded,
+    TeamsProError,
+    Unauthenticated,
+)
 from teamspro.core.identity import oidc
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.models import User
@@ -41,25 +47,36 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-async def _signed_in(
-    request: Request, state: AppState, session: SessionDep, user: User, next_url: str
-) -> Response:
-    raw = await identity_service.create_session(
+async def _new_session(request: Request, state: AppState, session: SessionDep, user: User) -> str:
+    return await identity_service.create_session(
         session=session,
         user=user,
         ttl=timedelta(hours=state.settings.session_ttl_hours),
         user_agent=request.headers.get("user-agent"),
     )
-    response = RedirectResponse(safe_next(next_url), status_code=303)
+
+
+def _session_cookie(response: Response, state: AppState, raw: str, *, framed: bool) -> None:
+    """``framed``: for a tab shown by Teams in a frame of another site, the cookie must be
+    SameSite=None, which browsers accept only with Secure (so only over https)."""
+    secure = state.settings.secure_cookies
     response.set_cookie(
         SESSION_COOKIE,
         raw,
         max_age=state.settings.session_ttl_hours * 3600,
         httponly=True,
-        secure=state.settings.secure_cookies,
-        samesite="lax",
+        secure=secure,
+        samesite="none" if framed and secure else "lax",
         path="/",
     )
+
+
+async def _signed_in(
+    request: Request, state: AppState, session: SessionDep, user: User, next_url: str
+) -> Response:
+    raw = await _new_session(request, state, session, user)
+    response = RedirectResponse(safe_next(next_url), status_code=303)
+    _session_cookie(response, state, raw, framed=False)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/auth")
     return response
 
@@ -217,6 +234,37 @@ async def oidc_callback(
             status_code=exc.status_code,
         )
     response.delete_cookie(FLOW_COOKIE, path="/auth/oidc")
+    return response
+
+
+@router.post("/auth/teams/sso")
+async def teams_sso(request: Request, state: StateDep, session: SessionDep) -> Response:
+    """Sign in from inside Teams: a tab's iframe cannot show the provider's pages, so the
+    tab sends the token Teams gave it (``getAuthToken``) and gets a session cookie back."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        # JSON only: a cross-site form cannot send it without CORS, so no one signs a
+        # visitor in to someone else's account from another page.
+        raise InvalidInput("Send JSON.", code="bad_sso")
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise InvalidInput('Send JSON: {"provider": …, "token": …}.') from exc
+    provider = (
+        state.settings.provider(str(body.get("provider", ""))) if isinstance(body, dict) else None
+    )
+    token = body.get("token") if isinstance(body, dict) else None
+    if provider is None or not isinstance(token, str) or len(token) > 20_000:
+        raise InvalidInput("Name a sign-in provider and send its token.", code="bad_sso")
+    identity = await oidc.teams_sso(http=state.http, provider=provider, token=token)
+    user = await identity_service.upsert_external_user(
+        session=session,
+        cache=state.cache,
+        vault=state.vault,
+        identity=identity,
+        org_name=f"{provider.name} {identity.tenant_id[:40]}",
+    )
+    response = JSONResponse({"signed_in": True})
+    _session_cookie(response, state, await _new_session(request, state, session, user), framed=True)
     return response
 
 
