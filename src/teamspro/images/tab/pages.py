@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
 from teamspro.images.image import service as image_service
 from teamspro.images.image.views import image_read, version_read, version_urls
 from teamspro.images.library import service as library_service
 from teamspro.images.library.models import ImageLibrary
+from teamspro.images.tab import package
 from teamspro.images.tab import service as tab_service
 from teamspro.images.tab.models import ACTIONS
 from teamspro.web.templates import render
@@ -50,6 +51,16 @@ async def configure(
                 "channel_name": channelName,
             },
         },
+    )
+
+
+@router.get("/images/teams/app-package.zip")
+async def app_package(principal: AdminPrincipal, state: StateDep) -> Response:
+    """Image Pro for Teams: upload this package in the Teams admin centre."""
+    return Response(
+        package.package(state.settings),
+        media_type="application/zip",
+        headers={"content-disposition": 'attachment; filename="image-pro-teams.zip"'},
     )
 
 
