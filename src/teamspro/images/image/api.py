@@ -18,7 +18,7 @@ from teamspro.core.errors import InvalidInput, NotFound, PermissionDenied
 from teamspro.images.image import renditions, urls
 from teamspro.images.image import service as image_service
 from teamspro.images.image.jobs import make_renditions, push_to_sharepoint, sync_library
-from teamspro.images.image.models import ImageVersion
+from teamspro.images.image.models import Image, ImageVersion
 from teamspro.images.image.schemas import (
     EditRequest,
     ImagePatch,
@@ -32,6 +32,7 @@ from teamspro.images.library import service as library_service
 from teamspro.images.library import sharepoint
 from teamspro.images.library.models import ImageLibrary, LibraryKind
 from teamspro.images.tab import service as tab_service
+from teamspro.images.tab.models import TabConfig
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
 files_router = APIRouter(tags=["images"])
@@ -267,8 +268,7 @@ async def edit(
 ) -> VersionRead:
     """Save an edit: the recipe is rendered on the server as a new version."""
     image = await image_service.get(session, principal.org.id, image_id)
-    tab = await tab_service.get(session, principal.org.id, body.tab_id) if body.tab_id else None
-    tab_service.require(principal, tab, "edit")
+    tab = await _editing_tab(principal, session, body.tab_id)
     version = await image_service.save_edit(
         session=session,
         settings=state.settings,
@@ -277,13 +277,7 @@ async def edit(
         base_version_id=body.base_version_id,
         recipe=body.recipe,
     )
-    if tab is not None:
-        await tab_service.pin(
-            session=session, tab=tab, image=image, version=version, user_id=principal.user.id
-        )
-    await session.commit()
-    await after_save(version, await library_service.get(session, image.org_id, image.library_id))
-    return version_read(state.settings, version)
+    return await _saved(version, image, tab, principal, session, state)
 
 
 @router.post("/{image_id}/versions/{version_id}/revert", response_model=VersionRead)
@@ -296,11 +290,31 @@ async def revert(
     tab_id: uuid.UUID | None = None,
 ) -> VersionRead:
     image = await image_service.get(session, principal.org.id, image_id)
-    tab = await tab_service.get(session, principal.org.id, tab_id) if tab_id else None
-    tab_service.require(principal, tab, "edit")
+    tab = await _editing_tab(principal, session, tab_id)
     version = await image_service.revert(
         session=session, image=image, actor=image_service.Actor.of(principal), version_id=version_id
     )
+    return await _saved(version, image, tab, principal, session, state)
+
+
+async def _editing_tab(
+    principal: CurrentPrincipal, session: SessionDep, tab_id: uuid.UUID | None
+) -> TabConfig | None:
+    """The tab a new version is saved from (it decides who may edit), if any."""
+    tab = await tab_service.get(session, principal.org.id, tab_id) if tab_id else None
+    tab_service.require(principal, tab, "edit")
+    return tab
+
+
+async def _saved(
+    version: ImageVersion,
+    image: Image,
+    tab: TabConfig | None,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> VersionRead:
+    """A new version is pinned in the tab it was saved from, committed, then followed up."""
     if tab is not None:
         await tab_service.pin(
             session=session, tab=tab, image=image, version=version, user_id=principal.user.id

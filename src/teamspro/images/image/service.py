@@ -295,11 +295,10 @@ async def save_edit(
         _edit_bytes, base_data, recipe, marks, settings.images.max_pixels
     )
     key = await asyncio.to_thread(store.put, data)
-    new = ImageVersion(
-        id=uuid.uuid4(),
-        org_id=image.org_id,
-        image_id=image.id,
-        number=await _next_number(session, image),
+    return await _make_current(
+        session,
+        image,
+        actor,
         kind="edit",
         blob_key=key,
         format=fmt,
@@ -308,12 +307,27 @@ async def save_edit(
         size=len(data),
         base_version_id=base.id,
         recipe=recipe.model_dump(mode="json"),
-        created_by=actor.user_id,
-        created_by_upn=actor.upn,
     )
+
+
+async def _make_current(
+    session: AsyncSession, image: Image, actor: Actor | None, **fields: Any
+) -> ImageVersion:
+    """Add the next version of ``image`` and make it the one shown."""
+    new = ImageVersion(
+        id=uuid.uuid4(),
+        org_id=image.org_id,
+        image_id=image.id,
+        number=await _next_number(session, image),
+        **fields,
+    )
+    if actor is not None:
+        new.created_by, new.created_by_upn = actor.user_id, actor.upn
+        _touch(image, actor)
+    else:
+        image.edited_at = utcnow()
     session.add(new)
     image.current_version_id = new.id
-    _touch(image, actor)
     await session.flush()
     return new
 
@@ -331,11 +345,10 @@ async def add_remote_version(
         keep_gps=bool(library and library.keep_gps),
     )
     key = await asyncio.to_thread(blobs(settings).put, facts.data)
-    new = ImageVersion(
-        id=uuid.uuid4(),
-        org_id=image.org_id,
-        image_id=image.id,
-        number=await _next_number(session, image),
+    return await _make_current(
+        session,
+        image,
+        None,
         kind="sharepoint",
         blob_key=key,
         format=facts.format,
@@ -344,11 +357,6 @@ async def add_remote_version(
         size=len(facts.data),
         pushed_at=utcnow(),
     )
-    session.add(new)
-    image.current_version_id = new.id
-    image.edited_at = utcnow()
-    await session.flush()
-    return new
 
 
 async def revert(
@@ -356,11 +364,10 @@ async def revert(
 ) -> ImageVersion:
     """Make an earlier version current again, as a new version (history only grows)."""
     old = await version(session, image, version_id)
-    new = ImageVersion(
-        id=uuid.uuid4(),
-        org_id=image.org_id,
-        image_id=image.id,
-        number=await _next_number(session, image),
+    return await _make_current(
+        session,
+        image,
+        actor,
         kind="revert",
         blob_key=old.blob_key,
         format=old.format,
@@ -369,15 +376,7 @@ async def revert(
         size=old.size,
         base_version_id=old.base_version_id,
         recipe=old.recipe,
-        created_by=actor.user_id,
-        created_by_upn=actor.upn,
-        renditions_ready=False,
     )
-    session.add(new)
-    image.current_version_id = new.id
-    _touch(image, actor)
-    await session.flush()
-    return new
 
 
 async def remove(*, session: AsyncSession, settings: Settings, image: Image) -> None:

@@ -77,13 +77,7 @@ async def configure(
     if tab is None:
         tab = TabConfig(org_id=principal.org.id, created_by=principal.user.id)
         session.add(tab)
-    elif not principal.is_admin and tab.created_by != principal.user.id:
-        raise PermissionDenied("Only an admin or the person who added the tab may change it.")
-    for field, value in values.items():
-        setattr(tab, field, value)
-    await session.flush()
-    await cache.delete(cache_key(tab.id))
-    return tab
+    return await update(session=session, cache=cache, principal=principal, tab=tab, values=values)
 
 
 async def update(
@@ -94,6 +88,7 @@ async def update(
     tab: TabConfig,
     values: dict[str, Any],
 ) -> TabConfig:
+    """Only an admin or whoever added the tab may change it; the cached copy goes."""
     if not principal.is_admin and tab.created_by != principal.user.id:
         raise PermissionDenied("Only an admin or the person who added the tab may change it.")
     for field, value in values.items():
