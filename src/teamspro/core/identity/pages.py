@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from teamspro.config import OidcProvider
 from teamspro.core.crypto import constant_time_equals
 from teamspro.core.deps import (
     SESSION_COOKIE,
@@ -53,6 +54,19 @@ async def _new_session(request: Request, state: AppState, session: SessionDep, u
         user=user,
         ttl=timedelta(hours=state.settings.session_ttl_hours),
         user_agent=request.headers.get("user-agent"),
+    )
+
+
+async def _external_user(
+    state: AppState, session: SessionDep, provider: OidcProvider, identity: oidc.Identity
+) -> User:
+    """The account of a person the provider vouched for (made, or refreshed, now)."""
+    return await identity_service.upsert_external_user(
+        session=session,
+        cache=state.cache,
+        vault=state.vault,
+        identity=identity,
+        org_name=f"{provider.name} {identity.tenant_id[:40]}",
     )
 
 
@@ -217,13 +231,7 @@ async def oidc_callback(
             code=code,
             flow=flow,
         )
-        user = await identity_service.upsert_external_user(
-            session=session,
-            cache=state.cache,
-            vault=state.vault,
-            identity=identity,
-            org_name=f"{provider.name} {identity.tenant_id[:40]}",
-        )
+        user = await _external_user(state, session, provider, identity)
         response = await _signed_in(request, state, session, user, flow.get("next", "/"))
     except TeamsProError as exc:
         await session.rollback()
@@ -256,13 +264,7 @@ async def teams_sso(request: Request, state: StateDep, session: SessionDep) -> R
     if provider is None or not isinstance(token, str) or len(token) > 20_000:
         raise InvalidInput("Name a sign-in provider and send its token.", code="bad_sso")
     identity = await oidc.teams_sso(http=state.http, provider=provider, token=token)
-    user = await identity_service.upsert_external_user(
-        session=session,
-        cache=state.cache,
-        vault=state.vault,
-        identity=identity,
-        org_name=f"{provider.name} {identity.tenant_id[:40]}",
-    )
+    user = await _external_user(state, session, provider, identity)
     response = JSONResponse({"signed_in": True})
     _session_cookie(response, state, await _new_session(request, state, session, user), framed=True)
     return response
