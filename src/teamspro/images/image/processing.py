@@ -14,7 +14,7 @@ import io
 import math
 import struct
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
@@ -57,18 +57,15 @@ class Inspected:
 
     data: bytes
     format: str
-    mime: str
     width: int  # upright, after the EXIF orientation
     height: int
     orientation: str
     taken_at: datetime | None
     camera: str | None
-    had_gps: bool
     palette: list[str]
     families: dict[str, float]
     blurhash: str
     content_hash: str
-    exif: dict[str, Any] = field(default_factory=dict)
 
 
 def _refuse_svg(name: str, head: bytes) -> None:
@@ -360,18 +357,15 @@ def inspect(data: bytes, name: str, *, max_pixels: int, keep_gps: bool) -> Inspe
     return Inspected(
         data=stored,
         format=fmt,
-        mime=FORMATS[fmt][0],
         width=width,
         height=height,
         orientation=orientation_of(width, height),
         taken_at=facts["taken_at"],
         camera=facts["camera"],
-        had_gps=facts["has_gps"],
         palette=palette,
         families=families,
         blurhash=blurhash_of(preview),
         content_hash=hashlib.sha256(stored).hexdigest(),
-        exif={"orientation": orientation},
     )
 
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from teamspro.core.db import Base, TenantMixin
 
 ACTIONS = ("upload", "edit", "delete", "download")
-LAYOUTS = ("fit", "fill", "actual")
 
 
 def default_permissions() -> dict[str, bool]:
