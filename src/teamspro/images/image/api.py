@@ -346,29 +346,9 @@ async def file(
     version = await session.get(ImageVersion, version_id)
     if version is None or version.org_id != org_id:
         raise NotFound("No such image.")
-    if variant == urls.VARIANT_ORIGINAL:
-        key, media, ext = (
-            version.blob_key,
-            MIME.get(version.format, "application/octet-stream"),
-            version.format,
-        )
-    else:
-        size_raw, _, fmt = variant.partition(".")
-        sizes, formats = (
-            state.settings.images.rendition_sizes,
-            state.settings.images.rendition_formats,
-        )
-        if not size_raw.isdigit() or int(size_raw) not in sizes or fmt not in formats:
-            raise NotFound("No such rendition.")
-        have = await renditions.existing(session, version.id)
-        row = have.get((int(size_raw), fmt))
-        if row is None:
-            made = await renditions.ensure(
-                session, state.settings, version, only=(int(size_raw), fmt)
-            )
-            await session.commit()
-            row = made[(int(size_raw), fmt)]
-        key, media, ext = row.blob_key, MIME[fmt], fmt
+    key, fmt = await renditions.blob_of(session, state.settings, version, variant)
+    await session.commit()  # a rendition made just now stays made
+    media, ext = MIME.get(fmt, "application/octet-stream"), fmt
     etag = f'"{key}"'
     headers = {
         "etag": etag,

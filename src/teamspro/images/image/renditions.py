@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.config import Settings
-from teamspro.images.image import processing
+from teamspro.core.errors import NotFound
+from teamspro.images.image import processing, urls
 from teamspro.images.image.models import ImageVersion, Rendition
 from teamspro.images.image.service import blobs
 
@@ -77,3 +78,23 @@ async def ensure(
             update(ImageVersion).where(ImageVersion.id == version.id).values(renditions_ready=True)
         )
     return have
+
+
+async def blob_of(
+    session: AsyncSession, settings: Settings, version: ImageVersion, variant: str
+) -> tuple[str, str]:
+    """(blob key, format) of ``original`` or ``<size>.<format>``; a rendition asked before
+    its job ran is made now."""
+    if variant == urls.VARIANT_ORIGINAL:
+        return version.blob_key, version.format
+    size_raw, _, fmt = variant.partition(".")
+    s = settings.images
+    if not size_raw.isdigit() or int(size_raw) not in s.rendition_sizes:
+        raise NotFound("No such rendition.")
+    if fmt not in s.rendition_formats:
+        raise NotFound("No such rendition.")
+    wanted = (int(size_raw), fmt)
+    row = (await existing(session, version.id)).get(wanted)
+    if row is None:
+        row = (await ensure(session, settings, version, only=wanted))[wanted]
+    return row.blob_key, fmt
