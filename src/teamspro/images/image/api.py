@@ -317,7 +317,12 @@ async def _saved(
     """A new version is pinned in the tab it was saved from, committed, then followed up."""
     if tab is not None:
         await tab_service.pin(
-            session=session, tab=tab, image=image, version=version, user_id=principal.user.id
+            session=session,
+            cache=state.cache,
+            tab=tab,
+            image=image,
+            version=version,
+            user_id=principal.user.id,
         )
     await session.commit()
     await after_save(version, await library_service.get(session, image.org_id, image.library_id))

@@ -99,7 +99,12 @@ async def upload_and_pin(
     last = await image_service.get(session, principal.org.id, images[-1].id)
     version = await image_service.version(session, last)
     await tab_service.pin(
-        session=session, tab=tab, image=last, version=version, user_id=principal.user.id
+        session=session,
+        cache=state.cache,
+        tab=tab,
+        image=last,
+        version=version,
+        user_id=principal.user.id,
     )
     await session.commit()
     return images
@@ -145,7 +150,12 @@ async def attach(
     else:
         version = await image_service.version(session, image)
     await tab_service.pin(
-        session=session, tab=tab, image=image, version=version, user_id=principal.user.id
+        session=session,
+        cache=state.cache,
+        tab=tab,
+        image=image,
+        version=version,
+        user_id=principal.user.id,
     )
     await session.commit()
     # It came from SharePoint: only renditions follow, nothing is pushed back.
@@ -155,7 +165,11 @@ async def attach(
 
 @router.post("/{tab_id}/pin", response_model=TabRead)
 async def pin(
-    tab_id: uuid.UUID, body: PinRequest, principal: CurrentPrincipal, session: SessionDep
+    tab_id: uuid.UUID,
+    body: PinRequest,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
 ) -> TabRead:
     """Pin an image of the library (or an earlier pin from the history) again."""
     tab = await tab_service.get(session, principal.org.id, tab_id)
@@ -163,7 +177,12 @@ async def pin(
     image = await image_service.get(session, principal.org.id, body.image_id)
     version = await image_service.version(session, image, body.version_id)
     await tab_service.pin(
-        session=session, tab=tab, image=image, version=version, user_id=principal.user.id
+        session=session,
+        cache=state.cache,
+        tab=tab,
+        image=image,
+        version=version,
+        user_id=principal.user.id,
     )
     await session.commit()
     return tab_read(tab)
@@ -175,7 +194,7 @@ async def history(
 ) -> list[PinRead]:
     tab = await tab_service.get(session, principal.org.id, tab_id)
     out = []
-    for event in await tab_service.history(session, tab):
+    for event in await tab_service.history(session, tab.id):
         image = await session.get(Image, event.image_id)
         version = await session.get(ImageVersion, event.version_id)
         if image is None or version is None:

@@ -72,8 +72,7 @@ async def tab_page(
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    view = await tab_service.cached_view(session, state.cache, principal.org.id, tab_id)
-    tab = await tab_service.get(session, principal.org.id, tab_id)
+    tab = await tab_service.cached_view(session, state.cache, principal.org.id, tab_id)
     library = await library_service.get(session, principal.org.id, tab.library_id)
     pinned = version = None
     versions = []
@@ -87,7 +86,7 @@ async def tab_page(
             version_read(state.settings, v) for v in await image_service.versions(session, image)
         ]
     history = []
-    for event in await tab_service.history(session, tab, limit=24):
+    for event in await tab_service.history(session, tab.id, limit=24):
         history.append(
             {
                 "image_id": event.image_id,
@@ -101,7 +100,7 @@ async def tab_page(
         request,
         "images/tab.html",
         {
-            "tab": view,
+            "tab": tab,
             "library": library,
             "pinned": pinned,
             "version": version,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +18,46 @@ from teamspro.images.image.models import Image, ImageVersion
 from teamspro.images.tab.models import ACTIONS, PinEvent, TabConfig
 
 VIEW_ONLY = {"view", "download"}
-CACHE_FIELDS = ("id", "name", "library_id", "folder", "layout", "permissions")
 
 
-def allowed(principal: Principal, tab: TabConfig | None, action: str) -> bool:
+class _Rules(Protocol):
+    """A tab's configuration, from the database or the cache: what members may do."""
+
+    @property
+    def permissions(self) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class TabView:
+    """What the tab page reads of a tab's configuration: cached, as the data promise says
+    for image configuration. The Teams channel (name and id) is never cached, so it is not
+    here; every change and every pin drops the cached copy."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    name: str
+    library_id: uuid.UUID
+    folder: str
+    layout: str
+    permissions: dict[str, Any]
+    pinned_image_id: uuid.UUID | None
+    pinned_version_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, tab: TabConfig) -> TabView:
+        return cls(**{f: getattr(tab, f) for f in cls.__dataclass_fields__})
+
+    def dump(self) -> dict[str, Any]:
+        return {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def load(cls, raw: dict[str, Any]) -> TabView:
+        ids = ("id", "org_id", "library_id", "pinned_image_id", "pinned_version_id")
+        values: dict[str, Any] = {k: uuid.UUID(v) if k in ids and v else v for k, v in raw.items()}
+        return cls(**values)
+
+
+def allowed(principal: Principal, tab: _Rules | None, action: str) -> bool:
     """Admins may do everything; members what the tab allows; guests view and download."""
     if action == "view":
         return True
@@ -32,7 +70,7 @@ def allowed(principal: Principal, tab: TabConfig | None, action: str) -> bool:
     return bool((tab.permissions or {}).get(action, False))
 
 
-def require(principal: Principal, tab: TabConfig | None, action: str) -> None:
+def require(principal: Principal, tab: _Rules | None, action: str) -> None:
     if not allowed(principal, tab, action):
         raise PermissionDenied(f"This tab does not let you {action} images.", code="tab_forbids")
 
@@ -50,19 +88,12 @@ async def get(session: AsyncSession, org_id: uuid.UUID, tab_id: uuid.UUID) -> Ta
 
 async def cached_view(
     session: AsyncSession, cache: Cache, org_id: uuid.UUID, tab_id: uuid.UUID
-) -> dict[str, Any]:
-    """The tab's configuration as pages read it. Cached, as the data promise says for image
-    configuration; the Teams channel (name and id) is never cached, so it is left out."""
+) -> TabView:
     hit = await cache.get(cache_key(tab_id))
     if hit and hit.get("org_id") == str(org_id):
-        return hit
-    tab = await get(session, org_id, tab_id)
-    view = {
-        k: str(v) if isinstance(v, uuid.UUID) else v
-        for k, v in ((f, getattr(tab, f)) for f in CACHE_FIELDS)
-    }
-    view["org_id"] = str(org_id)
-    await cache.set(cache_key(tab_id), view)
+        return TabView.load(hit)
+    view = TabView.of(await get(session, org_id, tab_id))
+    await cache.set(cache_key(tab_id), view.dump())
     return view
 
 
@@ -101,6 +132,7 @@ async def update(
 async def pin(
     *,
     session: AsyncSession,
+    cache: Cache,
     tab: TabConfig,
     image: Image,
     version: ImageVersion,
@@ -119,13 +151,14 @@ async def pin(
     )
     session.add(event)
     await session.flush()
+    await cache.delete(cache_key(tab.id))
     return event
 
 
-async def history(session: AsyncSession, tab: TabConfig, limit: int = 100) -> list[PinEvent]:
+async def history(session: AsyncSession, tab_id: uuid.UUID, limit: int = 100) -> list[PinEvent]:
     stmt = (
         select(PinEvent)
-        .where(PinEvent.tab_id == tab.id)
+        .where(PinEvent.tab_id == tab_id)
         .order_by(PinEvent.created_at.desc())
         .limit(limit)
     )
