@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import nh3
-from PIL import ExifTags
+from PIL import ExifTags, ImageOps
 from sqlalchemy import Select, delete, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +47,8 @@ SORTS = {"newest": ("created_at", True), "oldest": ("created_at", False)}
 SORTS |= {"title": ("title", False), "taken": ("taken_at", True), "edited": ("edited_at", True)}
 DESCRIPTION_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "a", "blockquote"}
 MAX_TAGS = 30
+# Edited versions are saved as JPEG, PNG or WebP: formats that are kept, or the nearest.
+EDITED_FORMAT = {"GIF": "PNG", "TIFF": "JPEG", "HEIF": "JPEG"}
 
 
 def blobs(settings: Settings) -> LocalBlobStore:
@@ -257,17 +259,17 @@ def _edit_bytes(
     max_pixels: int,
 ) -> tuple[bytes, str, int, int]:
     """Render on the server and keep the base's EXIF (orientation now applied) and IPTC."""
-    source = processing.open_checked(base_data, "image", max_pixels=max_pixels)
-    fmt = source.format or "PNG"
-    exif = source.getexif()
-    upright = processing.load_upright(base_data, max_pixels=max_pixels)
+    base = processing.open_checked(base_data, "image", max_pixels=max_pixels)
+    fmt = base.format or "PNG"
+    exif = base.getexif()
+    exif.get_ifd(ExifTags.IFD.Exif)  # loaded sub-directories are written back by tobytes()
+    ImageOps.exif_transpose(base, in_place=True)  # upright, without a second copy
     watermarks = {
         key: processing.load_upright(raw, max_pixels=max_pixels) for key, raw in marks.items()
     }
-    result = editor.render(upright, recipe, max_pixels=max_pixels, watermarks=watermarks)
+    result = editor.render(base, recipe, max_pixels=max_pixels, watermarks=watermarks)
     exif[ExifTags.Base.Orientation] = 1
-    exif.get_ifd(ExifTags.IFD.Exif)
-    out_format = fmt if fmt in ("JPEG", "PNG", "WEBP") else "JPEG" if fmt != "GIF" else "PNG"
+    out_format = EDITED_FORMAT.get(fmt, fmt)
     iptc = processing.jpeg_app13(base_data) if fmt == "JPEG" else b""
     data = editor.encode(result, out_format, exif=exif.tobytes() if exif else None, iptc=iptc)
     return data, out_format, result.width, result.height
