@@ -27,3 +27,18 @@ def test_similar_meanings_are_close() -> None:
     assert cat @ feline > 0.5 > cat @ revenue
     assert abs(np.linalg.norm(cat) - 1) < 1e-5
     assert default_model().embed([]).shape == (0, DIM)
+
+
+def test_batches_spread_over_cores_give_each_text_its_own_vector() -> None:
+    """Many texts of uneven lengths go in several batches on several threads; each row must
+    still be the vector of the text at that position, as if it were embedded alone."""
+    texts = [
+        f"Policy {i}: " + "expenses are reimbursed within thirty days " * (i % 7 + 1)
+        for i in range(23)
+    ]
+    model = default_model()
+    together = model.embed(texts)
+    for i in (0, 5, 11, 22):
+        alone = model.embed([texts[i]])[0]
+        assert float(together[i] @ alone) > 0.99999
+    assert float(together[0] @ together[1]) < 0.999
