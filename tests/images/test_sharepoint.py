@@ -302,3 +302,55 @@ def test_paths_cannot_walk_out_of_the_drive(fake_drive: FakeDrive) -> None:
     run(fake_drive, go)
     _method, path = fake_drive.calls[-1]
     assert path == f"/v1.0/drives/{DRIVE}/root:/me/x/y:/children"
+
+
+def test_sync_tells_changed_content_from_changed_fields(
+    sp_settings: Settings, fake_drive: FakeDrive
+) -> None:
+    """Delta returns an item for any change. Ours keeps GPS out, so our copy never has the
+    drive's size: only the content tag says whether the file itself changed, including a
+    same-size edit (an uncompressed TIFF saved again in another colour)."""
+    seeder = Seeder(sp_settings)
+    org_id = seeder.org()
+    gps_photo = fake_drive.add("Images/site.jpg", samples.photo(gps=True))
+    tiff = fake_drive.add("Images/plan.tif", samples.photo((64, 48), fmt="TIFF", gps=False))
+    recoloured = samples.photo((64, 48), (200, 40, 40), fmt="TIFF", gps=False)
+    assert len(recoloured) == tiff["size"]
+
+    async def go(session: Any) -> list[dict[str, int]]:
+        library = ImageLibrary(
+            org_id=org_id, name="Team site", kind=LibraryKind.sharepoint, drive_id=DRIVE
+        )
+        session.add(library)
+        await session.flush()
+
+        async def token() -> str:
+            return TOKEN
+
+        rounds = []
+        async with httpx2.AsyncClient(timeout=10) as http:
+            graph = GraphClient(http, sp_settings.images.graph_base_url, token)
+
+            async def sync() -> dict[str, int]:
+                return await sharepoint.sync(
+                    session=session, settings=sp_settings, graph=graph, library=library
+                )
+
+            rounds.append(await sync())
+            fake_drive.touch(gps_photo["id"])  # someone edited its title in SharePoint
+            rounds.append(await sync())
+            fake_drive.replace(tiff["id"], recoloured)
+            rounds.append(await sync())
+            rounds.append(await sync())  # nothing new
+        images = (await session.execute(select(Image).order_by(Image.filename))).scalars()
+        rounds.append(
+            {i.filename: (await image_service.version(session, i)).number for i in images}
+        )
+        return rounds
+
+    first, titled, recoloured_round, quiet, versions = seeder.run(go)
+    assert first == {"added": 2, "updated": 0, "skipped": 0}
+    assert titled == {"added": 0, "updated": 0, "skipped": 1}
+    assert recoloured_round == {"added": 0, "updated": 1, "skipped": 0}
+    assert quiet == {"added": 0, "updated": 0, "skipped": 0}
+    assert versions == {"plan.tif": 2, "site.jpg": 1}

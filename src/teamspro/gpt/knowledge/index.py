@@ -217,7 +217,8 @@ async def _full_text(session: AsyncSession, bot_id: uuid.UUID, query: str) -> li
     # Common words are left out above; rank the precise AND match first and only then a
     # bounded OR match, so what remains cannot make us rank every row either.
     found: list[uuid.UUID] = []
-    for operator, pool in (" & ", CANDIDATES), (" | ", OR_POOL):
+    passes = [(" & ", CANDIDATES), (" | ", OR_POOL)] if len(words) > 1 else [(" & ", CANDIDATES)]
+    for operator, pool in passes:  # (one word: the OR match is the same query again)
         rows = await session.execute(
             text(
                 "SELECT id FROM (SELECT id, gpt_kb_fts_tsv AS tsv FROM gpt_kb_chunk "

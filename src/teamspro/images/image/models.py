@@ -106,6 +106,9 @@ class ImageVersion(TenantMixin, Base):
     renditions_ready: Mapped[bool] = mapped_column(default=False)
     # SharePoint libraries: when this version reached the drive (None: not yet).
     pushed_at: Mapped[datetime | None]
+    # The drive item's cTag for these bytes (changes with the content only, not with the
+    # list-item fields): how a later delta tells an edit made in SharePoint from ours.
+    remote_ctag: Mapped[str | None] = mapped_column(String(256))
 
     __table_args__ = (UniqueConstraint("image_id", "number"),)
 

@@ -70,6 +70,7 @@ async def push_version(
         item_id=image.remote_item_id,
     )
     image.remote_item_id = item["id"]
+    version.remote_ctag = item.get("cTag")
     await push_fields(graph=graph, library=library, image=image)
     version.pushed_at = utcnow()
     return str(item["id"])
@@ -114,31 +115,32 @@ async def sync(
                 )
             )
         ).scalar_one_or_none()
-        if known is not None:
-            current = await image_service.version(session, known)
-            if item.get("size") == current.size:
-                counts["skipped"] += 1  # our own push, or unchanged
-                continue
+        if known is not None and _unchanged(item, await image_service.version(session, known)):
+            counts["skipped"] += 1  # our own push, or only its list-item fields changed
+            continue
         try:
             data = await graph.download(
                 library.drive_id or "", item["id"], max_bytes=settings.images.max_file_bytes
             )
             if known is None:
-                await image_service.upload(
-                    session=session,
-                    settings=settings,
-                    library=library,
-                    actor=image_service.Actor(None, None, None),
-                    filename=name,
-                    data=data,
-                    remote_item_id=item["id"],
-                )
+                saved = (
+                    await image_service.upload(
+                        session=session,
+                        settings=settings,
+                        library=library,
+                        actor=image_service.Actor(None, None, None),
+                        filename=name,
+                        data=data,
+                        remote_item_id=item["id"],
+                    )
+                ).version
                 counts["added"] += 1
             else:
-                await image_service.add_remote_version(
+                saved = await image_service.add_remote_version(
                     session=session, settings=settings, image=known, data=data
                 )
                 counts["updated"] += 1
+            saved.remote_ctag = item.get("cTag")
         except TeamsProError as exc:  # one bad file does not stop the sync
             log.warning("sharepoint item %s skipped: %s", item.get("id"), exc.message)
             counts["skipped"] += 1
@@ -146,6 +148,22 @@ async def sync(
     library.last_synced_at = utcnow()
     await session.flush()
     return counts
+
+
+def _unchanged(item: dict, current: ImageVersion) -> bool:
+    """Whether a drive item still holds the bytes of our current version.
+
+    The content tag says so; sizes cannot (ours may have lost its GPS block, and an edit
+    can keep the size). Versions from before content tags were kept fall back to the size
+    once, and adopt the item's tag.
+    """
+    ctag = item.get("cTag")
+    if ctag and current.remote_ctag:
+        return bool(ctag == current.remote_ctag)
+    if item.get("size") == current.size:
+        current.remote_ctag = ctag
+        return True
+    return False
 
 
 async def unpushed(session: AsyncSession, older_than_seconds: int = 300) -> list[uuid.UUID]:
