@@ -377,10 +377,16 @@ async def _search_pgvector(
     """The same fusion, with the vector ranking from pgvector's HNSW index."""
     q = _literal(query_vector)
     # Filtered HNSW scans keep going until enough rows of this bot are found (pgvector 0.8).
-    await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
     # As many candidates as we ask for: with fewer (the default is 40), every search goes
     # on as an iterative scan for the last ones, which costs more than a wider first pass.
-    await session.execute(text(f"SET LOCAL hnsw.ef_search = {CANDIDATES}"))
+    # (Both settings for this transaction only, in one round trip.)
+    await session.execute(
+        text(
+            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+            "set_config('hnsw.ef_search', :ef, true)"
+        ),
+        {"ef": str(CANDIDATES)},
+    )
     ready = select(KnowledgeDocument.id).where(
         KnowledgeDocument.bot_id == bot_id,
         KnowledgeDocument.status == DocumentStatus.ready,
@@ -408,7 +414,15 @@ async def _search_pgvector(
         return []
     found = (
         await session.execute(
-            select(KnowledgeChunk, KnowledgeDocument.filename, (1 - text_op(q)).label("similarity"))
+            select(
+                KnowledgeChunk.id,
+                KnowledgeChunk.document_id,
+                KnowledgeDocument.filename,
+                KnowledgeChunk.page,
+                KnowledgeChunk.heading_path,
+                KnowledgeChunk.text,
+                (1 - text_op(q)).label("similarity"),
+            )
             .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
             .where(
                 KnowledgeChunk.id.in_(list(fused)),
@@ -418,8 +432,8 @@ async def _search_pgvector(
         )
     ).all()
     hits = [
-        Hit(c.id, c.document_id, name, c.page, c.heading_path, c.text, fused[c.id], float(sim))
-        for c, name, sim in found
+        Hit(cid, doc, name, page, path, body, fused[cid], float(sim))
+        for cid, doc, name, page, path, body, sim in found
         if sim >= min_score
     ]
     return sorted(hits, key=lambda h: -h.score)[:top_k]
