@@ -103,10 +103,10 @@ class MiniLM:
         self.tok.no_padding()
         self._lock = threading.Lock()
         # Why batches run on one thread per core, each with a single-threaded BLAS: a forward
-        # pass is 60% matrix products (which OpenBLAS spreads over the cores) and 40% softmax,
+        # pass is 2/3 matrix products (which OpenBLAS spreads over the cores) and 1/3 softmax,
         # GELU, layer norms and small per-head products (which NumPy runs on one core). One
-        # batch per core keeps every core busy through both: 1.3x the throughput on 2 cores
-        # (bench/kb_ingest.py). The vectors do not change: each text is embedded alone.
+        # batch per core keeps every core busy through both: 1.3-1.4x the embedding throughput
+        # on 2 cores. The vectors do not change: each text is embedded alone.
         self._workers = max(1, len(os.sched_getaffinity(0)))
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="minilm")
         self._blas = ThreadpoolController()
