@@ -133,16 +133,18 @@ async def begin(
     if conversation_id is None:
         if regenerate:
             raise InvalidInput("Nothing to regenerate.", code="nothing_to_regenerate")
+        # Added with the messages below: the turn's rows are written in one flush, at commit.
         conv = Conversation(
+            id=uuid.uuid4(),
             org_id=bot.org_id,
             bot_id=bot.id,
             user_id=principal.user.id,
             title=text[:60] or "New conversation",
             channel=channel,
         )
-        session.add(conv)
-        await session.flush()
+        new_conversation = True
     else:
+        new_conversation = False
         found = await session.get(Conversation, conversation_id)
         if (
             found is None
@@ -164,17 +166,7 @@ async def begin(
             past = history
         else:  # a new conversation has no history: spare the query
             past = await _history(session, conv.id) if conversation_id else []
-        user_msg = Message(
-            org_id=bot.org_id,
-            conversation_id=conv.id,
-            bot_id=bot.id,
-            user_id=principal.user.id,
-            role=Role.user,
-            content=text,
-        )
-        session.add(user_msg)
-        await session.flush()
-        user_msg_id = user_msg.id
+        user_msg_id = uuid.uuid4()
     sources = await kb_service.retrieve(
         session=session,
         settings=settings,
@@ -192,7 +184,24 @@ async def begin(
         *trimmed,
         {"role": "user", "content": text},
     ]
+    # Why the writes come last, with ids made here: each flush is a round trip on a connection
+    # other turns wait for (SQLite has one); the commit now writes the turn in one go.
+    if new_conversation:
+        session.add(conv)
+    if not regenerate:
+        session.add(
+            Message(
+                id=user_msg_id,
+                org_id=bot.org_id,
+                conversation_id=conv.id,
+                bot_id=bot.id,
+                user_id=principal.user.id,
+                role=Role.user,
+                content=text,
+            )
+        )
     answer = Message(
+        id=uuid.uuid4(),
         org_id=bot.org_id,
         conversation_id=conv.id,
         bot_id=bot.id,
@@ -204,7 +213,6 @@ async def begin(
     )
     session.add(answer)
     conv.updated_at = utcnow()
-    await session.flush()
     request = ChatRequest(
         model=bot.model,
         messages=messages,
