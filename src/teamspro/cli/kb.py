@@ -116,6 +116,9 @@ def import_files(
                             )
                         ).value
                     counts[result] = counts.get(result, 0) + 1
+            if counts.get("ready"):
+                async with transaction(maker) as session:
+                    await kb_service.refresh_statistics(session)
         finally:
             await engine.dispose()
         return counts

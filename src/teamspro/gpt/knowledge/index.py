@@ -72,6 +72,18 @@ async def has_pgvector(session: AsyncSession) -> bool:
     return _PGVECTOR[key]
 
 
+async def refresh_statistics(session: AsyncSession) -> None:
+    """Give PostgreSQL's planner the size of a freshly bulk-loaded knowledge base.
+
+    Why: until autovacuum analyses the tables (up to a minute after a large import) the
+    planner believes a bot owns a handful of passages and scans them all instead of using
+    the full-text and vector indexes; searches then take 30-60 ms instead of a few
+    (BENCHMARKS.md, retrieval latency). SQLite's planner needs no statistics here.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("ANALYZE gpt_kb_document, gpt_kb_chunk"))
+
+
 def _literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
 

@@ -245,6 +245,11 @@ async def stale(*, session: AsyncSession, older_than_seconds: float) -> list[tup
     return [(str(o), str(d)) for o, d in rows.all()]
 
 
+async def refresh_statistics(session: AsyncSession) -> None:
+    """After a bulk import, so the first searches use the indexes (see index.py)."""
+    await index.refresh_statistics(session)
+
+
 async def retrieve(
     *,
     session: AsyncSession,
