@@ -221,6 +221,8 @@ def test_properties_sanitised_and_searchable(org: Org) -> None:
     assert ids("q=tower") == [image["id"]]
     assert ids("q=pla") == [image["id"]]  # prefix, from the description
     assert ids("tag=Safety") == [image["id"]]
+    assert ids("tag=crane&q=tower") == [image["id"]] and ids("tag=crane&q=sea") == []
+    assert ids("tag=unused") == []
     assert ids("expired=true") == [image["id"]]
     assert ids("color=red") == [other["id"]]
     assert ids("color=%23203fd0") == [image["id"]]  # nearest family of a hex colour: blue

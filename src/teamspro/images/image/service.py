@@ -12,7 +12,19 @@ from typing import Any
 
 import nh3
 from PIL import ExifTags, ImageOps
-from sqlalchemy import Select, delete, func, literal_column, or_, select, text
+from sqlalchemy import (
+    Select,
+    Uuid,
+    any_,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.config import Settings
@@ -471,17 +483,54 @@ def _fts(stmt: Select[Any], q: str, dialect: str, probe: bool) -> Select[Any]:
     )
 
 
-def filtered(org_id: uuid.UUID, f: Filters, dialect: str, *, probe: bool = False) -> Select[Any]:
+def _tag(f: Filters) -> str:
+    return " ".join(f.tag.split()).lower()
+
+
+# A rare tag's images are fetched first on PostgreSQL (see _rare_tag_ids).
+RARE_TAG = 2000
+
+
+async def _rare_tag_ids(
+    session: AsyncSession, org_id: uuid.UUID, f: Filters
+) -> list[uuid.UUID] | None:
+    """PostgreSQL: a rare tag's image ids, or None when the tag is common.
+
+    Why: with a tag on 1% of the images, PostgreSQL chose to walk the newest-first index and
+    look each image's tag up, and needed 7,700 lookups to fill a page (35-44 ms at 100k
+    images). Given the ids themselves it fetches and sorts them instead (1,164 ids: 12 ms).
+    Walking is the better plan for a common tag (a page is found within a few hundred rows),
+    hence the bound: about sqrt(page size x library size).
+    """
+    if not f.tag or session.get_bind().dialect.name != "postgresql":
+        return None
+    stmt = (
+        select(ImageTag.image_id)
+        .where(ImageTag.org_id == org_id, ImageTag.tag == _tag(f))
+        .limit(RARE_TAG + 1)
+    )
+    ids = list((await session.execute(stmt)).scalars())
+    return ids if len(ids) <= RARE_TAG else None
+
+
+def filtered(
+    org_id: uuid.UUID,
+    f: Filters,
+    dialect: str,
+    *,
+    probe: bool = False,
+    tag_ids: list[uuid.UUID] | None = None,
+) -> Select[Any]:
     probe = probe and dialect == "sqlite"
     stmt = select(Image).where(Image.org_id == org_id)
     if f.library_id:
         stmt = stmt.where(Image.library_id == f.library_id)
     if f.q.strip():
         stmt = _fts(stmt, f.q, dialect, probe)
-    if f.tag:
-        tagged = select(ImageTag.image_id).where(
-            ImageTag.org_id == org_id, ImageTag.tag == " ".join(f.tag.split()).lower()
-        )
+    if tag_ids is not None:  # one array parameter: a list of 2,000 took longer to plan
+        stmt = stmt.where(Image.id == any_(bindparam("tag_ids", tag_ids, type_=ARRAY(Uuid))))
+    elif f.tag:
+        tagged = select(ImageTag.image_id).where(ImageTag.org_id == org_id, ImageTag.tag == _tag(f))
         stmt = stmt.where(_col("id", probe).in_(tagged))
     if f.color:
         family = f.color.lower()
@@ -515,7 +564,7 @@ async def search(
         query.orderby = [("created_at", True)]
     return await odata.page(
         session,
-        filtered(org_id, f, dialect, probe=True),
+        filtered(org_id, f, dialect, probe=True, tag_ids=await _rare_tag_ids(session, org_id, f)),
         Image,
         query,
         count_stmt=filtered(org_id, f, dialect),
