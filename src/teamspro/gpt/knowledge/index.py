@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import cast, delete, func, literal, literal_column, select, text
+from sqlalchemy import Float, Uuid, cast, delete, func, literal, literal_column, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
 
@@ -186,18 +187,25 @@ class _DocFrequencies:
 frequencies = _DocFrequencies()
 
 
-async def _selective_terms(session: AsyncSession, terms: list[str]) -> list[str]:
-    """Leave out terms found in most chunks (stop words in any language): ranking every row
-    that contains "the" costs far more than it tells. Keeps the rarest few."""
+async def _chunk_count(session: AsyncSession) -> int | None:
     if session.get_bind().dialect.name == "sqlite":
         # Rows ever indexed, read from the rowid index in O(1); close enough to the live count.
-        total = (await session.execute(text("SELECT max(rowid) FROM gpt_kb_fts"))).scalar()
-    else:  # the planner's row estimate (kept by autovacuum), not a count
-        total = (
-            await session.execute(
-                text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'gpt_kb_chunk'::regclass")
-            )
-        ).scalar()
+        return (await session.execute(text("SELECT max(rowid) FROM gpt_kb_fts"))).scalar()
+    # The planner's row estimate (kept by autovacuum), not a count.
+    return (
+        await session.execute(
+            text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'gpt_kb_chunk'::regclass")
+        )
+    ).scalar()
+
+
+async def _selective_terms(
+    session: AsyncSession, terms: list[str], total: int | None = None
+) -> list[str]:
+    """Leave out terms found in most chunks (stop words in any language): ranking every row
+    that contains "the" costs far more than it tells. Keeps the rarest few."""
+    if total is None:  # (the pgvector search reads it with its settings, in one round trip)
+        total = await _chunk_count(session)
     limit = max(50, int(max(total or 0, 0) * 0.05))
     found = await frequencies.get(session, terms)
     frequency = {t: df for t, df in found.items() if df}
@@ -205,7 +213,9 @@ async def _selective_terms(session: AsyncSession, terms: list[str]) -> list[str]
     return [t for df, t in known if df <= limit][:MAX_TERMS] or [t for _, t in known[:2]]
 
 
-async def _full_text(session: AsyncSession, bot_id: uuid.UUID, query: str) -> list[uuid.UUID]:
+async def _full_text(
+    session: AsyncSession, bot_id: uuid.UUID, query: str, *, total: int | None = None
+) -> list[uuid.UUID]:
     terms = _terms(query)
     if not terms:
         return []
@@ -223,7 +233,7 @@ async def _full_text(session: AsyncSession, bot_id: uuid.UUID, query: str) -> li
         )
         return [uuid.UUID(r[0]) for r in rows]
     words = [w for w in (re.sub(r"[^\w]", "", t) for t in terms) if w]
-    words = await _selective_terms(session, words) if words else []
+    words = await _selective_terms(session, words, total) if words else []
     if not words:
         return []
     # Common words are left out above; rank the precise AND match first and only then a
@@ -392,38 +402,44 @@ async def _search_pgvector(
     # As many candidates as we ask for: with fewer (the default is 40), every search goes
     # on as an iterative scan for the last ones, which costs more than a wider first pass.
     # (Both settings for this transaction only, in one round trip.)
-    await session.execute(
-        text(
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-            "set_config('hnsw.ef_search', :ef, true)"
-        ),
-        {"ef": str(CANDIDATES)},
-    )
-    ready = select(KnowledgeDocument.id).where(
-        KnowledgeDocument.bot_id == bot_id,
-        KnowledgeDocument.status == DocumentStatus.ready,
-        KnowledgeDocument.embedding_model == MODEL_KEY,
-    )
-    ready_ids = set((await session.execute(ready)).scalars())
-    if not ready_ids:
-        return []
+    # (With the chunk count that full text needs, in the same round trip.)
+    total = (
+        await session.execute(
+            text(
+                "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+                "set_config('hnsw.ef_search', :ef, true), "
+                "(SELECT reltuples::bigint FROM pg_class WHERE oid = 'gpt_kb_chunk'::regclass)"
+            ),
+            {"ef": str(CANDIDATES)},
+        )
+    ).one()[2]
     rows = (
         await session.execute(
             text(
-                "SELECT id, document_id FROM gpt_kb_chunk WHERE bot_id = :b "
+                "SELECT id FROM gpt_kb_chunk WHERE bot_id = :b "
                 "ORDER BY gpt_kb_vec <=> CAST(:q AS vector) LIMIT :n"
             ),
             {"b": bot_id, "q": q, "n": CANDIDATES},
         )
     ).all()
-    by_vector = [cid for cid, doc in rows if doc in ready_ids]
-    by_text = await _full_text(session, bot_id, query)
+    by_vector = [r[0] for r in rows]
+    by_text = await _full_text(session, bot_id, query, total=total)
     fused: dict[uuid.UUID, float] = {}
     for ranking in (by_vector, by_text):
         for rank, chunk_id in enumerate(ranking):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
     if not fused:
         return []
+    # Why one query picks the best few: the candidates' similarity (for min_score), their
+    # documents' readiness and the order by fused score are settled in the database, and
+    # only top_k passages travel back with their text. (Candidates of a document that is not
+    # ready are dropped here; they may have taken a rank in the vector list above, which
+    # moves the fused scores of the others by a hair.)
+    candidates = select(
+        func.unnest(literal(list(fused), ARRAY(Uuid))).label("id"),
+        func.unnest(literal(list(fused.values()), ARRAY(Float))).label("score"),
+    ).subquery()
+    similarity = 1 - text_op(q)
     found = (
         await session.execute(
             select(
@@ -433,22 +449,24 @@ async def _search_pgvector(
                 KnowledgeChunk.page,
                 KnowledgeChunk.heading_path,
                 KnowledgeChunk.text,
-                (1 - text_op(q)).label("similarity"),
+                candidates.c.score,
+                similarity.label("similarity"),
             )
+            .join(candidates, candidates.c.id == KnowledgeChunk.id)
             .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
             .where(
-                KnowledgeChunk.id.in_(list(fused)),
                 KnowledgeDocument.status == DocumentStatus.ready,
                 KnowledgeDocument.embedding_model == MODEL_KEY,
+                similarity >= min_score,
             )
+            .order_by(candidates.c.score.desc())
+            .limit(top_k)
         )
     ).all()
-    hits = [
-        Hit(cid, doc, name, page, path, body, fused[cid], float(sim))
-        for cid, doc, name, page, path, body, sim in found
-        if sim >= min_score
+    return [
+        Hit(cid, doc, name, page, path, body, score, float(sim))
+        for cid, doc, name, page, path, body, score, sim in found
     ]
-    return sorted(hits, key=lambda h: -h.score)[:top_k]
 
 
 def text_op(q: str) -> Any:
