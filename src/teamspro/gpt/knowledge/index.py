@@ -187,16 +187,15 @@ class _DocFrequencies:
 frequencies = _DocFrequencies()
 
 
+# PostgreSQL: the planner's row estimate of the chunks (kept by autovacuum), not a count.
+_PG_CHUNK_ESTIMATE = "SELECT reltuples::bigint FROM pg_class WHERE oid = 'gpt_kb_chunk'::regclass"
+
+
 async def _chunk_count(session: AsyncSession) -> int | None:
     if session.get_bind().dialect.name == "sqlite":
         # Rows ever indexed, read from the rowid index in O(1); close enough to the live count.
         return (await session.execute(text("SELECT max(rowid) FROM gpt_kb_fts"))).scalar()
-    # The planner's row estimate (kept by autovacuum), not a count.
-    return (
-        await session.execute(
-            text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'gpt_kb_chunk'::regclass")
-        )
-    ).scalar()
+    return (await session.execute(text(_PG_CHUNK_ESTIMATE))).scalar()
 
 
 async def _selective_terms(
@@ -401,14 +400,13 @@ async def _search_pgvector(
     # Filtered HNSW scans keep going until enough rows of this bot are found (pgvector 0.8).
     # As many candidates as we ask for: with fewer (the default is 40), every search goes
     # on as an iterative scan for the last ones, which costs more than a wider first pass.
-    # (Both settings for this transaction only, in one round trip.)
-    # (With the chunk count that full text needs, in the same round trip.)
+    # (Both settings for this transaction only, and the chunk count full text needs, in one
+    # round trip.)
     total = (
         await session.execute(
             text(
                 "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-                "set_config('hnsw.ef_search', :ef, true), "
-                "(SELECT reltuples::bigint FROM pg_class WHERE oid = 'gpt_kb_chunk'::regclass)"
+                f"set_config('hnsw.ef_search', :ef, true), ({_PG_CHUNK_ESTIMATE})"
             ),
             {"ef": str(CANDIDATES)},
         )
