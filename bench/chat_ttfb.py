@@ -5,7 +5,11 @@ defaults: SQLite, in-process cache and queue), creates a published bot, then run
 concurrent chats against it. The baseline, measured in the same run at the same
 concurrency, streams straight from the fake model: the ratio is what TeamsPro adds.
 
-    .venv/bin/python bench/chat_ttfb.py [--levels 1,50,200] [--turns 3]
+    .venv/bin/python bench/chat_ttfb.py [--levels 1,50,200] [--turns 3] [--think 0]
+
+With ``--think S`` each person pauses before every turn (exponentially distributed, mean S
+seconds, seeded), as people read an answer and type the next question; 0 (the default)
+sends turns back to back, which measures the saturated server (Little's law).
 
 Prints a Markdown table; --write appends it to BENCHMARKS.md.
 """
@@ -17,6 +21,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import subprocess
 import sys
 import tempfile
@@ -60,16 +65,24 @@ async def one(
     return first_byte or 0.0, first_delta
 
 
-async def wave(url: str, body: dict, headers: dict, concurrency: int, turns: int) -> dict:
+async def wave(
+    url: str, body: dict, headers: dict, concurrency: int, turns: int, think: float = 0.0
+) -> dict:
     limits = httpx2.Limits(max_connections=concurrency + 10, max_keepalive_connections=concurrency)
     async with httpx2.AsyncClient(timeout=60, limits=limits) as client:
         await one(client, url, body, headers)  # warm-up
 
-        async def user() -> list[tuple[float, float] | None]:
-            return [await one(client, url, body, headers) for _ in range(turns)]
+        async def user(seed: int) -> list[tuple[float, float] | None]:
+            pauses = random.Random(seed)
+            made = []
+            for _ in range(turns):
+                if think:
+                    await asyncio.sleep(pauses.expovariate(1 / think))
+                made.append(await one(client, url, body, headers))
+            return made
 
         started = time.perf_counter()
-        batches = await asyncio.gather(*(user() for _ in range(concurrency)))
+        batches = await asyncio.gather(*(user(seed) for seed in range(concurrency)))
         elapsed = time.perf_counter() - started
     results = [r for batch in batches for r in batch]
     ok = [r for r in results if r is not None]
@@ -94,6 +107,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", default="1,50,200")
     parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean pause before each turn, seconds"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -134,6 +150,7 @@ def main() -> None:
                         {},
                         level,
                         args.turns,
+                        args.think,
                     )
                 )
                 ours = asyncio.run(
@@ -143,6 +160,7 @@ def main() -> None:
                         auth,
                         level,
                         args.turns,
+                        args.think,
                     )
                 )
                 rows.append((level, baseline, ours))
@@ -157,16 +175,18 @@ def main() -> None:
         f"{os.cpu_count()} cores, one server process, SQLite)",
         "",
         f"Command: `.venv/bin/python bench/chat_ttfb.py --levels {args.levels} "
-        f"--turns {args.turns}`",
+        f"--turns {args.turns} --think {args.think:g}`",
         "",
-        "| concurrent chats | turns | errors | TTFB p50 ms | TTFB p95 ms | first token p95 ms "
+        "| concurrent chats | mean pause s | turns | errors | TTFB p50 ms | TTFB p95 ms "
+        "| first token p95 ms "
         "| baseline TTFB p95 ms | p95 ratio (ours / baseline) | turns/s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level, baseline, ours in rows:
         ratio = ours["ttfb_p95"] / baseline["ttfb_p95"] if baseline["ttfb_p95"] else float("nan")
         table.append(
-            f"| {level} | {ours['n']} | {ours['errors']} | {ours['ttfb_p50']:.1f} | "
+            f"| {level} | {args.think:g} | {ours['n']} | {ours['errors']} | "
+            f"{ours['ttfb_p50']:.1f} | "
             f"{ours['ttfb_p95']:.1f} | {ours['delta_p95']:.1f} | {baseline['ttfb_p95']:.1f} | "
             f"{ratio:.1f}× | {ours['rps']:.0f} |"
         )
