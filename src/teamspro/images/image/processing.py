@@ -423,8 +423,8 @@ def _cv_flags(cv2: ModuleType, mode: str, scale: int) -> int:
 
 
 def _jpeg_scaled(image: Image.Image, data: bytes, fit: int) -> np.ndarray | None:
-    """A JPEG's pixels (RGB or L) decoded at the smallest DCT scale that still covers
-    ``fit``, turned upright.
+    """A JPEG's pixels (BGR, OpenCV's order, or grey) decoded at the smallest DCT scale that
+    still covers ``fit``, turned upright.
 
     The same libjpeg-turbo scaling as Pillow's ``draft``, through OpenCV: it hands libjpeg
     the whole stream at once, where Pillow feeds it 64 KB at a time through a suspending
@@ -441,10 +441,8 @@ def _jpeg_scaled(image: Image.Image, data: bytes, fit: int) -> np.ndarray | None
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), _cv_flags(cv2, image.mode, scale))
     if pixels is None:
         return None
-    if pixels.ndim == 3:
-        pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
     orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
-    if orientation in UPRIGHT:
+    if orientation in UPRIGHT:  # a transpose: the channel order does not matter
         pixels = np.asarray(upright(Image.fromarray(pixels), orientation))
     return pixels
 
@@ -468,48 +466,69 @@ def _shrink(pixels: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(pixels, box, interpolation=kind)
 
 
+def _encode_opaque(pixels: np.ndarray, fmt: str) -> bytes:
+    """JPEG straight from OpenCV's BGR array (libjpeg-turbo, as Pillow would, without the
+    copy into a Pillow image); WebP through Pillow."""
+    cv2 = _cv2()
+    if fmt == "jpeg":
+        # Progressive only where it shows: a large view fills in as it loads, while a grid
+        # thumbnail has its blurhash placeholder, and progressive costs it 3x the encode
+        # time (bench/image_renditions.py).
+        progressive = int(max(pixels.shape[:2]) > PROGRESSIVE_ABOVE)
+        params = [cv2.IMWRITE_JPEG_QUALITY, 82, cv2.IMWRITE_JPEG_PROGRESSIVE, progressive]
+        ok, encoded = cv2.imencode(".jpg", pixels, params)
+        if not ok:
+            raise ValueError("the JPEG encoder refused the rendition")
+        return bytes(encoded.tobytes())
+    rgb = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB) if pixels.ndim == 3 else pixels
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, "WEBP", quality=80, method=2)
+    return out.getvalue()
+
+
+def _renditions_with_alpha(
+    image: Image.Image, sizes: list[int], formats: list[str]
+) -> list[Rendered]:
+    """Pillow's Lanczos resizes RGBA premultiplied (no dark fringes at transparent edges);
+    JPEG has no alpha, so it is flattened on white."""
+    out = []
+    for size in sizes:
+        image.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        for fmt in formats:
+            buf = io.BytesIO()
+            if fmt == "jpeg":
+                flat = Image.new("RGB", image.size, "white")
+                flat.paste(image, mask=image.getchannel("A"))
+                progressive = max(image.size) > PROGRESSIVE_ABOVE
+                flat.save(buf, "JPEG", quality=82, optimize=False, progressive=progressive)
+            else:
+                image.save(buf, "WEBP", quality=80, method=2)
+            out.append(Rendered(size, fmt, buf.getvalue(), image.width, image.height))
+    return out
+
+
 def renditions(
     data: bytes, sizes: list[int], formats: list[str], *, max_pixels: int
 ) -> list[Rendered]:
     """Every size in every format from one decode, largest first (each from the one before).
 
-    Opaque images stay a NumPy array from the decode to the encoder (no Pillow copies in
-    between); images with alpha keep Pillow's Lanczos, which resizes premultiplied (no dark
-    fringes at transparent edges).
+    Opaque images stay one NumPy array from the decode to the encoder: no Pillow copies
+    in between.
     """
     sizes = sorted(set(sizes), reverse=True)
     checked = open_checked(data, "image", max_pixels=max_pixels)
     pixels = _jpeg_scaled(checked, data, sizes[0])
-    image = None
     if pixels is None:
         image = load_upright(data, max_pixels=max_pixels, fit=sizes[0])
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-            image = image.convert("RGBA")
-        else:
-            pixels = np.asarray(image.convert("RGB"))
-            image = None
-    out = []
+            return _renditions_with_alpha(image.convert("RGBA"), sizes, formats)
+        cv2 = _cv2()
+        pixels = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+    out: list[Rendered] = []
     for size in sizes:
-        if pixels is not None:
-            pixels = _shrink(pixels, size)
-            frame = Image.fromarray(pixels)
-        else:
-            assert image is not None
-            image.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
-            frame = image
-        for fmt in formats:
-            buf = io.BytesIO()
-            if fmt == "jpeg":
-                flat = frame
-                if frame.mode == "RGBA":
-                    flat = Image.new("RGB", frame.size, "white")
-                    flat.paste(frame, mask=frame.getchannel("A"))
-                # Progressive only where it shows: a large view fills in as it loads, while
-                # a grid thumbnail has its blurhash placeholder, and progressive costs it 3x
-                # the encode time (bench/image_renditions.py).
-                progressive = max(frame.size) > PROGRESSIVE_ABOVE
-                flat.save(buf, "JPEG", quality=82, optimize=False, progressive=progressive)
-            else:
-                frame.save(buf, "WEBP", quality=80, method=2)
-            out.append(Rendered(size, fmt, buf.getvalue(), frame.width, frame.height))
+        pixels = _shrink(pixels, size)
+        height, width = pixels.shape[:2]
+        out.extend(
+            Rendered(size, fmt, _encode_opaque(pixels, fmt), width, height) for fmt in formats
+        )
     return out
