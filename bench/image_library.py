@@ -112,6 +112,9 @@ async def fill(url: str, count: int, batch: int = 5000) -> uuid.UUID:
                     "content_hash": uuid.uuid4().hex * 2,
                     "size": 2_000_000,
                     "current_version_id": uuid.uuid4(),
+                    "color_families": image_service.color_families_key(
+                        dict.fromkeys(families, 0.5)
+                    ),
                     "search_text": " ".join([title, " ".join(words), " ".join(image_tags)]).lower()
                     + f" photo {n} img_{n:06d}.jpg",
                 }

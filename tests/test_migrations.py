@@ -79,3 +79,64 @@ def test_upgrade_downgrade_upgrade_and_no_drift(empty_database: str) -> None:
     assert _tables(empty_database) <= {"alembic_version"}
     migrate.upgrade(empty_database)
     assert {t.name for t in Base.metadata.sorted_tables} <= _tables(empty_database)
+
+
+def test_colour_families_are_filled_in_for_images_already_there(empty_database: str) -> None:
+    """0010 copies each image's colour families (share >= 0.15) onto the image row."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select, update
+
+    from teamspro.core.tenancy.models import Organization
+    from teamspro.images.image.models import Image, ImageColor
+    from teamspro.images.library.models import ImageLibrary
+
+    migrate.upgrade(empty_database)
+    org, library, image = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+
+    async def fill() -> None:
+        engine = make_engine(empty_database, pool=False)
+        async with engine.begin() as conn:
+            await conn.execute(insert(Organization).values(id=org, name="Org"))
+            await conn.execute(
+                insert(ImageLibrary).values(id=library, org_id=org, name="Local library")
+            )
+            await conn.execute(
+                insert(Image).values(
+                    id=image,
+                    org_id=org,
+                    library_id=library,
+                    filename="a.jpg",
+                    tags=[],
+                    format="JPEG",
+                    width=4,
+                    height=3,
+                    orientation="landscape",
+                    palette=[],
+                    content_hash="0" * 64,
+                    size=1,
+                )
+            )
+            shares = {"teal": 0.5, "blue": 0.3, "red": 0.05}
+            await conn.execute(
+                insert(ImageColor),
+                [
+                    {"id": uuid.uuid4(), "org_id": org, "image_id": image, "family": f, "share": s}
+                    for f, s in shares.items()
+                ],
+            )
+            await conn.execute(update(Image).values(color_families="stale", created_at=now))
+        await engine.dispose()
+
+    async def families() -> str:
+        engine = make_engine(empty_database, pool=False)
+        async with engine.connect() as conn:
+            value = (await conn.execute(select(Image.color_families))).scalar_one()
+        await engine.dispose()
+        return str(value)
+
+    asyncio.run(fill())
+    migrate.downgrade(empty_database, "0009")
+    migrate.upgrade(empty_database)
+    assert asyncio.run(families()) == " blue teal "

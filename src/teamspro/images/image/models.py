@@ -65,6 +65,10 @@ class Image(TenantMixin, Base):
     remote_item_id: Mapped[str | None] = mapped_column(String(300))
     # Lower-cased title, description text and tags: what full-text search reads.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The colour families covering a real share of the palette, space-delimited (" blue teal
+    # "), copied from images_color: SQLite tests it on each row while walking the newest-first
+    # index, instead of first building the list of every image of that colour (bench/).
+    color_families: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     __table_args__ = (
         # The library's queries: newest first, by shape and rights, by date, by library.

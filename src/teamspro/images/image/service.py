@@ -113,10 +113,21 @@ def _touch(image: Image, actor: Actor) -> None:
     image.edited_at = utcnow()
 
 
+# A colour family counts for search when it covers at least this share of the palette.
+COLOR_SHARE = 0.15
+
+
+def color_families_key(families: dict[str, float]) -> str:
+    """What ``Image.color_families`` holds: " blue teal " (found with LIKE '% blue %')."""
+    kept = sorted(f for f, share in families.items() if share >= COLOR_SHARE)
+    return f" {' '.join(kept)} " if kept else ""
+
+
 async def _set_rows(session: AsyncSession, image: Image, families: dict[str, float]) -> None:
     await session.execute(delete(ImageTag).where(ImageTag.image_id == image.id))
     session.add_all(ImageTag(org_id=image.org_id, image_id=image.id, tag=t) for t in image.tags)
     if families:
+        image.color_families = color_families_key(families)
         await session.execute(delete(ImageColor).where(ImageColor.image_id == image.id))
         session.add_all(
             ImageColor(org_id=image.org_id, image_id=image.id, family=f, share=s)
@@ -536,10 +547,19 @@ def filtered(
         family = f.color.lower()
         if family.startswith("#") and len(family) == 7:
             family = processing.color_family(family)
-        coloured = select(ImageColor.image_id).where(
-            ImageColor.org_id == org_id, ImageColor.family == family, ImageColor.share >= 0.15
-        )
-        stmt = stmt.where(_col("id", probe).in_(coloured))
+        if probe:
+            # SQLite's page query tests it on each row of the walk (see Image.color_families).
+            # Counting every match, and PostgreSQL's planner, do better with the colour
+            # table itself, which they can drive from or hash.
+            key = _col("color_families", probe)
+            stmt = stmt.where(key.contains(f" {family} ", autoescape=True))
+        else:
+            coloured = select(ImageColor.image_id).where(
+                ImageColor.org_id == org_id,
+                ImageColor.family == family,
+                ImageColor.share >= COLOR_SHARE,
+            )
+            stmt = stmt.where(_col("id", probe).in_(coloured))
     if f.orientation:
         stmt = stmt.where(_col("orientation", probe) == f.orientation)
     if f.taken_from:
