@@ -81,14 +81,15 @@ def test_upgrade_downgrade_upgrade_and_no_drift(empty_database: str) -> None:
     assert {t.name for t in Base.metadata.sorted_tables} <= _tables(empty_database)
 
 
-def test_colour_families_are_filled_in_for_images_already_there(empty_database: str) -> None:
-    """0010 copies each image's colour families (share >= 0.15) onto the image row."""
+def test_downgrades_keep_rows_and_0010_fills_in_colour_families(empty_database: str) -> None:
+    """0010 copies each image's colour families (share >= 0.15) onto the image row; going
+    down past 0010 and 0008 (which drop a column) keeps every row of the tables below."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import insert, select, update
+    from sqlalchemy import func, insert, select, update
 
     from teamspro.core.tenancy.models import Organization
-    from teamspro.images.image.models import Image, ImageColor
+    from teamspro.images.image.models import Image, ImageColor, ImageVersion, Rendition
     from teamspro.images.library.models import ImageLibrary
 
     migrate.upgrade(empty_database)
@@ -127,7 +128,45 @@ def test_colour_families_are_filled_in_for_images_already_there(empty_database: 
                 ],
             )
             await conn.execute(update(Image).values(color_families="stale", created_at=now))
+            version = uuid.uuid4()
+            await conn.execute(
+                insert(ImageVersion).values(
+                    id=version,
+                    org_id=org,
+                    image_id=image,
+                    number=1,
+                    kind="upload",
+                    blob_key="b",
+                    format="JPEG",
+                    width=4,
+                    height=3,
+                    size=1,
+                )
+            )
+            await conn.execute(
+                insert(Rendition).values(
+                    id=uuid.uuid4(),
+                    org_id=org,
+                    version_id=version,
+                    size=320,
+                    format="jpeg",
+                    blob_key="r",
+                    width=4,
+                    height=3,
+                    bytes=1,
+                )
+            )
         await engine.dispose()
+
+    async def counts() -> tuple[int, int, int]:
+        engine = make_engine(empty_database, pool=False)
+        async with engine.connect() as conn:
+            found = [
+                (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+                for table in (ImageColor, ImageVersion, Rendition)
+            ]
+        await engine.dispose()
+        return found[0], found[1], found[2]
 
     async def families() -> str:
         engine = make_engine(empty_database, pool=False)
@@ -137,6 +176,7 @@ def test_colour_families_are_filled_in_for_images_already_there(empty_database: 
         return str(value)
 
     asyncio.run(fill())
-    migrate.downgrade(empty_database, "0009")
+    migrate.downgrade(empty_database, "0007")
     migrate.upgrade(empty_database)
     assert asyncio.run(families()) == " blue teal "
+    assert asyncio.run(counts()) == (3, 1, 1)

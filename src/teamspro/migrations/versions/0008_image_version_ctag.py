@@ -21,5 +21,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("images_version", schema=None) as batch_op:
-        batch_op.drop_column("remote_ctag")
+    if op.get_bind().dialect.name == "sqlite":
+        # In place (SQLite 3.35+): batch mode would copy the table and drop the old one, and
+        # with foreign keys on, that drop deletes every version's renditions by cascade.
+        op.execute("ALTER TABLE images_version DROP COLUMN remote_ctag")
+    else:
+        op.drop_column("images_version", "remote_ctag")
