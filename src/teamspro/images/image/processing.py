@@ -372,9 +372,13 @@ def inspect(data: bytes, name: str, *, max_pixels: int, keep_gps: bool) -> Inspe
     )
 
 
-def load_upright(data: bytes, *, max_pixels: int, fit: int | None = None) -> Image.Image:
-    """Decode a stored image upright; with ``fit``, let JPEG decode at a reduced scale."""
-    image = open_checked(data, "image", max_pixels=max_pixels)
+def load_upright(data: bytes, *, max_pixels: int) -> Image.Image:
+    """Decode a stored image upright, at full size."""
+    return _upright(open_checked(data, "image", max_pixels=max_pixels), None)
+
+
+def _upright(image: Image.Image, fit: int | None) -> Image.Image:
+    """Turn an opened image upright; with ``fit``, let JPEG decode at a reduced scale."""
     if fit:
         _draft(image, fit)
     image.seek(0)
@@ -520,7 +524,7 @@ def renditions(
     checked = open_checked(data, "image", max_pixels=max_pixels)
     pixels = _jpeg_scaled(checked, data, sizes[0])
     if pixels is None:
-        image = load_upright(data, max_pixels=max_pixels, fit=sizes[0])
+        image = _upright(checked, sizes[0])
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
             return _renditions_with_alpha(image.convert("RGBA"), sizes, formats)
         cv2 = _cv2()
