@@ -110,11 +110,10 @@ def import_files(
                         ingest_document(org_id=str(target.org_id), document_id=str(doc_id))
                         result = "queued"
                     else:
-                        result = (
-                            await kb_service.ingest(
-                                maker=maker, settings=settings, document_id=doc_id
-                            )
-                        ).value
+                        ended = await kb_service.ingest(
+                            maker=maker, settings=settings, document_id=doc_id
+                        )
+                        result = ended.value if ended else "taken by a worker"
                     counts[result] = counts.get(result, 0) + 1
             if counts.get("ready"):
                 async with transaction(maker) as session:

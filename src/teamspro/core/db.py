@@ -123,6 +123,18 @@ async def serialize(session: AsyncSession, lock_id: int) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
+async def release(session: AsyncSession) -> None:
+    """Commit what the session holds and give its connection back to the pool.
+
+    Why: call it before a remote call (model, embeddings, Graph) or a long piece of work in a
+    request. SQLite's pool has one connection, so a request holding it for seconds stalls
+    every other request; on PostgreSQL an idle transaction keeps locks and a pooled
+    connection. Loaded objects stay usable (expire_on_commit is off); the session checks a
+    connection out again at its next query.
+    """
+    await session.commit()
+
+
 @asynccontextmanager
 async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit on success, roll back on any error."""

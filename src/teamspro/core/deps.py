@@ -34,7 +34,13 @@ async def get_db(state: StateDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_db)]
+# Why scope="function": FastAPI runs a request-scoped dependency's exit code after the response
+# has been sent, so a client could read its answer and send its next request (to this replica
+# or another) before the commit: a signed-out session still worked elsewhere, a bot created a
+# moment ago was not found. A function-scoped one exits as the endpoint returns, so every
+# write is committed (or the error raised) before the first byte of any response, streams and
+# redirects included. Streams write through their own short transactions (chat.service).
+SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
 async def _csrf_ok(request: Request, expected: str) -> bool:
@@ -58,7 +64,8 @@ async def optional_principal(
         principal = await identity_service.resolve_api_token(session=session, raw=bearer.strip())
     elif cookie := request.cookies.get(SESSION_COOKIE):
         principal = await identity_service.resolve_session(session=session, raw=cookie)
-        assert principal.session_row is not None
+        if principal.session_row is None:  # resolve_session always sets it; never trust a None
+            raise Unauthenticated("Sign in again.", code="session_expired")
         # Cookies ride along on cross-site requests; tokens do not. Unsafe methods need proof.
         if request.method not in SAFE_METHODS and not await _csrf_ok(
             request, principal.session_row.csrf_token

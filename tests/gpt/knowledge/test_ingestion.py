@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,11 @@ from starlette.testclient import TestClient
 
 from teamspro.app import create_app
 from teamspro.config import Settings
-from teamspro.core.db import make_engine, make_sessionmaker
+from teamspro.core.db import make_engine, make_sessionmaker, utcnow
 from teamspro.core.tenancy.models import Role
 from teamspro.gpt.knowledge import embedding
 from teamspro.gpt.knowledge import service as kb_service
-from teamspro.gpt.knowledge.models import KnowledgeChunk, KnowledgeDocument
+from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.live import FakeLLM
 from tests.gpt.conftest import read_sse
@@ -256,15 +257,24 @@ def test_a_crash_mid_document_leaves_nothing_half_indexed(kb: KB, monkeypatch: A
             chunks_after_crash = (
                 await session.execute(select(func.count()).select_from(KnowledgeChunk))
             ).scalar()
-            found = await kb_service.stale(session=session, older_than_seconds=-1)
-        assert found == [(str(stuck.org_id), doc["id"])]
+            # The dead run's lease has not run out yet: nothing is stale, nothing runs twice.
+            assert await kb_service.stale(session=session) == []
+            # Once it runs out, the sweeper hands the document to the next worker.
+            await session.execute(
+                KnowledgeDocument.__table__.update().values(
+                    lease_expires_at=utcnow() - timedelta(seconds=1)
+                )
+            )
+            found = await kb_service.stale(session=session)
+            await session.commit()
+        assert found == [(str(stuck.org_id), doc["id"], DocumentStatus.embedding)]
         done = await kb_service.ingest(maker=maker, settings=kb.settings, document_id=stuck.id)
         await engine.dispose()
-        return status_after_crash, chunks_after_crash, done.value
+        return status_after_crash, chunks_after_crash, done.value if done else None
 
     status, chunks, done = run(crash_then_finish())
     # The old chunks stayed whole while the new ones were being made; none were half-written.
-    assert status == "embedding" and chunks == 1 and done == "ready"
+    assert status == "embedding" and chunks == 1 and done is not None and done == "ready"
     assert kb.count(KnowledgeChunk) == 1
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from teamspro.core.db import utcnow
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.errors import Unauthenticated
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.schemas import MeRead, TokenCreate, TokenCreated, TokenRead
 
@@ -23,7 +24,8 @@ async def me(principal: CurrentPrincipal, session: SessionDep, state: StateDep) 
         cache=state.cache,
         user_id=principal.user.id,
     )
-    assert profile is not None
+    if profile is None:  # the account went away between sign-in and this read
+        raise Unauthenticated("This account no longer exists.", code="account_gone")
     return MeRead(
         id=principal.user.id,
         email=profile["email"],

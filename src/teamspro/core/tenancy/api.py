@@ -16,7 +16,7 @@ from teamspro.core.deps import (
     StateDep,
     SuperAdminPrincipal,
 )
-from teamspro.core.errors import NotFound, PermissionDenied
+from teamspro.core.errors import NotFound, PermissionDenied, TeamsProError
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.models import User
 from teamspro.core.identity.service import Principal
@@ -139,7 +139,8 @@ async def create_user(body: UserCreate, principal: AdminPrincipal, session: Sess
         role=body.role,
     )
     member = await org_service.membership(session=session, org_id=principal.org.id, user_id=user.id)
-    assert member is not None
+    if member is None:  # create_local_user always adds one; say so rather than crash
+        raise TeamsProError("The new user has no membership.", code="membership_missing")
     return _user_read(user, member)
 
 

@@ -160,7 +160,8 @@ async def for_management(
     """The bot row, for its administrators and organisation admins only."""
     await managed_config(session=session, cache=cache, principal=principal, bot_id=bot_id)
     bot = await session.get(Bot, bot_id)
-    assert bot is not None
+    if bot is None:  # deleted since its configuration was cached
+        raise NotFound("No such bot.")
     return bot
 
 

@@ -2,7 +2,9 @@
 
 1. ``begin`` (inside the request's transaction): check the plan, keep the person's message,
    create the answer as ``streaming``, build the prompt from the trimmed history. Committed
-   before the model is called, so nothing the person typed can be lost.
+   before the model is called, so nothing the person typed can be lost. Retrieval embeds
+   the question with the connection given back (see knowledge.service.retrieve), so the
+   turn's writes are added only after it.
 2. ``stream``: call the model with no database connection held, yield events as they come.
 3. ``finish`` (its own short transaction, shielded from cancellation): keep the answer with
    its status (complete, stopped, interrupted, failed), usage, latency and citations.
@@ -154,8 +156,9 @@ async def begin(
         ):
             raise NotFound("No such conversation.")
         conv = found
+    superseded: Message | None = None
     if regenerate:
-        text, user_msg_id = await _supersede_last_answer(session, conv.id)
+        text, user_msg_id, superseded = await _last_turn(session, conv.id)
         # The history up to the question being answered again (the question itself is last).
         past = (history if history is not None else await _history(session, conv.id))[:-1]
     else:
@@ -185,7 +188,10 @@ async def begin(
         {"role": "user", "content": text},
     ]
     # Why the writes come last, with ids made here: each flush is a round trip on a connection
-    # other turns wait for (SQLite has one); the commit now writes the turn in one go.
+    # other turns wait for (SQLite has one); the commit now writes the turn in one go. And
+    # retrieval above releases the connection while it embeds the question, which commits.
+    if superseded is not None:
+        superseded.status = MessageStatus.superseded
     if new_conversation:
         session.add(conv)
     if not regenerate:
@@ -231,9 +237,10 @@ async def begin(
     )
 
 
-async def _supersede_last_answer(
+async def _last_turn(
     session: AsyncSession, conv_id: uuid.UUID
-) -> tuple[str, uuid.UUID]:
+) -> tuple[str, uuid.UUID, Message | None]:
+    """The last question, its id, and the answer a regeneration supersedes (if any)."""
     stmt = (
         select(Message)
         .where(Message.conversation_id == conv_id, Message.status != MessageStatus.superseded)
@@ -245,11 +252,9 @@ async def _supersede_last_answer(
     question = next((m for m in last if m.role == Role.user), None)
     if question is None:
         raise InvalidInput("Nothing to regenerate.", code="nothing_to_regenerate")
-    if answer is not None:
-        if answer.status == MessageStatus.streaming:
-            raise InvalidInput("The answer is still being written.", code="still_streaming")
-        answer.status = MessageStatus.superseded
-    return question.content, question.id
+    if answer is not None and answer.status == MessageStatus.streaming:
+        raise InvalidInput("The answer is still being written.", code="still_streaming")
+    return question.content, question.id, answer
 
 
 async def stream(

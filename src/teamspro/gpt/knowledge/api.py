@@ -11,6 +11,7 @@ from sqlalchemy import select
 from starlette.responses import FileResponse, Response
 
 from teamspro.core import odata
+from teamspro.core.db import release
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput, TeamsProError
 from teamspro.gpt.bot import service as bot_service
@@ -108,7 +109,8 @@ async def delete_document(
     document_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> Response:
     doc = await _managed(document_id, principal, session, state)
-    await kb_service.remove(session=session, settings=state.settings, doc=doc)
+    await release(session)  # the removal commits batch by batch through its own transactions
+    await kb_service.remove(maker=state.sessionmaker, settings=state.settings, document_id=doc.id)
     return Response(status_code=204)
 
 

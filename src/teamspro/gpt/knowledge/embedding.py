@@ -25,6 +25,8 @@ DIM = 384
 HEADS = 12
 MAX_TOKENS = 256
 LAYERS = 6
+# Calls with this many texts or fewer are questions, embedded at once without the lock.
+QUERY_TEXTS = 2
 
 
 def _model_dir() -> Path:
@@ -180,26 +182,38 @@ class MiniLM:
             ids = np.concatenate([np.asarray(encoded[i], dtype=np.int64) for i in idx])
             out[idx] = self._forward(ids, [len(encoded[i]) for i in idx])
 
-        # As many batches as there are cores (or a multiple), each with about the same number
-        # of tokens, so no core waits for the others at the end: longest text first, each to
-        # the batch with the fewest tokens so far.
-        count = -(-len(texts) // batch_size)
-        count = -(-count // self._workers) * self._workers
-        batches: list[list[int]] = [[] for _ in range(min(count, len(texts)))]
-        tokens = [0] * len(batches)
-        for i in sorted(range(len(texts)), key=lambda i: -len(encoded[i])):
-            lightest = tokens.index(min(tokens))
-            batches[lightest].append(i)
-            tokens[lightest] += len(encoded[i])
-        # The lock keeps peak memory to one batch per core, whoever calls.
-        with self._lock:
-            if len(batches) == 1 or self._workers == 1:
-                for idx in batches:
-                    run(idx)
-            else:
-                with self._blas.limit(limits=1, user_api="blas"):
-                    list(self._pool.map(run, batches))
+        if len(texts) <= QUERY_TEXTS:
+            # A question: no lock, so it never waits behind a document being ingested (its
+            # few kilobytes of activations do not matter for peak memory).
+            run(list(range(len(texts))))
+            return out
+        # Longest text first, in slices of one batch per core; the lock is taken per slice, so
+        # a document holds the model for a fraction of a second at a time, not for its whole
+        # length, and other documents (other organisations) take turns with it.
+        order = sorted(range(len(texts)), key=lambda i: -len(encoded[i]))
+        per_slice = batch_size * self._workers
+        for start in range(0, len(order), per_slice):
+            batches = _balanced(order[start : start + per_slice], encoded, self._workers)
+            # The lock keeps peak memory to one batch per core, whoever calls.
+            with self._lock:
+                if len(batches) == 1:
+                    run(batches[0])
+                else:
+                    with self._blas.limit(limits=1, user_api="blas"):
+                        list(self._pool.map(run, batches))
         return out
+
+
+def _balanced(idx: list[int], encoded: list[list[int]], count: int) -> list[list[int]]:
+    """Split texts (longest first) into at most ``count`` batches of about the same number of
+    tokens, each text to the lightest batch so far, so no core waits for the others."""
+    batches: list[list[int]] = [[] for _ in range(min(count, len(idx)))]
+    tokens = [0] * len(batches)
+    for i in idx:
+        lightest = tokens.index(min(tokens))
+        batches[lightest].append(i)
+        tokens[lightest] += len(encoded[i])
+    return batches
 
 
 _loading = threading.Lock()

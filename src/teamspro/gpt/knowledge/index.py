@@ -16,11 +16,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, Uuid, cast, delete, func, literal, literal_column, select, text
+from sqlalchemy import (
+    Float,
+    Uuid,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import UserDefinedType
 
+from teamspro.core.db import transaction
 from teamspro.gpt.knowledge.embedding import MODEL_KEY
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 
@@ -89,8 +101,24 @@ def _literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
 
 
+# Chunks written or removed per transaction: each batch holds SQLite's one write lock for a
+# few tens of milliseconds, so chat and other organisations' writes slip in between.
+WRITE_BATCH = 200
+REMOVE_BATCH = 500
+
+
 async def add_chunks(session: AsyncSession, chunks: list[KnowledgeChunk]) -> None:
-    """Insert chunks and their full-text rows in the caller's transaction."""
+    """Insert chunks and their full-text rows in the caller's short transaction.
+
+    On SQLite the caller has already written in this transaction (the lease renewal), so it
+    holds the write lock and the FTS rowids counted from max(rowid) are its own.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if chunks and sqlite:
+        top = await session.execute(text("SELECT coalesce(max(rowid), 0) FROM gpt_kb_fts"))
+        base = int(top.scalar_one())
+        for i, chunk in enumerate(chunks):
+            chunk.fts_rowid = base + 1 + i
     session.add_all(chunks)
     await session.flush()
     # The pgvector column holds the local model's 384-dim vectors; others stay in the row.
@@ -102,27 +130,54 @@ async def add_chunks(session: AsyncSession, chunks: list[KnowledgeChunk]) -> Non
                 for c in chunks
             ],
         )
-    if chunks and session.get_bind().dialect.name == "sqlite":
+    if chunks and sqlite:
         await session.execute(
             text(
-                "INSERT INTO gpt_kb_fts (text, heading, chunk_id, bot_id) VALUES (:t, :h, :c, :b)"
+                "INSERT INTO gpt_kb_fts (rowid, text, heading, chunk_id, bot_id) "
+                "VALUES (:r, :t, :h, :c, :b)"
             ),
-            [{"t": c.text, "h": c.heading_path, "c": c.id.hex, "b": c.bot_id.hex} for c in chunks],
+            [
+                {"r": c.fts_rowid, "t": c.text, "h": c.heading_path}
+                | {"c": c.id.hex, "b": c.bot_id.hex}
+                for c in chunks
+            ],
         )
 
 
-async def remove_document_chunks(session: AsyncSession, document_id: uuid.UUID) -> None:
-    """Delete a document's chunks and their full-text rows, in the caller's transaction."""
-    if session.get_bind().dialect.name == "sqlite":
-        ids = (
+async def remove_chunks(
+    maker: async_sessionmaker[AsyncSession],
+    document_id: uuid.UUID,
+    *,
+    keep_generation: int | None = None,
+    batch: int = REMOVE_BATCH,
+) -> int:
+    """Delete a document's chunks (all, or all but one generation) and their full-text rows,
+    in short transactions of ``batch`` chunks, each found through indexed keys."""
+    removed = 0
+    where = [KnowledgeChunk.document_id == document_id]
+    if keep_generation is not None:
+        where.append(KnowledgeChunk.generation != keep_generation)
+    while True:
+        async with transaction(maker) as session:
+            rows = (
+                await session.execute(
+                    select(KnowledgeChunk.id, KnowledgeChunk.fts_rowid).where(*where).limit(batch)
+                )
+            ).all()
+            if not rows:
+                return removed
+            rowids = [r for _, r in rows if r is not None]
+            if rowids and session.get_bind().dialect.name == "sqlite":
+                await session.execute(
+                    text("DELETE FROM gpt_kb_fts WHERE rowid IN :r").bindparams(
+                        bindparam("r", expanding=True)
+                    ),
+                    {"r": rowids},
+                )
             await session.execute(
-                select(KnowledgeChunk.id).where(KnowledgeChunk.document_id == document_id)
+                delete(KnowledgeChunk).where(KnowledgeChunk.id.in_([i for i, _ in rows]))
             )
-        ).scalars()
-        params = [{"c": chunk_id.hex} for chunk_id in ids]
-        if params:
-            await session.execute(text("DELETE FROM gpt_kb_fts WHERE chunk_id = :c"), params)
-    await session.execute(delete(KnowledgeChunk).where(KnowledgeChunk.document_id == document_id))
+        removed += len(rows)
 
 
 def _terms(query: str) -> list[str]:
@@ -303,6 +358,7 @@ class _Matrices:
                 .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
                 .where(
                     KnowledgeChunk.bot_id == bot_id,
+                    KnowledgeChunk.generation == KnowledgeDocument.generation,
                     KnowledgeDocument.status == DocumentStatus.ready,
                     KnowledgeDocument.embedding_model == model_key,
                 )
@@ -455,6 +511,7 @@ async def _search_pgvector(
             .where(
                 KnowledgeDocument.status == DocumentStatus.ready,
                 KnowledgeDocument.embedding_model == MODEL_KEY,
+                KnowledgeChunk.generation == KnowledgeDocument.generation,
                 similarity >= min_score,
             )
             .order_by(candidates.c.score.desc())

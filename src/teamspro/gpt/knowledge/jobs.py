@@ -9,9 +9,9 @@ from huey import crontab
 
 from teamspro.core.jobs import JobContext, huey, job
 from teamspro.gpt.knowledge import service as kb_service
+from teamspro.gpt.knowledge.models import DocumentStatus
 
 log = logging.getLogger(__name__)
-STALE_SECONDS = 120
 
 
 @job(retries=2, retry_delay=10)
@@ -19,15 +19,28 @@ async def ingest_document(ctx: JobContext, *, org_id: str, document_id: str) -> 
     status = await kb_service.ingest(
         maker=ctx.maker, settings=ctx.settings, document_id=uuid.UUID(document_id)
     )
+    if status is None:
+        log.info("document %s of org %s: taken by another job, dropped", document_id, org_id)
+        return "dropped"
     log.info("document %s of org %s: %s", document_id, org_id, status.value)
     return status.value
 
 
+@job(retries=2, retry_delay=10)
+async def remove_document(ctx: JobContext, *, org_id: str, document_id: str) -> None:
+    """Finish a deletion that was cut short (the process stopped between its batches)."""
+    await kb_service.remove(
+        maker=ctx.maker, settings=ctx.settings, document_id=uuid.UUID(document_id)
+    )
+
+
 @job(retries=0)
 async def requeue_stale_documents(ctx: JobContext) -> int:
-    found = await kb_service.stale(session=ctx.session, older_than_seconds=STALE_SECONDS)
-    for org_id, document_id in found:
-        ingest_document(org_id=org_id, document_id=document_id)
+    found = await kb_service.stale(session=ctx.session)
+    await ctx.session.commit()  # the marks, before the jobs they stand for are queued
+    for org_id, document_id, status in found:
+        task = remove_document if status == DocumentStatus.deleting else ingest_document
+        task(org_id=org_id, document_id=document_id)
     return len(found)
 
 

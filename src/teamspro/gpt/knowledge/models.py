@@ -6,7 +6,16 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from teamspro.core.db import Base, TenantMixin, utcnow
@@ -22,6 +31,7 @@ class DocumentStatus(enum.StrEnum):
     unreadable = "unreadable"
     ignored = "ignored"  # a limit was reached
     failed = "failed"
+    deleting = "deleting"  # hidden from retrieval while its chunks are removed in batches
 
 
 IN_PROGRESS = (
@@ -30,6 +40,8 @@ IN_PROGRESS = (
     DocumentStatus.parsing,
     DocumentStatus.embedding,
 )
+# The order a person sees ingestion move in: a status is only ever replaced by a later one.
+ORDER = {status: rank for rank, status in enumerate(IN_PROGRESS)}
 
 
 class KnowledgeDocument(TenantMixin, Base):
@@ -53,6 +65,13 @@ class KnowledgeDocument(TenantMixin, Base):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The chunks shown are those of this generation; a new index is written under the next
+    # one in short batches and shown by one update (service.ingest).
+    generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The ingestion (or deletion) that owns the document, until lease_expires_at; a worker
+    # renews it while it works, so only a dead worker's lease ever runs out.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("bot_id", "content_hash"),
@@ -73,5 +92,8 @@ class KnowledgeChunk(TenantMixin, Base):
     heading_path: Mapped[str] = mapped_column(String(500), default="")
     text: Mapped[str] = mapped_column(Text)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32 little-endian
+    generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # SQLite: the rowid of this chunk's row in the FTS5 table, so it is deleted by key.
+    fts_rowid: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_gpt_kb_chunk_bot", "bot_id"),)

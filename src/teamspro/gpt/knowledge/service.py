@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path, PurePath
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import Settings
 from teamspro.core.crypto import SecretBox
-from teamspro.core.db import transaction, utcnow
+from teamspro.core.db import release, transaction, utcnow
 from teamspro.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from teamspro.core.storage import LocalBlobStore, safe_name
 from teamspro.gpt.bot.models import Bot
 from teamspro.gpt.knowledge import chunking, embedders, index, parsing
 from teamspro.gpt.knowledge.models import (
     IN_PROGRESS,
+    ORDER,
     DocumentStatus,
     KnowledgeChunk,
     KnowledgeDocument,
@@ -28,6 +34,11 @@ from teamspro.gpt.knowledge.models import (
 from teamspro.gpt.provider.base import ProviderError, Source
 
 log = logging.getLogger(__name__)
+# A worker renews its lease every LEASE_SECONDS / 4; one that stops renewing (it died) loses
+# the document LEASE_SECONDS later. A queued document nobody claimed (its queue entry lost)
+# is queued again after QUEUED_GRACE.
+LEASE_SECONDS = 60.0
+QUEUED_GRACE = 600.0
 FIELDS = ["filename", "status", "kind", "size", "pages", "chunks", "created_at", "updated_at"]
 
 
@@ -109,76 +120,225 @@ async def get(
 
 async def requeue(*, session: AsyncSession, doc: KnowledgeDocument) -> None:
     """Retry a failed document or re-index a ready one (its old chunks serve until then)."""
-    if doc.status in IN_PROGRESS:
+    if doc.status in IN_PROGRESS or doc.status == DocumentStatus.deleting:
         raise Conflict("The document is already being processed.", code="in_progress")
     doc.status, doc.reason, doc.updated_at = DocumentStatus.queued, None, utcnow()
     await session.flush()
 
 
-async def remove(*, session: AsyncSession, settings: Settings, doc: KnowledgeDocument) -> None:
-    """Delete a document: its chunks, its vectors, and the file unless another bot keeps it."""
-    await index.remove_document_chunks(session, doc.id)
-    await session.delete(doc)
-    await session.flush()
-    others = (
-        await session.execute(
-            select(func.count(KnowledgeDocument.id)).where(
-                KnowledgeDocument.content_hash == doc.content_hash
+class LeaseLost(Exception):
+    """Another worker (or a deletion) owns the document now: stop without writing."""
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()[:40]}:{uuid.uuid4().hex[:16]}"
+
+
+async def _claim(
+    maker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, owner: str, *, deleting: bool
+) -> bool:
+    """Take the document's lease, unless a live one is held: a job runs once."""
+    now = utcnow()
+    stmt = update(KnowledgeDocument).where(KnowledgeDocument.id == doc_id)
+    if deleting:  # a deletion takes over from any ingestion, whose next batch then stops
+        values: dict[str, object] = {"status": DocumentStatus.deleting, "generation": -1}
+    else:
+        stmt = stmt.where(
+            KnowledgeDocument.status.in_(IN_PROGRESS),
+            or_(
+                KnowledgeDocument.lease_owner.is_(None),
+                KnowledgeDocument.lease_expires_at < now,
+            ),
+        )
+        values = {}
+    async with transaction(maker) as session:
+        result = await session.execute(
+            stmt.values(
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
+                updated_at=now,
+                **values,
             )
         )
-    ).scalar()
-    if not others:
-        await asyncio.to_thread(blobs(settings).delete, doc.content_hash)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def _set(
-    maker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, **values: object
+async def _renew(session: AsyncSession, doc_id: uuid.UUID, owner: str) -> None:
+    """Extend the lease in the caller's transaction, or raise LeaseLost.
+
+    Also the first write of each batch transaction: on SQLite it takes the write lock."""
+    result = await session.execute(
+        update(KnowledgeDocument)
+        .where(KnowledgeDocument.id == doc_id, KnowledgeDocument.lease_owner == owner)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS))
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise LeaseLost(str(doc_id))
+
+
+@asynccontextmanager
+async def _heartbeat(
+    maker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, owner: str
+) -> AsyncIterator[None]:
+    """Renew the lease while the body runs (parsing and embedding run in threads, so this
+    loop keeps turning); the sweeper re-queues only documents whose lease ran out."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 4)
+            try:
+                async with transaction(maker) as session:
+                    await _renew(session, doc_id, owner)
+            except LeaseLost:
+                return
+            except Exception:  # a busy database: the next beat tries again
+                log.warning("lease renewal of %s failed", doc_id, exc_info=True)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _advance(
+    maker: async_sessionmaker[AsyncSession],
+    doc_id: uuid.UUID,
+    owner: str,
+    status: DocumentStatus,
+    **values: object,
 ) -> None:
+    """Move the document on to ``status`` (never back: a resumed job keeps what was shown)."""
+    earlier = [s for s, rank in ORDER.items() if rank < ORDER.get(status, len(ORDER))]
     async with transaction(maker) as session:
+        await _renew(session, doc_id, owner)
+        await session.execute(
+            update(KnowledgeDocument)
+            .where(KnowledgeDocument.id == doc_id, KnowledgeDocument.status.in_(earlier))
+            .values(status=status, updated_at=utcnow())
+        )
+        if values:
+            await session.execute(
+                update(KnowledgeDocument)
+                .where(KnowledgeDocument.id == doc_id)
+                .values(updated_at=utcnow(), **values)
+            )
+
+
+async def _end(
+    maker: async_sessionmaker[AsyncSession],
+    doc_id: uuid.UUID,
+    owner: str,
+    status: DocumentStatus,
+    **values: object,
+) -> DocumentStatus:
+    """Leave the document in a final state and give the lease back."""
+    async with transaction(maker) as session:
+        await _renew(session, doc_id, owner)
         await session.execute(
             update(KnowledgeDocument)
             .where(KnowledgeDocument.id == doc_id)
-            .values(updated_at=utcnow(), **values)
+            .values(
+                status=status,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=utcnow(),
+                **values,
+            )
         )
+    return status
+
+
+async def remove(
+    *,
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    document_id: uuid.UUID,
+) -> None:
+    """Delete a document: hidden at once, its chunks removed in short batches, then the row
+    and the file unless another bot keeps it. A deletion cut short is finished by the sweeper."""
+    owner = _owner()
+    await _claim(maker, document_id, owner, deleting=True)
+    await index.remove_chunks(maker, document_id)
+    async with transaction(maker) as session:
+        doc = await session.get(KnowledgeDocument, document_id)
+        if doc is None or doc.lease_owner != owner:
+            return  # deleted meanwhile, or another deletion took over
+        key = doc.content_hash
+        await session.delete(doc)
+        await session.flush()
+        others = (
+            await session.execute(
+                select(func.count(KnowledgeDocument.id)).where(
+                    KnowledgeDocument.content_hash == key
+                )
+            )
+        ).scalar()
+    if not others:
+        await asyncio.to_thread(blobs(settings).delete, key)
 
 
 async def ingest(
     *, maker: async_sessionmaker[AsyncSession], settings: Settings, document_id: uuid.UUID
+) -> DocumentStatus | None:
+    """Read, parse, chunk, embed, index, under the document's lease (None: not ours to do).
+
+    Idempotent and never half-indexed: the new chunks are written in short batches under the
+    next generation, invisible to retrieval, and shown by one update that also retires the
+    lease; the old generation is removed after. A job that dies leaves the previous index
+    whole, and whoever claims the document next starts again.
+    """
+    owner = _owner()
+    if not await _claim(maker, document_id, owner, deleting=False):
+        return None  # a duplicate queue entry, or a live job has it: drop it
+    try:
+        async with _heartbeat(maker, document_id, owner):
+            return await _ingest(maker, settings, document_id, owner)
+    except LeaseLost:
+        log.info("document %s was taken over (deleted or re-claimed); stopping", document_id)
+        return None
+
+
+async def _ingest(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    document_id: uuid.UUID,
+    owner: str,
 ) -> DocumentStatus:
-    """Read, parse, chunk, embed, index. Idempotent: the chunks are swapped in one transaction,
-    so a crash at any step leaves the previous state whole and the job can simply run again."""
     async with maker() as session:
         doc = await session.get(KnowledgeDocument, document_id)
-        if doc is None or doc.status not in IN_PROGRESS:
-            return doc.status if doc else DocumentStatus.failed
+        if doc is None:
+            raise LeaseLost(str(document_id))
         bot_id, org_id, key, name = doc.bot_id, doc.org_id, doc.content_hash, doc.filename
+        shown = doc.generation
         bot = await session.get(Bot, bot_id)
         spec = bot.kb_embedding if bot else embedders.LOCAL
-    await _set(maker, document_id, status=DocumentStatus.reading, reason=None)
+    await _advance(maker, document_id, owner, DocumentStatus.reading, reason=None)
     try:
         data = await asyncio.to_thread(blobs(settings).get, key)
     except OSError:
-        await _set(
+        return await _end(
             maker,
             document_id,
-            status=DocumentStatus.failed,
+            owner,
+            DocumentStatus.failed,
             reason="The stored file is missing; upload it again.",
         )
-        return DocumentStatus.failed
-    await _set(maker, document_id, status=DocumentStatus.parsing)
+    await _advance(maker, document_id, owner, DocumentStatus.parsing)
     try:
         parsed = await asyncio.to_thread(parsing.parse, data, name, max_pages=settings.kb.max_pages)
     except parsing.ParseError as exc:
-        status = DocumentStatus(exc.status)
-        await _set(maker, document_id, status=status, reason=exc.reason)
-        return status
+        return await _end(maker, document_id, owner, DocumentStatus(exc.status), reason=exc.reason)
     pieces = chunking.chunk(
         parsed, words=settings.kb.chunk_words, overlap=settings.kb.chunk_overlap_words
     )
-    await _set(
+    await _advance(
         maker,
         document_id,
-        status=DocumentStatus.embedding,
+        owner,
+        DocumentStatus.embedding,
         kind=parsed.kind,
         pages=len(parsed.pages),
         title=parsed.title[:500],
@@ -194,55 +354,82 @@ async def ingest(
             vectors = await embedder.embed(texts)
             model_key = embedder.key
     except (ProviderError, InvalidInput) as exc:
-        await _set(
+        return await _end(
             maker,
             document_id,
-            status=DocumentStatus.failed,
+            owner,
+            DocumentStatus.failed,
             reason=f"Embedding failed: {exc.message}",
         )
-        return DocumentStatus.failed
-    async with transaction(maker) as session:
-        await index.remove_document_chunks(session, document_id)
-        await index.add_chunks(
-            session,
-            [
-                KnowledgeChunk(
-                    org_id=org_id,
-                    bot_id=bot_id,
-                    document_id=document_id,
-                    ordinal=p.ordinal,
-                    page=p.page,
-                    heading_path=p.heading_path[:500],
-                    text=p.text,
-                    embedding=vectors[i].astype(np.float32).tobytes(),
-                )
-                for i, p in enumerate(pieces)
-            ],
-        )
+    # Leftovers of a run that died before showing its generation, then the new one in batches.
+    await index.remove_chunks(maker, document_id, keep_generation=shown)
+    generation = shown + 1
+    for start in range(0, len(pieces), index.WRITE_BATCH):
+        async with transaction(maker) as session:
+            await _renew(session, document_id, owner)
+            await index.add_chunks(
+                session,
+                [
+                    KnowledgeChunk(
+                        org_id=org_id,
+                        bot_id=bot_id,
+                        document_id=document_id,
+                        ordinal=p.ordinal,
+                        page=p.page,
+                        heading_path=p.heading_path[:500],
+                        text=p.text,
+                        embedding=vectors[start + i].astype(np.float32).tobytes(),
+                        generation=generation,
+                    )
+                    for i, p in enumerate(pieces[start : start + index.WRITE_BATCH])
+                ],
+            )
+    status = await _end(
+        maker,
+        document_id,
+        owner,
+        DocumentStatus.ready,
+        generation=generation,
+        chunks=len(pieces),
+        embedding_model=model_key,
+        reason=None,
+    )
+    await index.remove_chunks(maker, document_id, keep_generation=generation)
+    return status
+
+
+async def stale(*, session: AsyncSession) -> list[tuple[str, str, DocumentStatus]]:
+    """Work a dead worker left: (org id, document id, status) to queue again.
+
+    A claimed document is stale only once its lease ran out (a live worker renews it however
+    long a phase takes). A queued one nobody claimed is queued again after QUEUED_GRACE, and
+    marked, so a long queue is not filled with copies each minute.
+    """
+    now = utcnow()
+    rows = (
         await session.execute(
-            update(KnowledgeDocument)
-            .where(KnowledgeDocument.id == document_id)
-            .values(
-                status=DocumentStatus.ready,
-                chunks=len(pieces),
-                embedding_model=model_key,
-                updated_at=utcnow(),
+            select(KnowledgeDocument.org_id, KnowledgeDocument.id, KnowledgeDocument.status).where(
+                KnowledgeDocument.status.in_([*IN_PROGRESS, DocumentStatus.deleting]),
+                or_(
+                    KnowledgeDocument.lease_expires_at < now,
+                    and_(
+                        KnowledgeDocument.lease_owner.is_(None),
+                        KnowledgeDocument.updated_at < now - timedelta(seconds=QUEUED_GRACE),
+                    ),
+                ),
             )
         )
-    return DocumentStatus.ready
-
-
-async def stale(*, session: AsyncSession, older_than_seconds: float) -> list[tuple[str, str]]:
-    """Documents left in progress (a worker died): (org id, document id) to queue again."""
-    from datetime import timedelta
-
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    rows = await session.execute(
-        select(KnowledgeDocument.org_id, KnowledgeDocument.id).where(
-            KnowledgeDocument.status.in_(IN_PROGRESS), KnowledgeDocument.updated_at < cutoff
+    ).all()
+    if rows:
+        await session.execute(
+            update(KnowledgeDocument)
+            .where(
+                KnowledgeDocument.id.in_([d for _, d, _ in rows]),
+                KnowledgeDocument.lease_owner.is_(None),
+            )
+            .values(updated_at=now)
         )
-    )
-    return [(str(o), str(d)) for o, d in rows.all()]
+    return [(str(o), str(d), s) for o, d, s in rows]
 
 
 async def refresh_statistics(session: AsyncSession) -> None:
@@ -262,7 +449,12 @@ async def retrieve(
     top_k: int,
     min_score: float,
 ) -> list[Source]:
-    """Numbered sources for a question, best first (empty when the bot knows nothing)."""
+    """Numbered sources for a question, best first (empty when the bot knows nothing).
+
+    The question is embedded with no connection held: the caller's session is released
+    (committed) first, since an embeddings provider may take seconds and SQLite has one
+    connection for every request. Callers keep their writes until after this returns.
+    """
     if not query.strip():
         return []
     resolved = await embedders.resolve(
@@ -280,6 +472,7 @@ async def retrieve(
         )
         if ready.first() is None:
             return []
+        await release(session)
         vector = (await embedder.embed([query]))[0]
         hits = await index.search(
             session, bot_id, query, vector, top_k=top_k, min_score=min_score, model_key=embedder.key

@@ -13,6 +13,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from teamspro.core import odata
+from teamspro.core.db import release
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput, NotFound, PermissionDenied
 from teamspro.images.image import renditions, urls
@@ -107,6 +108,7 @@ async def browse(
     if next and not next.startswith(state.settings.images.graph_base_url):
         raise InvalidInput("Bad page link.", code="bad_link")
     graph = sharepoint.client(library, state.settings, state.http, state.sessionmaker)
+    await release(session)  # no connection held while Graph answers
     page = await graph.children(library.drive_id or "", folder or library.folder, next)
     items = [
         {

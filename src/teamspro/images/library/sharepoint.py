@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import Settings
 from teamspro.core.crypto import SecretBox
-from teamspro.core.db import utcnow
+from teamspro.core.db import release, utcnow
 from teamspro.core.errors import TeamsProError
 from teamspro.images.image import service as image_service
 from teamspro.images.image.models import Image, ImageVersion
@@ -62,6 +62,7 @@ async def push_version(
     if image is None:
         return "gone"
     data = await asyncio.to_thread(image_service.blobs(settings).get, version.blob_key)
+    await release(session)  # no transaction held while Graph uploads
     item = await graph.upload(
         library.drive_id or "",
         data=data,
@@ -97,7 +98,11 @@ async def sync(
     graph: GraphClient,
     library: ImageLibrary,
 ) -> dict[str, int]:
-    """Import images added or changed in the drive since the last delta link."""
+    """Import images added or changed in the drive since the last delta link.
+
+    Each imported image is committed before the next download (no transaction is held while
+    Graph answers); one seen again after a crash is recognised by its item id and cTag."""
+    await release(session)
     page = await graph.delta(library.drive_id or "", library.folder, library.delta_link)
     counts = {"added": 0, "updated": 0, "skipped": 0}
     for item in page.items:
@@ -119,6 +124,7 @@ async def sync(
             counts["skipped"] += 1  # our own push, or only its list-item fields changed
             continue
         try:
+            await release(session)
             data = await graph.download(
                 library.drive_id or "", item["id"], max_bytes=settings.images.max_file_bytes
             )

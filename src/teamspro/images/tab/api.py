@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter, UploadFile
 from sqlalchemy import select
 
+from teamspro.core.db import release
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput
 from teamspro.images.image import service as image_service
@@ -133,6 +134,7 @@ async def attach(
         )
     ).scalar_one_or_none()
     if image is None:
+        await release(session)  # no connection held while Graph answers
         item = await graph.call("GET", f"/drives/{library.drive_id}/items/{body.item_id}")
         data = await graph.download(
             library.drive_id or "", body.item_id, max_bytes=state.settings.images.max_file_bytes
