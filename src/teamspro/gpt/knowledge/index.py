@@ -103,8 +103,8 @@ def _literal(vector: np.ndarray) -> str:
 
 # Chunks written or removed per transaction: each batch holds SQLite's one write lock for a
 # few tens of milliseconds, so chat and other organisations' writes slip in between.
-WRITE_BATCH = 200
-REMOVE_BATCH = 500
+WRITE_BATCH = 100
+REMOVE_BATCH = 200
 
 
 async def add_chunks(session: AsyncSession, chunks: list[KnowledgeChunk]) -> None:
