@@ -258,10 +258,6 @@ def test_reindexing_a_large_document_while_others_chat(tmp_path: Path, fake_llm:
     assert len(turns) >= 20
     chat_p95 = statistics.quantiles(turns, n=20)[-1]
     assert chat_p95 <= 1.0, f"chat p95 {chat_p95:.2f} s during the re-index"
-    print(
-        f"re-index {reindexed:.1f} s, delete {deleted:.1f} s, chat p95 {chat_p95:.2f} s",
-        sorted(turns)[::10],
-    )
     assert reindexed < 90 and deleted < 30, (reindexed, deleted)
 
 
