@@ -20,6 +20,7 @@ from teamspro.core.crypto import SecretBox
 from teamspro.core.db import make_engine, make_sessionmaker
 from teamspro.core.middleware import RequestContextMiddleware
 from teamspro.core.ratelimit import Buckets, MemoryBuckets, RedisBuckets
+from teamspro.core.shared_file import SharedFile, SharedFileBuckets, SharedFileCache
 from teamspro.core.state import AppState
 from teamspro.core.telemetry import setup_tracing
 from teamspro.web import errors
@@ -37,12 +38,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.resolved_database_url)
         redis_client = aioredis.from_url(settings.redis_url) if settings.redis_url else None
         ttl = settings.cache_ttl_seconds
-        cache: Cache = (
-            RedisCache(redis_client, default_ttl=ttl)
-            if redis_client
-            else MemoryCache(default_ttl=ttl)
-        )
-        buckets: Buckets = RedisBuckets(redis_client) if redis_client else MemoryBuckets()
+        cache: Cache
+        buckets: Buckets
+        if redis_client:
+            cache, buckets = RedisCache(redis_client, default_ttl=ttl), RedisBuckets(redis_client)
+        elif settings.processes > 1:  # sibling processes on this machine must agree
+            shared = SharedFile(settings.data_dir / "shared.db")
+            cache, buckets = SharedFileCache(shared, default_ttl=ttl), SharedFileBuckets(shared)
+        else:
+            cache, buckets = MemoryCache(default_ttl=ttl), MemoryBuckets()
         secret = settings.resolved_secret_key
         http = httpx2.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
         app.state.tp = AppState(
@@ -89,3 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tracer_provider = setup_tracing(app, settings)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one of `teamspro serve --workers N`'s processes, configured from the
+    environment the command set (uvicorn starts each process afresh and calls this)."""
+    from teamspro.core.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

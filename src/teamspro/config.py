@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     embedded_worker: bool | None = None
     worker_threads: int = 2
+    # Web processes serving this data directory (set by `teamspro serve --workers N`): more
+    # than one without Redis shares cache and rate-limit buckets through a file (shared_file).
+    processes: int = 1
     oidc_providers: list[OidcProvider] = []
     local_login: bool = True
     rate_limit: RateLimitSettings = RateLimitSettings()

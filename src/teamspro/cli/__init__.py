@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from teamspro.config import Settings
 
 from teamspro.cli import admin, kb
 
@@ -30,6 +35,9 @@ def _settings():
 def serve(
     host: str | None = typer.Option(None, help="Overrides TEAMSPRO_HOST."),
     port: int | None = typer.Option(None, help="Overrides TEAMSPRO_PORT."),
+    workers: int = typer.Option(
+        1, min=1, help="Web processes; with more than one, jobs run in one extra process."
+    ),
 ) -> None:
     """Run the web server (migrates the database first unless TEAMSPRO_AUTO_MIGRATE=false)."""
     import uvicorn
@@ -57,14 +65,71 @@ def serve(
             err=True,
         )
     sys.stderr.flush()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+        )
+        return
+    _serve_processes(settings, workers)
+
+
+def _serve_processes(settings: Settings, workers: int) -> None:
+    """Several web processes on one port (uvicorn's supervisor), and at most one job consumer.
+
+    The processes are started afresh and read their settings from the environment, so the
+    command's overrides go there. Jobs leave the web processes: N consumers would each run the
+    periodic tasks, so one `teamspro worker` process runs beside them (unless Redis is set and
+    workers are run separately, as for replicas).
+    """
+    import subprocess
+
+    import uvicorn
+
+    os.environ.update(
+        TEAMSPRO_HOST=settings.host,
+        TEAMSPRO_PORT=str(settings.port),
+        TEAMSPRO_PROCESSES=str(workers),
     )
+    consumer = None
+    if settings.run_embedded_worker:
+        os.environ["TEAMSPRO_EMBEDDED_WORKER"] = "false"
+        consumer = subprocess.Popen(
+            [sys.executable, "-m", "teamspro", "worker", "--threads", str(settings.worker_threads)],
+            preexec_fn=_die_with_parent,
+        )
+    try:
+        uvicorn.run(
+            "teamspro.app:create_worker_app",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+        )
+    finally:
+        if consumer is not None:
+            consumer.terminate()
+            try:
+                consumer.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                consumer.kill()
+
+
+def _die_with_parent() -> None:
+    """Linux: the job consumer ends if this command is killed outright (no orphan)."""
+    import contextlib
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @app.command()
