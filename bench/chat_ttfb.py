@@ -1,11 +1,12 @@
 """Platform overhead of a chat turn: time to first streamed byte with an instant fake model.
 
-Starts the fake OpenAI-compatible server and one `teamspro serve` process (embedded
-defaults: SQLite, in-process cache and queue), creates a published bot, then runs waves of
+Starts the fake OpenAI-compatible server and `teamspro serve` (embedded defaults: SQLite,
+in-process cache and queue; ``--workers 1,2`` measures one and then two web processes),
+creates a published bot, then runs waves of
 concurrent chats against it. The baseline, measured in the same run at the same
 concurrency, streams straight from the fake model: the ratio is what TeamsPro adds.
 
-    .venv/bin/python bench/chat_ttfb.py [--levels 1,50,200] [--turns 3] [--think 0]
+    .venv/bin/python bench/chat_ttfb.py [--levels 1,50,200] [--turns 3] [--think 0] [--workers 1,2]
 
 With ``--think S`` each person pauses before every turn (exponentially distributed, mean S
 seconds, seeded), as people read an answer and type the next question; 0 (the default)
@@ -22,7 +23,6 @@ import json
 import os
 import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.servers import free_port, wait_http  # noqa: E402
 
-from bench._common import embedded_server  # noqa: E402
+from bench._common import embedded_server, process_group  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -110,9 +110,13 @@ def main() -> None:
     parser.add_argument(
         "--think", type=float, default=0.0, help="mean pause before each turn, seconds"
     )
+    parser.add_argument(
+        "--workers", default="1", help="web processes to measure, e.g. 1,2 (serve --workers)"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    worker_counts = [int(x) for x in args.workers.split(",")]
     work = Path(tempfile.mkdtemp(prefix="teamspro-bench-"))
     fake_port = free_port()
     providers = json.dumps(
@@ -124,68 +128,71 @@ def main() -> None:
             }
         ]
     )
-    fake = subprocess.Popen(
-        [sys.executable, "-m", "teamspro.gpt.provider.fake_server", "--port", str(fake_port)],
-        cwd=work,
-    )
-    try:
+    fake_cmd = [sys.executable, "-m", "teamspro.gpt.provider.fake_server", "--port", str(fake_port)]
+    rows = []
+    with process_group(fake_cmd, cwd=work) as fake:
         wait_http(f"http://127.0.0.1:{fake_port}/v1/models", proc=fake)
-        with embedded_server(work, TEAMSPRO_GPT__PROVIDERS=providers) as (base, auth, _):
-            bot = httpx2.post(
-                f"{base}/api/v1/gpt/bots",
-                headers=auth,
-                json={"name": "Bench", "provider_key": "fake", "model": "instant"},
-            ).json()["id"]
-            httpx2.post(f"{base}/api/v1/gpt/bots/{bot}/publish", headers=auth)
-            rows = []
-            for level in levels:
-                baseline = asyncio.run(
-                    wave(
-                        f"http://127.0.0.1:{fake_port}/v1/chat/completions",
-                        {
-                            "model": "instant",
-                            "stream": True,
-                            "messages": [{"role": "user", "content": "hi"}],
-                        },
-                        {},
-                        level,
-                        args.turns,
-                        args.think,
+        for workers in worker_counts:
+            here = work / f"workers-{workers}"
+            here.mkdir()
+            with embedded_server(here, workers=workers, TEAMSPRO_GPT__PROVIDERS=providers) as (
+                base,
+                auth,
+                _,
+            ):
+                bot = httpx2.post(
+                    f"{base}/api/v1/gpt/bots",
+                    headers=auth,
+                    json={"name": "Bench", "provider_key": "fake", "model": "instant"},
+                ).json()["id"]
+                httpx2.post(f"{base}/api/v1/gpt/bots/{bot}/publish", headers=auth)
+                for level in levels:
+                    baseline = asyncio.run(
+                        wave(
+                            f"http://127.0.0.1:{fake_port}/v1/chat/completions",
+                            {
+                                "model": "instant",
+                                "stream": True,
+                                "messages": [{"role": "user", "content": "hi"}],
+                            },
+                            {},
+                            level,
+                            args.turns,
+                            args.think,
+                        )
                     )
-                )
-                ours = asyncio.run(
-                    wave(
-                        f"{base}/api/v1/gpt/bots/{bot}/chat",
-                        {"message": "hi"},
-                        auth,
-                        level,
-                        args.turns,
-                        args.think,
+                    ours = asyncio.run(
+                        wave(
+                            f"{base}/api/v1/gpt/bots/{bot}/chat",
+                            {"message": "hi"},
+                            auth,
+                            level,
+                            args.turns,
+                            args.think,
+                        )
                     )
-                )
-                rows.append((level, baseline, ours))
-                print(
-                    f"concurrency {level}: baseline {baseline}\n  teamspro {ours}", file=sys.stderr
-                )
-    finally:
-        fake.terminate()
-        fake.wait(10)
+                    rows.append((workers, level, baseline, ours))
+                    print(
+                        f"workers {workers}, concurrency {level}: baseline {baseline}\n"
+                        f"  teamspro {ours}",
+                        file=sys.stderr,
+                    )
     table = [
         f"### Chat turn overhead ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-        f"{os.cpu_count()} cores, one server process, SQLite)",
+        f"{os.cpu_count()} cores, `serve --workers` {args.workers}, SQLite)",
         "",
         f"Command: `.venv/bin/python bench/chat_ttfb.py --levels {args.levels} "
-        f"--turns {args.turns} --think {args.think:g}`",
+        f"--turns {args.turns} --think {args.think:g} --workers {args.workers}`",
         "",
-        "| concurrent chats | mean pause s | turns | errors | TTFB p50 ms | TTFB p95 ms "
+        "| workers | concurrent chats | mean pause s | turns | errors | TTFB p50 ms | TTFB p95 ms "
         "| first token p95 ms "
         "| baseline TTFB p95 ms | p95 ratio (ours / baseline) | turns/s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for level, baseline, ours in rows:
+    for workers, level, baseline, ours in rows:
         ratio = ours["ttfb_p95"] / baseline["ttfb_p95"] if baseline["ttfb_p95"] else float("nan")
         table.append(
-            f"| {level} | {args.think:g} | {ours['n']} | {ours['errors']} | "
+            f"| {workers} | {level} | {args.think:g} | {ours['n']} | {ours['errors']} | "
             f"{ours['ttfb_p50']:.1f} | "
             f"{ours['ttfb_p95']:.1f} | {ours['delta_p95']:.1f} | {baseline['ttfb_p95']:.1f} | "
             f"{ratio:.1f}× | {ours['rps']:.0f} |"

@@ -36,6 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.servers import free_port, wait_http  # noqa: E402
 
+from bench._common import process_group  # noqa: E402
+
 FIT = 400
 
 
@@ -245,9 +247,10 @@ def thumbor_rate(
     port = free_port()
     cmd = [binary, "-p", str(port), "-i", "127.0.0.1", "-c", str(conf)]
     cmd += ["--processes", str(processes), "-l", "error"]
-    with open(work / "thumbor.log", "wb") as log:
-        server = subprocess.Popen(cmd, stdout=log, stderr=log)
-    try:
+    with (
+        open(work / "thumbor.log", "wb") as log,
+        process_group(cmd, stdout=log, stderr=log) as server,  # its forked workers too
+    ):
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/healthcheck", proc=server, timeout=60)
         with httpx2.Client(timeout=120) as http:
@@ -265,9 +268,6 @@ def thumbor_rate(
                 start = time.perf_counter()
                 list(pool.map(get, paths))
                 return round(len(paths) / (time.perf_counter() - start), 2)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 MEMORY_PROBE = r"""

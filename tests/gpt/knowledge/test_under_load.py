@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from teamspro.app import create_app
@@ -273,3 +274,39 @@ def _wait_ready(
         assert not any(d["status"] in ("failed", "unreadable") for d in docs), docs
         time.sleep(0.3)
     raise AssertionError(f"not ready within {timeout}s: {http.get(url, headers=auth).text}")
+
+
+def test_deleting_documents_and_bots_leaves_no_full_text_rows(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """Full-text rows are removed with their chunks, by rowid (SQLite keeps them in an FTS5
+    table beside the chunks, which no foreign key reaches)."""
+    settings = make_settings(tmp_path, sqlite_url, embedded_worker=True)
+    seeder = Seeder(settings)
+    admin = seeder.user(seeder.org(), role=Role.admin)
+    auth = {"authorization": f"Bearer {seeder.token(admin)}"}
+
+    async def rows(session: Any) -> tuple[int, int]:
+        fts = (await session.execute(text("SELECT count(*) FROM gpt_kb_fts"))).scalar()
+        chunks = (await session.execute(text("SELECT count(*) FROM gpt_kb_chunk"))).scalar()
+        return fts, chunks
+
+    with TestClient(create_app(settings)) as client:
+        bot = client.post("/api/v1/gpt/bots", headers=auth, json={"name": "Gone"}).json()
+        docs = client.post(
+            f"/api/v1/gpt/bots/{bot['id']}/documents",
+            headers=auth,
+            files=[
+                ("files", ("a.md", _handbook(20))),
+                ("files", ("b.txt", b"Overtime needs written approval.")),
+            ],
+        ).json()
+        for doc in docs:
+            _wait_ready(client, f"/api/v1/gpt/documents/{doc['id']}", auth)  # type: ignore[arg-type]
+        fts, chunks = seeder.run(rows)
+        assert fts == chunks > 20
+        gone = client.delete(f"/api/v1/gpt/documents/{docs[0]['id']}", headers=auth)
+        assert gone.status_code == 204
+        assert seeder.run(rows) == (1, 1)
+        assert client.delete(f"/api/v1/gpt/bots/{bot['id']}", headers=auth).status_code == 204
+        assert seeder.run(rows) == (0, 0)

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from teamspro.core import odata
+from teamspro.core.db import release
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
-from teamspro.core.errors import InvalidInput
+from teamspro.core.errors import InvalidInput, PermissionDenied
 from teamspro.core.identity.service import Principal
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.models import Bot, BotStatus
@@ -185,5 +186,15 @@ async def delete_bot(
     bot = await bot_service.for_management(
         session=session, cache=state.cache, principal=principal, bot_id=bot_id
     )
+    if not principal.is_admin:
+        raise PermissionDenied("Only organisation admins delete bots.")
+    # Its knowledge base first, in short batches (full-text rows included), not in one
+    # cascade that would hold the database for as long as the bot has passages.
+    documents = await kb_service.document_ids(session=session, bot_id=bot.id)
+    await release(session)
+    for document_id in documents:
+        await kb_service.remove(
+            maker=state.sessionmaker, settings=state.settings, document_id=document_id
+        )
     await bot_service.remove(session=session, cache=state.cache, principal=principal, bot=bot)
     return Response(status_code=204)

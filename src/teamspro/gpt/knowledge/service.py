@@ -489,6 +489,16 @@ async def retrieve(
     ]
 
 
+async def document_ids(*, session: AsyncSession, bot_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        (
+            await session.execute(
+                select(KnowledgeDocument.id).where(KnowledgeDocument.bot_id == bot_id)
+            )
+        ).scalars()
+    )
+
+
 async def reembed_all(*, session: AsyncSession, bot_id: uuid.UUID) -> list[uuid.UUID]:
     """Queue every document of a bot again (its embedding model changed)."""
     stmt = select(KnowledgeDocument).where(
