@@ -5,7 +5,8 @@ trying TeamsPro without a model can run a provider locally. The *model* name pic
 behaviour: ``echo`` (default), ``instant``, ``slow``, ``markdown``, ``tools``, ``error-500``,
 ``error-429``, ``drop`` (the connection breaks mid-answer) and ``hang`` (never answers).
 
-It also answers ``/v1/embeddings`` with deterministic bag-of-words vectors.
+It also answers ``/v1/embeddings`` with deterministic bag-of-words vectors (model
+``slow-N``: after N seconds).
 
     python -m teamspro.gpt.provider.fake_server --port 9400
 """
@@ -172,6 +173,9 @@ def _bag_of_words(text: str) -> list[float]:
 async def embeddings(request: Request) -> Response:
     body = await request.json()
     request.app.state.requests.append(body)
+    model = str(body.get("model", ""))
+    if model.startswith("slow-"):  # e.g. slow-5: a provider that takes 5 s to answer
+        await asyncio.sleep(float(model.removeprefix("slow-") or 5))
     inputs = body.get("input")
     texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
     if not texts:
