@@ -90,3 +90,11 @@ def embedded_server(
             check=True,
         ).stdout.strip()
         yield base, {"authorization": f"Bearer {token}"}, server
+
+
+def report(text: str, write: bool) -> None:
+    """Print a benchmark's Markdown table; with --write, append it to BENCHMARKS.md."""
+    print(text)
+    if write:
+        with open(ROOT / "BENCHMARKS.md", "a") as out:
+            out.write("\n" + text)

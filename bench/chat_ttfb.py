@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.servers import free_port, wait_http  # noqa: E402
 
-from bench._common import embedded_server, process_group  # noqa: E402
+from bench._common import embedded_server, process_group, report  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -198,10 +198,7 @@ def main() -> None:
             f"{ratio:.1f}× | {ours['rps']:.0f} |"
         )
     text = "\n".join(table) + "\n"
-    print(text)
-    if args.write:
-        with open(ROOT / "BENCHMARKS.md", "a") as out:
-            out.write("\n" + text)
+    report(text, args.write)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.servers import free_port, wait_http  # noqa: E402
 
-from bench._common import process_group  # noqa: E402
+from bench._common import process_group, report  # noqa: E402
 
 FORBIDDEN = ("torch", "nvidia", "triton", "transformers", "sentence-transformers")
 
@@ -111,10 +111,7 @@ def main() -> None:
         )
         lines += ["", f"Size ratio (baseline / ours): {theirs['mb'] / mine['mb']:.1f}×"]  # type: ignore[operator]
     text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        with open(ROOT / "BENCHMARKS.md", "a") as out:
-            out.write("\n" + text)
+    report(text, args.write)
 
 
 if __name__ == "__main__":

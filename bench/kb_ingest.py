@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from evals import corpus  # noqa: E402
 
-from bench._common import embedded_server  # noqa: E402
+from bench._common import embedded_server, report  # noqa: E402
 
 
 def make_corpus(count: int) -> list[tuple[str, bytes, int]]:
@@ -112,10 +112,7 @@ def main() -> None:
         f"{peak:.0f} MB | {bare:.1f} | {elapsed / bare:.2f}× |",
     ]
     text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        with open(ROOT / "BENCHMARKS.md", "a") as out:
-            out.write("\n" + text)
+    report(text, args.write)
 
 
 if __name__ == "__main__":
