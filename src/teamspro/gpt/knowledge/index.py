@@ -137,8 +137,13 @@ async def add_chunks(session: AsyncSession, chunks: list[KnowledgeChunk]) -> Non
                 "VALUES (:r, :t, :h, :c, :b)"
             ),
             [
-                {"r": c.fts_rowid, "t": c.text, "h": c.heading_path}
-                | {"c": c.id.hex, "b": c.bot_id.hex}
+                {
+                    "r": c.fts_rowid,
+                    "t": c.text,
+                    "h": c.heading_path,
+                    "c": c.id.hex,
+                    "b": c.bot_id.hex,
+                }
                 for c in chunks
             ],
         )

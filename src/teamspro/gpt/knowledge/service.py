@@ -119,7 +119,8 @@ async def get(
 
 
 async def requeue(*, session: AsyncSession, doc: KnowledgeDocument) -> None:
-    """Retry a failed document or re-index a ready one (its old chunks serve until then)."""
+    """Retry a failed document or re-index a ready one (left out of retrieval until its new
+    chunks are shown; its old ones stay whole until then)."""
     if doc.status in IN_PROGRESS or doc.status == DocumentStatus.deleting:
         raise Conflict("The document is already being processed.", code="in_progress")
     doc.status, doc.reason, doc.updated_at = DocumentStatus.queued, None, utcnow()
