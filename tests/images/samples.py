@@ -86,3 +86,31 @@ HOSTILE_SVG = (
     b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
     b"<script>fetch('/api/v1/me')</script><rect width='10' height='10'/></svg>"
 )
+
+
+def truncated_png(side: int = 300) -> bytes:
+    """Noise saved as PNG, then cut in half. With no eXIf chunk before the pixels, asking
+    Pillow for EXIF reads on past them, looking for one after."""
+    import os
+
+    image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    data = out.getvalue()
+    return data[: len(data) // 2]
+
+
+def huge_png_header(side: int = 7999) -> bytes:
+    """A valid PNG header for side x side pixels (under the 64 MP limit) and a body cut short."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    row = b"\x00" + b"\x10" * (side * 3)
+    stream = zlib.compressobj()
+    body = stream.compress(row * 20) + stream.flush(zlib.Z_SYNC_FLUSH)  # never finished
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body)

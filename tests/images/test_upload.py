@@ -4,11 +4,13 @@ files refused with a precise 4xx and nothing stored."""
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 import pytest
 from PIL import ExifTags, Image
 from sqlalchemy import func, select
 
+from teamspro.core.storage import attachment
 from teamspro.images.image.models import Image as ImageRow
 from teamspro.images.image.models import ImageVersion
 from tests.images import samples
@@ -102,6 +104,8 @@ def count_rows(org: Org) -> tuple[int, int, int]:
         ("empty.jpg", b"", 400, "empty_file"),
         ("cut.jpg", samples.photo((1200, 900))[:6000], 400, "unreadable_image"),
         ("noise.png", b"\x89PNG\r\n\x1a\n" + b"\x13" * 400, 400, "unreadable_image"),
+        ("half.png", samples.truncated_png(), 400, "unreadable_image"),
+        ("huge-cut.png", samples.huge_png_header(), 400, "unreadable_image"),
         ("renamed.jpg", samples.photo(fmt="PNG"), 415, "extension_mismatch"),
         ("bomb.png", samples.png_bomb(), 413, "too_many_pixels"),
         ("evil.svg", samples.HOSTILE_SVG, 415, "svg_refused"),
@@ -150,3 +154,22 @@ def test_idat_bomb_within_budget_is_decoded_safely(org: Org) -> None:
 def test_guest_cannot_upload(org: Org) -> None:
     answer = org.upload({"g.jpg": samples.photo()}, auth=org.guest_auth)
     assert answer.status_code == 403
+
+
+@pytest.mark.parametrize("name", ["Фото стройки.jpg", "plan 🏗️ final.jpg"])
+def test_download_keeps_a_name_in_any_script(org: Org, name: str) -> None:
+    """RFC 6266: filename* carries the UTF-8 name; filename is a printable-ASCII fallback."""
+    image = org.one(name, samples.photo(gps=False))
+    download = org.client.get(image["urls"]["download"])
+    assert download.status_code == 200, download.text
+    disposition = download.headers["content-disposition"]
+    stem = name.rsplit(".", 1)[0]
+    assert f"filename*=utf-8''{quote(stem)}-v1.jpg" in disposition
+    fallback = disposition.split('filename="', 1)[1].split('"', 1)[0]
+    assert fallback.isascii() and fallback.endswith("-v1.jpg")
+
+
+def test_attachment_header_escapes_what_a_quoted_string_cannot_hold() -> None:
+    header = attachment('a"b\\c\r\nd.jpg')
+    assert header.startswith('attachment; filename="a_b_c__d.jpg"; ')
+    assert header.endswith("filename*=utf-8''a%22b%5Cc%0D%0Ad.jpg")

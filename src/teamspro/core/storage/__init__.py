@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from email.utils import encode_rfc2231
 from pathlib import Path, PurePath
 
 from teamspro.core.errors import InvalidInput
@@ -57,3 +58,12 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for downloading ``filename`` under its own name, whatever its
+    script (RFC 6266): ``filename*`` in UTF-8 (RFC 5987), and a printable-ASCII fallback for
+    clients that know only ``filename``. Headers are Latin-1, so a Cyrillic or emoji name
+    written into ``filename="..."`` as it is cannot be sent at all."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename)
+    return f'attachment; filename="{fallback}"; filename*={encode_rfc2231(filename, "utf-8")}'

@@ -16,6 +16,7 @@ from teamspro.core import odata
 from teamspro.core.db import release
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput, NotFound, PermissionDenied
+from teamspro.core.storage import attachment
 from teamspro.images.image import renditions, urls
 from teamspro.images.image import service as image_service
 from teamspro.images.image.jobs import make_renditions, push_to_sharepoint, sync_library
@@ -367,7 +368,7 @@ async def file(
         image = await image_service.get(session, org_id, version.image_id)
         stem = image.filename.rsplit(".", 1)[0]
         suffix = {"JPEG": "jpg", "jpeg": "jpg", "HEIF": "heic"}.get(ext, ext.lower())
-        headers["content-disposition"] = f'attachment; filename="{stem}-v{version.number}.{suffix}"'
+        headers["content-disposition"] = attachment(f"{stem}-v{version.number}.{suffix}")
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     data = await asyncio.to_thread(image_service.blobs(state.settings).get, key)

@@ -344,13 +344,20 @@ def inspect(data: bytes, name: str, *, max_pixels: int, keep_gps: bool) -> Inspe
     image = open_checked(data, name, max_pixels=max_pixels)
     fmt = image.format or ""
     _check_extension(name, fmt)
-    exif, facts = read_exif(image)
-    orientation = facts["orientation"]
     width, height = image.size
+    _draft(image, 512)
+    # Decode before reading EXIF: a PNG's eXIf chunk may follow the pixels, so reading it
+    # decodes the whole image, and a truncated one must fail here as a 400, not later.
+    _decode_all(image, name)
+    try:
+        exif, facts = read_exif(image)
+    except _DECODE_ERRORS as exc:
+        raise InvalidInput(
+            f"{name} has metadata that cannot be read.", code="unreadable_image"
+        ) from exc
+    orientation = facts["orientation"]
     if orientation in SWAPS:
         width, height = height, width
-    _draft(image, 512)
-    _decode_all(image, name)
     stored = data
     if facts["has_gps"] and not keep_gps:
         stored = strip_gps(data, image, exif)
