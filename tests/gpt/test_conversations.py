@@ -11,7 +11,7 @@ from teamspro.app import create_app
 from teamspro.core.tenancy.models import Role
 from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.live import FakeLLM
-from tests.gpt.conftest import Org, chat
+from tests.gpt.conftest import Org, chat, read_sse
 
 
 def test_list_search_rename_delete(org: Org) -> None:
@@ -146,3 +146,34 @@ def test_plan_limits_say_when_chatting_resumes(
         assert report[0]["bot"] == "B" and report[0]["messages"] == 3 and report[0]["users"] == 2
         assert report[0]["tokens"] > 0
         assert client.get("/api/v1/gpt/usage", headers=auths[0]).status_code == 403
+
+
+def test_regenerating_counts_against_the_plan(
+    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM
+) -> None:
+    """A regeneration asks the model again: it uses a message of the window like a question,
+    and is refused once the window is used."""
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        gpt={"providers": [fake_llm.provider()], "user_messages_per_window": 2},
+    )
+    seeder = Seeder(settings)
+    org_id = seeder.org()
+    admin_auth = {"authorization": f"Bearer {seeder.token(seeder.user(org_id, role=Role.admin))}"}
+    auth = {"authorization": f"Bearer {seeder.token(seeder.user(org_id))}"}
+    with TestClient(create_app(settings)) as client:
+        bot = client.post(
+            "/api/v1/gpt/bots",
+            json={"name": "B", "provider_key": "fake", "model": "echo"},
+            headers=admin_auth,
+        ).json()
+        client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=admin_auth)
+        url = f"/api/v1/gpt/bots/{bot['id']}/chat"
+        first = read_sse(client.post(url, json={"message": "hi"}, headers=auth).text)
+        conv = first[0][1]["conversation_id"]
+        again = {"regenerate": True, "conversation_id": conv}
+        assert client.post(url, json=again, headers=auth).status_code == 200
+        refused = client.post(url, json=again, headers=auth)
+        assert refused.status_code == 429, refused.text
+        assert client.post(url, json={"message": "more"}, headers=auth).status_code == 429

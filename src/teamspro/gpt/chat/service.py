@@ -157,14 +157,14 @@ async def begin(
             raise NotFound("No such conversation.")
         conv = found
     superseded: Message | None = None
+    await usage.check(
+        session=session, cfg=settings.gpt, org_id=bot.org_id, user_id=principal.user.id
+    )
     if regenerate:
         text, user_msg_id, superseded = await _last_turn(session, conv.id)
         # The history up to the question being answered again (the question itself is last).
         past = (history if history is not None else await _history(session, conv.id))[:-1]
     else:
-        await usage.check(
-            session=session, cfg=settings.gpt, org_id=bot.org_id, user_id=principal.user.id
-        )
         if history is not None:
             past = history
         else:  # a new conversation has no history: spare the query

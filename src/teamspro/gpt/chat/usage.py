@@ -19,8 +19,10 @@ from teamspro.gpt.conversation.models import Message, Role
 async def _window(
     session: AsyncSession, column: Any, value: uuid.UUID, since: datetime
 ) -> tuple[int, datetime | None]:
+    # Answers, not questions, are counted: every turn makes exactly one, a regeneration
+    # included (it asks the model again without a new question, and costs as much).
     stmt = select(func.count(), func.min(Message.created_at)).where(
-        column == value, Message.role == Role.user, Message.created_at >= since
+        column == value, Message.role == Role.assistant, Message.created_at >= since
     )
     count, oldest = (await session.execute(stmt)).one()
     return int(count), oldest
@@ -29,7 +31,8 @@ async def _window(
 async def check(
     *, session: AsyncSession, cfg: GptSettings, org_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
-    """Refuse a new message once the person or the organisation used their window."""
+    """Refuse a new message (or a regeneration) once the person or the organisation used
+    their window."""
     window = timedelta(hours=cfg.window_hours)
     since = utcnow() - window
     for limit, column, value, who in (
