@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from PIL import ExifTags, Image
 
 from tests.images import samples
@@ -264,3 +265,28 @@ def test_renditions_are_made_by_the_job(org: Org) -> None:
     assert versions[0]["renditions_ready"]
     small = pixels(org, image["urls"]["320.jpeg"])
     assert small.size == (320, 240)
+
+
+@pytest.mark.parametrize("field", ["name", "folder", "layout", "permissions"])
+def test_a_tab_field_sent_as_null_is_refused_and_the_tab_stays_readable(
+    org: Org, field: str
+) -> None:
+    tab = org.tab()
+    url = f"/api/v1/images/tabs/{tab['id']}"
+    refused = org.client.patch(url, json={field: None}, headers=org.admin_auth)
+    assert refused.status_code == 422, refused.text
+    assert f"{field} cannot be null" in refused.text
+    again = org.client.get(url, headers=org.member_auth)
+    assert again.status_code == 200 and again.json()[field] == tab[field]
+
+
+@pytest.mark.parametrize("field", ["title", "description", "tags", "alt_text", "copyright"])
+def test_an_image_field_sent_as_null_is_refused(org: Org, field: str) -> None:
+    image = org.one("plan.jpg", samples.photo(gps=False))
+    url = f"/api/v1/images/{image['id']}"
+    refused = org.client.patch(url, json={field: None}, headers=org.member_auth)
+    assert refused.status_code == 422, refused.text
+    assert org.client.get(url, headers=org.member_auth).json()[field] == image[field]
+    # Null stays meaningful where the API says so: rights that never expire.
+    cleared = org.client.patch(url, json={"rights_expire_at": None}, headers=org.member_auth)
+    assert cleared.status_code == 200 and cleared.json()["rights_expire_at"] is None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
+from teamspro.core.patch import Patch
 from teamspro.images.editor.recipe import Recipe
 
 
@@ -47,14 +49,14 @@ class ImageRead(BaseModel):
     urls: dict[str, str] = {}
 
 
-class ImagePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ImagePatch(Patch):
+    NULLABLE = frozenset({"rights_expire_at"})  # null: the rights never expire
 
-    title: str | None = Field(None, max_length=300)
-    description: str | None = Field(None, max_length=20_000)
-    tags: list[str] | None = Field(None, max_length=100)
-    alt_text: str | None = Field(None, max_length=1000)
-    copyright: str | None = Field(None, max_length=500)
+    title: Annotated[str, Field(max_length=300)] | SkipJsonSchema[None] = None
+    description: Annotated[str, Field(max_length=20_000)] | SkipJsonSchema[None] = None
+    tags: Annotated[list[str], Field(max_length=100)] | SkipJsonSchema[None] = None
+    alt_text: Annotated[str, Field(max_length=1000)] | SkipJsonSchema[None] = None
+    copyright: Annotated[str, Field(max_length=500)] | SkipJsonSchema[None] = None
     rights_expire_at: datetime | None = None
 
 

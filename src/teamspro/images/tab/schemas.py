@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
+from teamspro.core.patch import Patch
 from teamspro.images.image.schemas import ImageRead
 
 
@@ -32,13 +35,11 @@ class TabWrite(BaseModel):
     permissions: Permissions = Permissions()
 
 
-class TabPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(None, min_length=1, max_length=200)
-    folder: str | None = Field(None, max_length=400)
-    layout: str | None = Field(None, pattern="^(fit|fill|actual)$")
-    permissions: Permissions | None = None
+class TabPatch(Patch):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    folder: Annotated[str, Field(max_length=400)] | SkipJsonSchema[None] = None
+    layout: Annotated[str, Field(pattern="^(fit|fill|actual)$")] | SkipJsonSchema[None] = None
+    permissions: Permissions | SkipJsonSchema[None] = None
 
 
 class TabRead(BaseModel):
