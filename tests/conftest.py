@@ -1,5 +1,10 @@
 """Test fixtures are split by concern under tests/fixtures/ and loaded here."""
 
+import shutil
+import tempfile
+
+import pytest
+
 pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.database",
@@ -17,20 +22,34 @@ POSTGRES_FIXTURES = {"pg_database", "pgvector_server", "pgvector_database", "fre
 def pytest_collection_modifyitems(items: list) -> None:  # type: ignore[type-arg]
     """Apply the declared markers from what each test uses, so `-m "not browser"` and the
     like select by what a test needs rather than by where it lives."""
-    import pytest
-
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
         on_postgres = callspec is not None and "postgres" in str(callspec.params.values())
-        if on_postgres or used & {
-            "pg_database",
-            "pgvector_server",
-            "pgvector_database",
-            "fresh_pg",
-        }:
+        if on_postgres or used & POSTGRES_FIXTURES:
             item.add_marker(pytest.mark.postgres)
         if "browser" in used:
             item.add_marker(pytest.mark.browser)
         if "oidc_peer" in used:
             item.add_marker(pytest.mark.oidc)
+
+
+_OWN_BASETEMP: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each run keeps its temporary files in a folder of its own.
+
+    Why: pytest's numbered folders under /tmp/pytest-of-USER are pruned to the newest three
+    by every run that starts, so a second test run on the same machine deleted the live data
+    directory of the first run's pgvector server (its session fixture then "died under
+    load": connection refused on its socket). A folder made here is in no such rotation.
+    """
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="teamspro-pytest-")
+        _OWN_BASETEMP.append(config.option.basetemp)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _OWN_BASETEMP:
+        shutil.rmtree(folder, ignore_errors=True)
