@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.fixtures.servers import REPO, free_port, process, teamspro_cmd, wait_http
 
@@ -25,6 +25,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# Why 15 s rather than Playwright's 5 s: CI runs the suite with every core kept busy by other
+# programs, and a streamed answer then sometimes needs more than 5 s to show. The assertions
+# are the same; only how long they may wait for the page changes.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")
@@ -65,4 +71,10 @@ def running_server(tmp_path: Path, **env: str) -> Iterator[tuple[str, str, Path]
     with process(teamspro_cmd("serve"), env=values, log=log, cwd=tmp_path) as proc:
         url = f"http://127.0.0.1:{port}"
         wait_http(f"{url}/health/live", proc=proc)
-        yield url, printed_link(log), log
+        try:
+            yield url, printed_link(log), log
+        except BaseException:
+            # Keep the server's side of a failed browser test (the temp folder is removed).
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copy(log, ARTIFACTS / f"serve-{tmp_path.name}.log")
+            raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -103,6 +104,16 @@ def test_feedback_and_the_bot_admins_view(org: Org) -> None:
     )
 
 
+def _published_echo_bot(client: TestClient, admin_auth: dict[str, str]) -> dict[str, Any]:
+    bot = client.post(
+        "/api/v1/gpt/bots",
+        json={"name": "B", "provider_key": "fake", "model": "echo"},
+        headers=admin_auth,
+    ).json()
+    client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=admin_auth)
+    return bot  # type: ignore[no-any-return]
+
+
 def test_plan_limits_say_when_chatting_resumes(
     tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM
 ) -> None:
@@ -123,12 +134,7 @@ def test_plan_limits_say_when_chatting_resumes(
     auths = [{"authorization": f"Bearer {seeder.token(u)}"} for u in users]
     admin_auth = {"authorization": f"Bearer {seeder.token(admin)}"}
     with TestClient(create_app(settings)) as client:
-        bot = client.post(
-            "/api/v1/gpt/bots",
-            json={"name": "B", "provider_key": "fake", "model": "echo"},
-            headers=admin_auth,
-        ).json()
-        client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=admin_auth)
+        bot = _published_echo_bot(client, admin_auth)
         url = f"/api/v1/gpt/bots/{bot['id']}/chat"
         codes = [
             client.post(url, json={"message": "hi"}, headers=auths[0]).status_code for _ in range(3)
@@ -163,12 +169,7 @@ def test_regenerating_counts_against_the_plan(
     admin_auth = {"authorization": f"Bearer {seeder.token(seeder.user(org_id, role=Role.admin))}"}
     auth = {"authorization": f"Bearer {seeder.token(seeder.user(org_id))}"}
     with TestClient(create_app(settings)) as client:
-        bot = client.post(
-            "/api/v1/gpt/bots",
-            json={"name": "B", "provider_key": "fake", "model": "echo"},
-            headers=admin_auth,
-        ).json()
-        client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=admin_auth)
+        bot = _published_echo_bot(client, admin_auth)
         url = f"/api/v1/gpt/bots/{bot['id']}/chat"
         first = read_sse(client.post(url, json={"message": "hi"}, headers=auth).text)
         conv = first[0][1]["conversation_id"]
