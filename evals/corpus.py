@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import random
+import struct
 import zipfile
+import zlib
 
 FILLER = (
     "The committee reviewed the usual operational topics, compared notes across teams and "
@@ -119,6 +121,48 @@ def entity_bomb_docx() -> bytes:
     return out.getvalue()
 
 
+def lying_docx(*, declared: int = 1000, real_mb: int = 64, honest_crc: bool = False) -> bytes:
+    """A .docx whose central directory says its body holds ``declared`` bytes while the body
+    inflates to ``real_mb`` MB. With ``honest_crc`` the checksum matches the declared prefix, so
+    only measuring the real size catches it (``ZipFile.read`` asks zlib for up to 2 GiB)."""
+    body = b"<" * (real_mb * 1024 * 1024)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", body)
+    data = bytearray(out.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("word/document.xml")
+    crc = zlib.crc32(body[:declared]) if honest_crc else info.CRC
+    local = info.header_offset
+    struct.pack_into("<II", data, local + 14, crc, info.compress_size)
+    struct.pack_into("<I", data, local + 22, declared)
+    central = data.rfind(b"PK\x01\x02" + data[local + 4 : local + 8])
+    while data[central + 46 : central + 46 + 17] != b"word/document.xml":
+        central = data.find(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", data, central + 16, crc)
+    struct.pack_into("<I", data, central + 24, declared)
+    return bytes(data)
+
+
+def wordy_docx(xml_mb: int) -> bytes:
+    """A valid .docx whose body is ``xml_mb`` MB of one-letter runs: small as text, huge as a
+    tree (each run is two elements); random letters keep it under the zip-bomb ratio."""
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    letters = random.Random(7).choices("abcdefghijklmnopqrstuvwxyz", k=xml_mb * 1024 * 1024 // 23)
+    runs = [f"<w:r><w:t>{letter}</w:t></w:r>" for letter in letters]
+    body = "".join(
+        [f'<?xml version="1.0"?><w:document {ns}><w:body>']
+        + ["<w:p>" + "".join(runs[i : i + 400]) + "</w:p>" for i in range(0, len(runs), 400)]
+        + ["</w:body></w:document>"]
+    ).encode()
+    template = zipfile.ZipFile(io.BytesIO(docx([("Wordy", ["text"])])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in template.infolist():
+            z.writestr(item, body if item.filename == "word/document.xml" else template.read(item))
+    return out.getvalue()
+
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
     b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
@@ -167,59 +211,108 @@ def generated(
 # Facts whose question shares almost no words with the answer: the vector side must find
 # them (a question full of the fact's own words would be found by full text alone).
 PARAPHRASED = [
-    ("The staff canteen closes at three in the afternoon on Fridays.",
-     "When does the cafeteria shut at the end of the week?"),
-    ("Bicycles must be parked in the basement garage, never in the lobby.",
-     "Where do I leave my bike when I arrive at work?"),
-    ("Visitors are escorted by their host from reception to the meeting room.",
-     "Who accompanies guests through the building?"),
-    ("The printer on the second floor prints colour pages only after badge login.",
-     "How do I get colour copies out of the upstairs copier?"),
-    ("Annual performance reviews take place every November.",
-     "In which month are yearly appraisals held?"),
-    ("Company phones are upgraded after thirty months of use.",
-     "How long do I keep my work mobile before a new one?"),
-    ("Dogs are welcome in the office on Wednesdays if they are calm.",
-     "Can I bring my pet to work midweek?"),
-    ("The gym in the annex is free for employees and their partners.",
-     "Is there a fitness room we can use without paying?"),
-    ("Fire drills are held twice a year without warning.",
-     "How often do we practise evacuating the building?"),
-    ("Expense reports must be filed within fifteen days of the trip.",
-     "What is the deadline for claiming back travel costs?"),
-    ("The library lends books for four weeks, renewable once.",
-     "How long may I borrow a novel from our reading room?"),
-    ("Night shifts are paid with a forty percent premium.",
-     "What extra pay do late-hour workers receive?"),
-    ("Lockers are assigned by the facilities team on the first day.",
-     "Who gives new joiners a place to store their belongings?"),
-    ("The data centre is cooled with water from the nearby river.",
-     "How are the server rooms kept from overheating?"),
-    ("Interns receive a monthly stipend and a public transport pass.",
-     "What do trainees get paid and how do they commute for free?"),
-    ("Rooftop solar panels supply a fifth of the building's electricity.",
-     "Where does some of our power come from?"),
-    ("Sick leave longer than three days requires a doctor's note.",
-     "When must I bring a medical certificate after being ill?"),
-    ("Parking spaces for electric cars have chargers on level minus one.",
-     "Where can I plug in my EV while at work?"),
-    ("Team lunches are paid by the company once every quarter.",
-     "How often does the firm treat a group to a midday meal?"),
-    ("The quiet room on the fourth floor bans phone calls.",
-     "Is there a place upstairs where nobody talks on the telephone?"),
-    ("Meeting rooms can be booked at most two weeks ahead.",
-     "How far in advance can I reserve a conference space?"),
-    ("Blood donation sessions are organised in the atrium each spring.",
-     "When can colleagues give blood on site?"),
-    ("Software licences are requested through the service portal.",
-     "How do I ask for a new program to be bought for me?"),
-    ("The mail room sorts parcels before ten each morning.",
-     "By what time are deliveries distributed in the post office?"),
+    (
+        "The staff canteen closes at three in the afternoon on Fridays.",
+        "When does the cafeteria shut at the end of the week?",
+    ),
+    (
+        "Bicycles must be parked in the basement garage, never in the lobby.",
+        "Where do I leave my bike when I arrive at work?",
+    ),
+    (
+        "Visitors are escorted by their host from reception to the meeting room.",
+        "Who accompanies guests through the building?",
+    ),
+    (
+        "The printer on the second floor prints colour pages only after badge login.",
+        "How do I get colour copies out of the upstairs copier?",
+    ),
+    (
+        "Annual performance reviews take place every November.",
+        "In which month are yearly appraisals held?",
+    ),
+    (
+        "Company phones are upgraded after thirty months of use.",
+        "How long do I keep my work mobile before a new one?",
+    ),
+    (
+        "Dogs are welcome in the office on Wednesdays if they are calm.",
+        "Can I bring my pet to work midweek?",
+    ),
+    (
+        "The gym in the annex is free for employees and their partners.",
+        "Is there a fitness room we can use without paying?",
+    ),
+    (
+        "Fire drills are held twice a year without warning.",
+        "How often do we practise evacuating the building?",
+    ),
+    (
+        "Expense reports must be filed within fifteen days of the trip.",
+        "What is the deadline for claiming back travel costs?",
+    ),
+    (
+        "The library lends books for four weeks, renewable once.",
+        "How long may I borrow a novel from our reading room?",
+    ),
+    (
+        "Night shifts are paid with a forty percent premium.",
+        "What extra pay do late-hour workers receive?",
+    ),
+    (
+        "Lockers are assigned by the facilities team on the first day.",
+        "Who gives new joiners a place to store their belongings?",
+    ),
+    (
+        "The data centre is cooled with water from the nearby river.",
+        "How are the server rooms kept from overheating?",
+    ),
+    (
+        "Interns receive a monthly stipend and a public transport pass.",
+        "What do trainees get paid and how do they commute for free?",
+    ),
+    (
+        "Rooftop solar panels supply a fifth of the building's electricity.",
+        "Where does some of our power come from?",
+    ),
+    (
+        "Sick leave longer than three days requires a doctor's note.",
+        "When must I bring a medical certificate after being ill?",
+    ),
+    (
+        "Parking spaces for electric cars have chargers on level minus one.",
+        "Where can I plug in my EV while at work?",
+    ),
+    (
+        "Team lunches are paid by the company once every quarter.",
+        "How often does the firm treat a group to a midday meal?",
+    ),
+    (
+        "The quiet room on the fourth floor bans phone calls.",
+        "Is there a place upstairs where nobody talks on the telephone?",
+    ),
+    (
+        "Meeting rooms can be booked at most two weeks ahead.",
+        "How far in advance can I reserve a conference space?",
+    ),
+    (
+        "Blood donation sessions are organised in the atrium each spring.",
+        "When can colleagues give blood on site?",
+    ),
+    (
+        "Software licences are requested through the service portal.",
+        "How do I ask for a new program to be bought for me?",
+    ),
+    (
+        "The mail room sorts parcels before ten each morning.",
+        "By what time are deliveries distributed in the post office?",
+    ),
 ]
 
 
-def paraphrased(count: int, *, seed: int = 13, pages: int = 3, words: int = 600
-                ) -> list[tuple[str, bytes, str, int]]:
+def paraphrased(
+    count: int, *, seed: int = 13, pages: int = 3, words: int = 600
+) -> list[tuple[str, bytes, str, int]]:
     """(filename, bytes, question, page): one distinct fact per document, asked in other words."""
     rng = random.Random(seed)
     out = []
@@ -232,10 +325,12 @@ def paraphrased(count: int, *, seed: int = 13, pages: int = 3, words: int = 600
         body = [" ".join(filler[start : start + per]) for _ in range(pages)]
         body[page - 1] = body[page - 1] + " " + fact
         if i % 2:
-            out.append((f"handbook-{i:03d}.pdf", pdf(body, title=f"Handbook part {i}"), question,
-                        page))
+            out.append(
+                (f"handbook-{i:03d}.pdf", pdf(body, title=f"Handbook part {i}"), question, page)
+            )
         else:
             sections = [(f"Chapter {p + 1}", body[p]) for p in range(pages)]
-            out.append((f"handbook-{i:03d}.md", markdown(f"Handbook part {i}", sections),
-                        question, 1))
+            out.append(
+                (f"handbook-{i:03d}.md", markdown(f"Handbook part {i}", sections), question, 1)
+            )
     return out

@@ -144,6 +144,7 @@ def test_bad_files_end_with_a_reason_and_nothing_indexed(kb: KB) -> None:
         "secret.pdf": corpus.pdf(["secret"], password="pw"),
         "bomb.docx": corpus.zip_bomb_docx(),
         "lol.docx": corpus.entity_bomb_docx(),
+        "lie.docx": corpus.lying_docx(),  # stayed in ``parsing``, retried for ever
         "image.pdf": corpus.PNG,
         "../../etc/evil.md": b"# Evil\n\nPath traversal attempt.",
         "blank.pdf": corpus.pdf([""]),
@@ -154,7 +155,7 @@ def test_bad_files_end_with_a_reason_and_nothing_indexed(kb: KB) -> None:
     assert "evil.md" in names and not any("/" in n or ".." in n for n in names)
     docs = {d["filename"]: d for d in kb.wait()}
     assert docs["evil.md"]["status"] == "ready"
-    for name in ("secret.pdf", "bomb.docx", "lol.docx", "image.pdf", "blank.pdf"):
+    for name in ("secret.pdf", "bomb.docx", "lol.docx", "lie.docx", "image.pdf", "blank.pdf"):
         assert docs[name]["status"] == "unreadable" and docs[name]["reason"], docs[name]
         assert docs[name]["chunks"] == 0
     assert kb.count(KnowledgeChunk) == 1

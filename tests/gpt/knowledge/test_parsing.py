@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
 import pytest
 from evals import corpus
 
@@ -85,3 +91,68 @@ def test_hostile_files_are_refused_with_a_reason(
 def test_page_limit() -> None:
     with pytest.raises(parsing.Unreadable, match="limit is 2"):
         parsing.parse(corpus.pdf(["a", "b", "c"]), "x.pdf", max_pages=2)
+
+
+@pytest.mark.parametrize("honest_crc", [False, True])
+def test_a_part_that_lies_about_its_size_is_refused_before_a_library_reads_it(
+    honest_crc: bool,
+) -> None:
+    """Its directory says 1,000 bytes, it inflates to 64 MB: with a wrong checksum zipfile raised
+    outside every ``try`` (the document stayed in ``parsing`` for ever); with the checksum of the
+    declared prefix, python-docx's ``ZipFile.read`` asked zlib for 2 GiB at once."""
+    with pytest.raises(parsing.Unreadable, match="says it holds 1000 bytes but holds 67108864"):
+        parsing.parse(corpus.lying_docx(honest_crc=honest_crc), "lie.docx")
+
+
+def test_every_part_is_capped_by_what_it_really_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe's 2.4 MB file held 190 MB of XML under the ratio check; here the cap is lowered
+    so the test stays small: a body over ``MAX_PART`` is refused."""
+    monkeypatch.setattr(parsing, "MAX_PART", 8 * 1024 * 1024)
+    with pytest.raises(parsing.Unreadable, match=r"word/document\.xml expands beyond 8 MB"):
+        parsing.parse(corpus.wordy_docx(12), "big.docx")
+
+
+def test_a_word_body_is_streamed_in_flat_memory(tmp_path: Path) -> None:
+    """24 MB of one-letter runs: a whole tree (python-docx) took 430 MB more; streamed, the
+    parser's peak stays within a few MB of where it started."""
+    source = tmp_path / "wordy.docx"
+    source.write_bytes(corpus.wordy_docx(24))
+    # The peak of this process's own memory (VmHWM): ru_maxrss would carry pytest's peak over exec.
+    probe = (
+        "import re, sys\n"
+        "from teamspro.gpt.knowledge import parsing\n"
+        "def peak():\n"
+        "    status = open('/proc/self/status').read()\n"
+        "    return int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1))\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "before = peak()\n"
+        "parsed = parsing.parse(data, 'wordy.docx')\n"
+        "after = peak()\n"
+        "blocks = parsed.pages[0].blocks\n"
+        "print(len(blocks), {len(b.text) for b in blocks[:-1]}, (after - before) // 1024)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(source)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    paragraphs, rest = result.stdout.strip().split(" ", 1)
+    lengths, grown_mb = rest.rsplit(" ", 1)
+    assert int(paragraphs) > 2000 and lengths == "{400}"
+    assert int(grown_mb) < 64, result.stdout
+
+
+def test_a_library_error_mid_file_ends_as_unreadable() -> None:
+    """openpyxl reads a sheet lazily, so a broken sheet raised outside the open's ``try``."""
+    book = zipfile.ZipFile(io.BytesIO(corpus.xlsx({"S": [["a", "b"]] * 50})))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as broken:
+        for item in book.infolist():
+            data = book.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) // 2]  # the sheet's XML stops mid-row
+            broken.writestr(item, data)
+    with pytest.raises(parsing.Unreadable, match="corrupt"):
+        parsing.parse(out.getvalue(), "broken.xlsx")
