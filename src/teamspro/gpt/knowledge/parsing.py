@@ -245,7 +245,7 @@ def _iterparse(
 ) -> Iterator[tuple[str, Any]]:
     from lxml import etree
 
-    return etree.iterparse(  # type: ignore[no-any-return]
+    return etree.iterparse(
         source,
         events=events,
         tag=tags,
