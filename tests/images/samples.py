@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zlib
 from typing import Any
@@ -114,3 +115,102 @@ def huge_png_header(side: int = 7999) -> bytes:
     stream = zlib.compressobj()
     body = stream.compress(row * 20) + stream.flush(zlib.Z_SYNC_FLUSH)  # never finished
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body)
+
+
+# --- places a location hides (each one a reader other than Pillow shows) ----------------
+
+XMP_GPS = (
+    b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    b'xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    b'exif:GPSLatitude="48,51.4N"><exif:GPSLongitude>2,21.0E</exif:GPSLongitude>'
+    b"<dc:rights>Contoso</dc:rights></rdf:Description></rdf:RDF></x:xmpmeta>"
+    b'<?xpacket end="w"?>'
+)
+
+
+def gps_exif(*, gps: bool = True) -> bytes:
+    """An EXIF block as a JPEG's APP1 holds it (``Exif\\0\\0`` first)."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Contoso"
+    if gps:
+        exif.get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitudeRef] = "N"
+        exif.get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 24.0)
+    return exif.tobytes()
+
+
+def _app1(payload: bytes) -> bytes:
+    return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def jpeg_fill_byte() -> bytes:
+    """The GPS segment behind one 0xFF fill byte (legal padding before any marker)."""
+    data = photo()
+    return data[:2] + b"\xff" + data[2:]
+
+
+def jpeg_second_app1() -> bytes:
+    """A clean first EXIF segment (the one Pillow reads), then a second one with GPS."""
+    data = photo(gps=False)
+    return data[:2] + _app1(gps_exif(gps=False)) + _app1(gps_exif()) + data[2:]
+
+
+def jpeg_xmp() -> bytes:
+    data = photo(gps=False)
+    return data[:2] + _app1(b"http://ns.adobe.com/xap/1.0/\x00" + XMP_GPS) + data[2:]
+
+
+def png_xmp_and_raw_profile() -> bytes:
+    """GPS in ``eXIf``, in compressed iTXt XMP and in ImageMagick's raw EXIF profile."""
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", XMP_GPS.decode(), zip=True)
+    raw = gps_exif()
+    info.add_text("Raw profile type exif", f"\nexif\n{len(raw)}\n{raw.hex()}\n", zip=True)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 40)).save(out, "PNG", exif=gps_exif(), pnginfo=info)
+    return out.getvalue()
+
+
+def with_xmp(fmt: str) -> bytes:
+    """WebP and HEIC with GPS in EXIF and XMP; TIFF with GPS in its own XMP tag."""
+    out = io.BytesIO()
+    image = Image.new("RGB", (64, 48), (120, 20, 40))
+    if fmt == "TIFF":
+        image.save(out, fmt, exif=gps_exif(), tiffinfo={700: XMP_GPS})
+    else:
+        image.save(out, fmt, exif=gps_exif(), xmp=XMP_GPS)
+    return out.getvalue()
+
+
+def locations(data: bytes) -> list[str]:
+    """Every location in a file, found by brute force rather than by its structure: any TIFF
+    header anywhere read as EXIF, any zlib stream inflated, and GPS names in plain bytes."""
+    found = []
+    for header in (b"II*\x00", b"MM\x00*"):
+        at = data.find(header)
+        while at >= 0:
+            exif = Image.Exif()
+            try:
+                exif.load(b"Exif\x00\x00" + data[at:])
+                if exif.get_ifd(ExifTags.IFD.GPSInfo):
+                    found.append(f"EXIF at {at}")
+            except Exception:
+                pass
+            at = data.find(header, at + 1)
+    texts = [data]
+    for at in range(len(data) - 1):
+        if data[at] == 0x78 and data[at + 1] in (0x01, 0x5E, 0x9C, 0xDA):
+            with contextlib.suppress(zlib.error):
+                texts.append(zlib.decompressobj().decompress(data[at:], 1 << 20))
+    for text in texts:
+        if b"GPSLatitude" in text or b"GPSLongitude" in text:
+            found.append("GPS names")
+        if b"Exif\x00\x00" in text and text is not data:
+            found += [f"inflated {f}" for f in locations(text) if "EXIF" in f]
+        hexed = bytes.fromhex(text.split(b"\n", 3)[3].decode()) if b"\nexif\n" in text else b""
+        if hexed:
+            found += [f"raw profile {f}" for f in locations(hexed)]
+    return found

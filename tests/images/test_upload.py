@@ -4,6 +4,7 @@ files refused with a precise 4xx and nothing stored."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
@@ -11,6 +12,7 @@ from PIL import ExifTags, Image
 from sqlalchemy import func, select
 
 from teamspro.core.storage import attachment
+from teamspro.images.image import metadata
 from teamspro.images.image.models import Image as ImageRow
 from teamspro.images.image.models import ImageVersion
 from tests.images import samples
@@ -74,6 +76,46 @@ def test_png_with_gps_is_rewritten_without_it(org: Org) -> None:
     stored = Image.open(io.BytesIO(fetch(org, image["urls"]["original"])))
     assert not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
     assert stored.getexif().get(ExifTags.Base.Model) == "Lens 9"
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("fill.jpg", samples.jpeg_fill_byte),
+        ("two.jpg", samples.jpeg_second_app1),
+        ("xmp.jpg", samples.jpeg_xmp),
+        ("xmp.png", samples.png_xmp_and_raw_profile),
+        ("xmp.webp", lambda: samples.with_xmp("WEBP")),
+        ("xmp.heic", lambda: samples.with_xmp("HEIF")),
+        ("xmp.tiff", lambda: samples.with_xmp("TIFF")),
+    ],
+)
+def test_no_location_survives_wherever_it_hides(
+    org: Org, name: str, make: Callable[[], bytes]
+) -> None:
+    """A fill byte before the marker, a second APP1, XMP (plain, compressed in a PNG, in a TIFF
+    tag), ImageMagick's raw profile: each kept the coordinates while Pillow's own check passed."""
+    data = make()
+    assert samples.locations(data), "the sample must carry a location"
+    image = org.one(name, data)
+    stored = fetch(org, image["urls"]["original"])
+    assert samples.locations(stored) == []
+    if name.endswith(".jpg"):
+        assert stored.count(b"Exif\x00\x00") <= 1
+        pixels = Image.open(io.BytesIO(data)).tobytes()
+        assert Image.open(io.BytesIO(stored)).tobytes() == pixels  # not re-encoded
+    if "xmp" in name and name != "xmp.png":
+        assert b"<dc:rights>Contoso</dc:rights>" in stored  # the rest of the XMP is kept
+
+
+def test_an_upload_whose_location_cannot_be_removed_is_refused(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metadata, "strip_jpeg", lambda data, exif: data)
+    refused = org.upload({"kept.jpg": samples.photo()})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["code"] == "location_not_removed"
+    assert count_rows(org) == (0, 0, 0)  # nothing stored: no row, no file
 
 
 def test_exact_duplicates_are_flagged(org: Org) -> None:

@@ -27,6 +27,8 @@ import pillow_heif
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from teamspro.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from teamspro.images.image import metadata
+from teamspro.images.image.metadata import jpeg_segments
 
 pillow_heif.register_heif_opener()
 # Our own pixel budget (checked before decoding) replaces Pillow's global warning threshold.
@@ -165,46 +167,16 @@ def read_exif(image: Image.Image) -> tuple[Image.Exif, dict[str, Any]]:
         "camera": camera[:200] or None,
         "taken_at": taken,
         "orientation": int(exif.get(ExifTags.Base.Orientation, 1) or 1),
-        "has_gps": bool(exif.get_ifd(ExifTags.IFD.GPSInfo)) or ExifTags.IFD.GPSInfo in exif,
+        "has_gps": metadata.has_gps(exif),
     }
     return exif, facts
 
 
-def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
-    """(marker, start, end) of each header segment before the scan; end is exclusive."""
-    out, pos = [], 2
-    while pos + 4 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker == 0xDA:  # start of scan: entropy-coded data follows
-            break
-        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        out.append((marker, pos, pos + 2 + length))
-        pos += 2 + length
-    return out
-
-
-def replace_jpeg_exif(data: bytes, exif_bytes: bytes | None) -> bytes:
-    """Swap the Exif APP1 segment of a JPEG without re-encoding its pixels.
-
-    Pillow can only write EXIF by re-encoding, which would lose quality on every upload;
-    a JPEG's header is a list of length-prefixed segments, so the swap is exact.
-    """
-    segments = _jpeg_segments(data)
-    exif_seg = next(
-        ((s, e) for m, s, e in segments if m == 0xE1 and data[s + 4 : s + 10] == b"Exif\x00\x00"),
-        None,
-    )
-    new = b""
-    if exif_bytes:
-        new = b"\xff\xe1" + (len(exif_bytes) + 2).to_bytes(2, "big") + exif_bytes
-    if exif_seg:
-        return data[: exif_seg[0]] + new + data[exif_seg[1] :]
-    return data[:2] + new + data[2:]
-
-
 def jpeg_app13(data: bytes) -> bytes:
     """The IPTC (Photoshop APP13) segments of a JPEG, to carry them onto edited versions."""
-    return b"".join(data[s:e] for m, s, e in _jpeg_segments(data) if m == 0xED)
+    return b"".join(
+        b"\xff\xed" + data[s.body - 2 : s.end] for s in jpeg_segments(data) if s.marker == 0xED
+    )
 
 
 def insert_app_segments(data: bytes, segments: bytes) -> bytes:
@@ -212,33 +184,46 @@ def insert_app_segments(data: bytes, segments: bytes) -> bytes:
     if not segments:
         return data
     at = 2
-    for marker, _start, end in _jpeg_segments(data):
-        if marker not in (0xE0, 0xE1):
+    for segment in jpeg_segments(data):
+        if segment.marker not in (0xE0, 0xE1):
             break
-        at = end
+        at = segment.end
     return data[:at] + segments + data[at:]
 
 
 def without_gps(exif: Image.Exif) -> bytes:
     """EXIF bytes with every tag kept but the GPS directory."""
     exif.get_ifd(ExifTags.IFD.Exif)  # loaded sub-directories are written back by tobytes()
-    del exif[ExifTags.IFD.GPSInfo]
+    # A TIFF hides the directory's offset from the tags, so the loaded directory is emptied
+    # too (at worst an empty GPS directory is written: no location in it).
+    exif.get_ifd(ExifTags.IFD.GPSInfo).clear()
+    if ExifTags.IFD.GPSInfo in exif:
+        del exif[ExifTags.IFD.GPSInfo]
+    if metadata.TIFF_XMP in exif:  # a TIFF's tags are its EXIF, its XMP packet among them
+        value = exif[metadata.TIFF_XMP]
+        packet = metadata.scrub_xmp(value if isinstance(value, bytes) else str(value).encode())
+        if packet:
+            exif[metadata.TIFF_XMP] = packet
+        else:
+            del exif[metadata.TIFF_XMP]
     return exif.tobytes()
 
 
-def strip_gps(data: bytes, image: Image.Image, exif: Image.Exif) -> bytes:
+def strip_gps(data: bytes, image: Image.Image, exif: Image.Exif, name: str) -> bytes:
+    """The file without its location, checked by reading the result again: an upload whose
+    location cannot be taken out is refused rather than stored."""
     if image.format == "JPEG":
-        return replace_jpeg_exif(data, without_gps(exif))
-    # Other formats carry EXIF in containers Pillow rewrites only on save.
-    out = io.BytesIO()
-    frames = getattr(image, "n_frames", 1)
-    options: dict[str, Any] = {"exif": without_gps(exif), "format": image.format}
-    if image.format in ("WEBP", "HEIF"):
-        options["quality"] = 95
-    if frames > 1:
-        options["save_all"] = True
-    image.save(out, **options)
-    return out.getvalue()
+        # Segments are rewritten, pixels untouched: re-encoding would lose quality each time.
+        stored = metadata.strip_jpeg(data, without_gps(exif))
+    else:
+        stored = metadata.resave_without(image, without_gps(exif))
+    remains = metadata.where_gps(stored)
+    if remains:
+        raise InvalidInput(
+            f"{name}: its location ({remains}) could not be removed, so it was not stored.",
+            code="location_not_removed",
+        )
+    return stored
 
 
 # Upper hue bound (degrees) of each named family.
@@ -359,8 +344,8 @@ def inspect(data: bytes, name: str, *, max_pixels: int, keep_gps: bool) -> Inspe
     if orientation in SWAPS:
         width, height = height, width
     stored = data
-    if facts["has_gps"] and not keep_gps:
-        stored = strip_gps(data, image, exif)
+    if not keep_gps and (facts["has_gps"] or metadata.where_gps(data)):
+        stored = strip_gps(data, image, exif, name)
     box = _fit_box(image.size, 256)
     preview = upright(image.resize(box, Image.Resampling.BOX).convert("RGB"), orientation)
     palette, families = palette_of(preview)
