@@ -39,11 +39,18 @@ def build(count: int, seed: int = 11) -> list[tuple[str, bytes, str, int]]:
             parts = [p for p in text.split("\n\n## ")[1:]]
             sections = [(p.split("\n\n", 1)[0], p.split("\n\n", 1)[1]) for p in parts]
             if i % 8 == 2:
-                out.append((name.replace(".md", ".docx"),
-                            corpus.docx([(h, [b]) for h, b in sections]), question, 1))
+                out.append(
+                    (
+                        name.replace(".md", ".docx"),
+                        corpus.docx([(h, [b]) for h, b in sections]),
+                        question,
+                        1,
+                    )
+                )
             else:
-                out.append((name.replace(".md", ".html"), corpus.html(title, sections),
-                            question, 1))
+                out.append(
+                    (name.replace(".md", ".html"), corpus.html(title, sections), question, 1)
+                )
         else:
             out.append((name, data, question, page))
     return out
@@ -78,10 +85,18 @@ async def evaluate(count: int, kind: str = "coded") -> Result:
     expected: list[tuple[str, uuid.UUID, int]] = []
     for name, data, question, page in docs:
         async with transaction(maker) as session:
-            done = await kb_service.upload(session=session, settings=settings, org_id=org_id,
-                                           bot_id=bot_id, user_id=None, filename=name, data=data)
-        status = await kb_service.ingest(maker=maker, settings=settings,
-                                         document_id=done.document.id)
+            done = await kb_service.upload(
+                session=session,
+                settings=settings,
+                org_id=org_id,
+                bot_id=bot_id,
+                user_id=None,
+                filename=name,
+                data=data,
+            )
+        status = await kb_service.ingest(
+            maker=maker, settings=settings, document_id=done.document.id
+        )
         assert status.value == "ready", (name, status)
         expected.append((question, done.document.id, page))
     started = time.perf_counter()
@@ -91,13 +106,19 @@ async def evaluate(count: int, kind: str = "coded") -> Result:
         for question, doc_id, page in expected:
             vector = model.embed([question])[0]
             hits = await search(session, bot_id, question, vector, top_k=5, min_score=-1)
-            rank = next((i + 1 for i, h in enumerate(hits)
-                         if h.document_id == doc_id and h.page == page), None)
+            rank = next(
+                (i + 1 for i, h in enumerate(hits) if h.document_id == doc_id and h.page == page),
+                None,
+            )
             found += rank is not None
             reciprocal.append(1 / rank if rank else 0.0)
     await engine.dispose()
-    return Result(len(expected), found / len(expected), sum(reciprocal) / len(reciprocal),
-                  time.perf_counter() - started)
+    return Result(
+        len(expected),
+        found / len(expected),
+        sum(reciprocal) / len(reciprocal),
+        time.perf_counter() - started,
+    )
 
 
 def main() -> None:
@@ -107,8 +128,10 @@ def main() -> None:
     args = parser.parse_args()
     for kind in ("coded", "paraphrased") if args.set == "both" else (args.set,):
         result = asyncio.run(evaluate(args.docs, kind))
-        print(f"{kind}: questions={result.questions} recall@5={result.recall_at_5:.3f} "
-              f"MRR={result.mrr:.3f} ({result.seconds:.1f}s)")
+        print(
+            f"{kind}: questions={result.questions} recall@5={result.recall_at_5:.3f} "
+            f"MRR={result.mrr:.3f} ({result.seconds:.1f}s)"
+        )
 
 
 if __name__ == "__main__":
