@@ -193,6 +193,103 @@ def test_tab_permissions(org: Org) -> None:
     assert ok.status_code == 200 and ok.json()["permissions"]["upload"] is True
 
 
+def test_a_tab_s_rules_bind_its_library_and_images_through_every_route(org: Org) -> None:
+    """The probe's path: a tab forbids everything, yet the image API let a member upload to
+    its library, save a new version of the pinned image, revert it, retitle it, and every read
+    carried a download link."""
+    admin_up = org.client.post(
+        f"/api/v1/images/libraries/{org.library_id()}/images",
+        files=[("files", ("pinned.jpg", samples.photo(gps=False)))],
+        headers=org.admin_auth,
+    )
+    image = admin_up.json()[0]
+    assert "download" in image["urls"]  # no tab yet: members may do everything
+    nothing = {"upload": False, "edit": False, "delete": False, "download": False}
+    made = org.client.post(
+        "/api/v1/images/tabs",
+        json={"entity_id": "locked-tab", "name": "Locked", "permissions": nothing},
+        headers=org.admin_auth,
+    )
+    assert made.status_code == 201, made.text
+    tab = made.json()
+    image_url = f"/api/v1/images/{image['id']}"
+    member, guest = org.member_auth, org.guest_auth
+    first = org.client.get(f"{image_url}/versions", headers=member).json()[0]["id"]
+    refused = {
+        "upload": org.client.post(
+            f"/api/v1/images/libraries/{org.library_id()}/images",
+            files=[("files", ("sneak.jpg", samples.photo(gps=False)))],
+            headers=member,
+        ),
+        "edit": edit(org, image, RECIPE),
+        "edit via the tab": edit(org, image, RECIPE, tab_id=tab["id"]),
+        "revert": org.client.post(f"{image_url}/versions/{first}/revert", headers=member),
+        "retitle": org.client.patch(image_url, json={"title": "Mine"}, headers=member),
+        "guest tab": org.client.post(
+            "/api/v1/images/tabs", json={"entity_id": "guest-tab"}, headers=guest
+        ),
+    }
+    assert {k: r.status_code for k, r in refused.items()} == dict.fromkeys(refused, 403)
+    for read in (
+        org.client.get(image_url, headers=member).json(),
+        org.client.get("/api/v1/images", headers=member).json()["value"][0],
+        org.client.get(f"{image_url}/versions", headers=member).json()[0],
+    ):
+        assert "download" not in read["urls"] and "original" not in read["urls"]
+        assert read["urls"]["thumbnail"]  # viewing stays
+    assert "download" in org.client.get(image_url, headers=org.admin_auth).json()["urls"]
+    # A member's own tab on the same library cannot loosen the locked one's rules.
+    everything = dict.fromkeys(nothing, True)
+    own = org.tab(entity_id="member-tab", permissions=everything)
+    assert own["permissions"] == nothing
+    # A permissive tab elsewhere does not open this library's images.
+    other = org.client.post(
+        "/api/v1/images/libraries", json={"name": "Other"}, headers=org.admin_auth
+    ).json()
+    open_tab = org.client.post(
+        "/api/v1/images/tabs",
+        json={"entity_id": "open-tab", "library_id": other["id"], "permissions": everything},
+        headers=org.admin_auth,
+    ).json()
+    assert edit(org, image, RECIPE, tab_id=open_tab["id"]).status_code == 403
+    # The admin opens both tabs on the library again: the member edits through the API.
+    for locked in (tab, own):
+        opened = org.client.patch(
+            f"/api/v1/images/tabs/{locked['id']}",
+            json={"permissions": everything},
+            headers=org.admin_auth,
+        )
+        assert opened.json()["permissions"] == everything
+    assert edit(org, image, RECIPE).status_code == 201
+
+
+def test_the_configuration_page_shows_the_tab_it_configures(org: Org) -> None:
+    """Teams opens it again from the tab's "Settings": saving the defaults shown used to rename
+    the tab and reset its library, folder, layout and rules."""
+    rules = {"upload": True, "edit": False, "delete": False, "download": False}
+    tab = org.tab(entity_id="plan-tab", name="Floor plans", layout="fill", permissions=rules)
+    page = org.client.get(
+        "/images/tabs/configure?entityId=plan-tab&teamId=19:t&channelId=19:c",
+        headers=org.member_auth,
+    )
+    assert page.status_code == 200
+    html = page.text
+    assert 'name="name" value="Floor plans"' in html
+    assert '<option value="fill" selected>' in html
+    assert f'<option value="{tab["library_id"]}" selected>' in html
+    assert 'name="perm_upload" checked' in html and 'name="perm_edit" checked' not in html
+    assert 'data-testid="read-only"' not in html
+    # Someone else sees it read-only, and a guest may not set up tabs at all.
+    other = org.seeder.user(org.member.org_id)
+    other_page = org.client.get(
+        "/images/tabs/configure?entityId=plan-tab",
+        headers={"authorization": f"Bearer {org.seeder.token(other)}"},
+    )
+    assert 'data-testid="read-only"' in other_page.text
+    guest = org.client.get("/images/tabs/configure?entityId=x", headers=org.guest_auth)
+    assert guest.status_code == 403
+
+
 def test_properties_sanitised_and_searchable(org: Org) -> None:
     image = org.one("crane.jpg", samples.photo(gps=False))
     patch = {

@@ -29,7 +29,7 @@ from teamspro.images.image.schemas import (
     LibraryRead,
     VersionRead,
 )
-from teamspro.images.image.views import MIME, image_read, version_read
+from teamspro.images.image.views import MIME, Links, image_read, version_read
 from teamspro.images.library import service as library_service
 from teamspro.images.library import sharepoint
 from teamspro.images.library.models import ImageLibrary, LibraryKind
@@ -134,9 +134,11 @@ async def upload(
     state: StateDep,
 ) -> list[ImageRead]:
     """Upload images; each is checked whole before anything of it is kept."""
-    tab_service.require(principal, None, "upload")
     library = await library_service.get(session, principal.org.id, library_id)
-    return await upload_files(files, library, principal, session, state, folder=None)
+    rules = await tab_service.library_rules(session, principal.org.id, library.id)
+    tab_service.require(principal, rules, "upload")
+    links = tab_service.links(principal, rules)
+    return await upload_files(files, library, principal, session, state, folder=None, links=links)
 
 
 async def upload_files(
@@ -147,6 +149,7 @@ async def upload_files(
     state: StateDep,
     *,
     folder: str | None,
+    links: Links,
 ) -> list[ImageRead]:
     """Upload into ``library`` (into ``folder`` of it, for SharePoint; None: its own)."""
     if not files or len(files) > MAX_FILES:
@@ -170,7 +173,7 @@ async def upload_files(
     await session.commit()  # all files or none: an error above rolls back every row
     for up in done:
         await after_save(up.version, library)
-    return [image_read(state.settings, up.image) for up in done]
+    return [image_read(state.settings, up.image, links) for up in done]
 
 
 # Images ----------------------------------------------------------------------------------
@@ -207,7 +210,15 @@ async def search(
         library_id=library_id,
     )
     rows, total = await image_service.search(session, principal.org.id, filters, query)
-    items = [image_read(state.settings, r).model_dump(mode="json") for r in rows]
+    links = {
+        library: tab_service.links(
+            principal, await tab_service.library_rules(session, principal.org.id, library)
+        )
+        for library in {r.library_id for r in rows}
+    }
+    items = [
+        image_read(state.settings, r, links[r.library_id]).model_dump(mode="json") for r in rows
+    ]
     return odata.collection(request, items, query, total)
 
 
@@ -215,7 +226,9 @@ async def search(
 async def get_image(
     image_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> ImageRead:
-    return image_read(state.settings, await image_service.get(session, principal.org.id, image_id))
+    image = await image_service.get(session, principal.org.id, image_id)
+    rules = await tab_service.library_rules(session, principal.org.id, image.library_id)
+    return image_read(state.settings, image, tab_service.links(principal, rules))
 
 
 @router.patch("/{image_id}", response_model=ImageRead)
@@ -226,8 +239,9 @@ async def update_image(
     session: SessionDep,
     state: StateDep,
 ) -> ImageRead:
-    tab_service.require(principal, None, "edit")
     image = await image_service.get(session, principal.org.id, image_id)
+    rules = await tab_service.library_rules(session, principal.org.id, image.library_id)
+    tab_service.require(principal, rules, "edit")
     await image_service.update_properties(
         session=session,
         image=image,
@@ -238,7 +252,7 @@ async def update_image(
     library = await library_service.get(session, principal.org.id, image.library_id)
     if library.kind == LibraryKind.sharepoint and image.current_version_id:
         await asyncio.to_thread(push_to_sharepoint, version_id=str(image.current_version_id))
-    return image_read(state.settings, image)
+    return image_read(state.settings, image, tab_service.links(principal, rules))
 
 
 @router.delete("/{image_id}", status_code=204)
@@ -248,7 +262,8 @@ async def delete_image(
     image = await image_service.get(session, principal.org.id, image_id)
     if not principal.is_admin and image.created_by != principal.user.id:
         raise PermissionDenied("Only an admin or the person who added it may delete an image.")
-    tab_service.require(principal, None, "delete")
+    rules = await tab_service.library_rules(session, principal.org.id, image.library_id)
+    tab_service.require(principal, rules, "delete")
     await image_service.remove(session=session, settings=state.settings, image=image)
     return Response(status_code=204)
 
@@ -258,7 +273,11 @@ async def list_versions(
     image_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> list[VersionRead]:
     image = await image_service.get(session, principal.org.id, image_id)
-    return [version_read(state.settings, v) for v in await image_service.versions(session, image)]
+    rules = await tab_service.library_rules(session, principal.org.id, image.library_id)
+    links = tab_service.links(principal, rules)
+    return [
+        version_read(state.settings, v, links) for v in await image_service.versions(session, image)
+    ]
 
 
 @router.post("/{image_id}/versions", response_model=VersionRead, status_code=201)
@@ -271,7 +290,7 @@ async def edit(
 ) -> VersionRead:
     """Save an edit: the recipe is rendered on the server as a new version."""
     image = await image_service.get(session, principal.org.id, image_id)
-    tab = await _editing_tab(principal, session, body.tab_id)
+    tab, rules = await _editing_tab(principal, session, body.tab_id, image)
     version = await image_service.save_edit(
         session=session,
         settings=state.settings,
@@ -280,7 +299,7 @@ async def edit(
         base_version_id=body.base_version_id,
         recipe=body.recipe,
     )
-    return await _saved(version, image, tab, principal, session, state)
+    return await _saved(version, image, tab, rules, principal, session, state)
 
 
 @router.post("/{image_id}/versions/{version_id}/revert", response_model=VersionRead)
@@ -293,26 +312,31 @@ async def revert(
     tab_id: uuid.UUID | None = None,
 ) -> VersionRead:
     image = await image_service.get(session, principal.org.id, image_id)
-    tab = await _editing_tab(principal, session, tab_id)
+    tab, rules = await _editing_tab(principal, session, tab_id, image)
     version = await image_service.revert(
         session=session, image=image, actor=image_service.Actor.of(principal), version_id=version_id
     )
-    return await _saved(version, image, tab, principal, session, state)
+    return await _saved(version, image, tab, rules, principal, session, state)
 
 
 async def _editing_tab(
-    principal: CurrentPrincipal, session: SessionDep, tab_id: uuid.UUID | None
-) -> TabConfig | None:
-    """The tab a new version is saved from (it decides who may edit), if any."""
+    principal: CurrentPrincipal, session: SessionDep, tab_id: uuid.UUID | None, image: Image
+) -> tuple[TabConfig | None, tab_service.RuleSet]:
+    """The tab a new version is saved from, if any: it decides who may edit, and must show
+    the image's library; without one, the library's rules do."""
     tab = await tab_service.get(session, principal.org.id, tab_id) if tab_id else None
-    tab_service.require(principal, tab, "edit")
-    return tab
+    rules = await tab_service.rules_for(
+        session, principal, image.library_id, tab, tab.library_id if tab else None
+    )
+    tab_service.require(principal, rules, "edit")
+    return tab, rules
 
 
 async def _saved(
     version: ImageVersion,
     image: Image,
     tab: TabConfig | None,
+    rules: tab_service.RuleSet,
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,
@@ -329,7 +353,7 @@ async def _saved(
         )
     await session.commit()
     await after_save(version, await library_service.get(session, image.org_id, image.library_id))
-    return version_read(state.settings, version)
+    return version_read(state.settings, version, tab_service.links(principal, rules))
 
 
 # Files -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.images.image import service as image_service
 from teamspro.images.image.models import Image
-from teamspro.images.image.views import image_read, version_read
+from teamspro.images.image.views import VIEW, image_read, version_read
 from teamspro.images.library import service as library_service
 from teamspro.images.tab import service as tab_service
 from teamspro.web.templates import render
@@ -26,6 +26,7 @@ async def library(
     request: Request, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> Response:
     local = await library_service.default_local(session, principal.org.id)
+    rules = await tab_service.library_rules(session, principal.org.id, local.id)
     await session.commit()
     return render(
         request,
@@ -34,7 +35,7 @@ async def library(
             "library_id": local.id,
             "colors": COLORS,
             "limits": state.settings.images,
-            "can_upload": tab_service.allowed(principal, None, "upload"),
+            "can_upload": tab_service.allowed(principal, rules, "upload"),
         },
     )
 
@@ -48,16 +49,18 @@ async def image_page(
     state: StateDep,
 ) -> Response:
     image = await image_service.get(session, principal.org.id, image_id)
+    rules = await tab_service.library_rules(session, principal.org.id, image.library_id)
+    links = tab_service.links(principal, rules)
     versions = [
-        version_read(state.settings, v) for v in await image_service.versions(session, image)
+        version_read(state.settings, v, links) for v in await image_service.versions(session, image)
     ]
     return render(
         request,
         "images/image.html",
         {
-            "image": image_read(state.settings, image),
+            "image": image_read(state.settings, image, links),
             "versions": versions,
-            "can_edit": tab_service.allowed(principal, None, "edit"),
+            "can_edit": tab_service.allowed(principal, rules, "edit"),
         },
     )
 
@@ -75,7 +78,11 @@ async def editor(
     """Edit the current version, or re-open a saved edit (its base and recipe) to go on."""
     image = await image_service.get(session, principal.org.id, image_id)
     tab_row = await tab_service.get(session, principal.org.id, tab) if tab else None
-    tab_service.require(principal, tab_row, "edit")
+    rules = await tab_service.rules_for(
+        session, principal, image.library_id, tab_row, tab_row.library_id if tab_row else None
+    )
+    tab_service.require(principal, rules, "edit")
+    links = tab_service.links(principal, rules)
     version = await image_service.version(session, image, base)
     recipe: dict[str, object] = {"operations": []}
     base_version = version
@@ -89,9 +96,10 @@ async def editor(
         request,
         "images/editor.html",
         {
-            "marks": [image_read(state.settings, m) for m in marks],
-            "image": image_read(state.settings, image),
-            "base": version_read(state.settings, base_version),
+            # Watermarks are drawn from their renditions: no original link is needed.
+            "marks": [image_read(state.settings, m, VIEW) for m in marks],
+            "image": image_read(state.settings, image, links),
+            "base": version_read(state.settings, base_version, links),
             "recipe": recipe,
             "tab_id": tab_row.id if tab_row else None,
         },

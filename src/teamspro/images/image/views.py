@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from teamspro.config import Settings
 from teamspro.core.db import utcnow
 from teamspro.images.image import urls
@@ -30,15 +32,36 @@ def version_urls(settings: Settings, org_id: object, version_id: object) -> dict
     return out
 
 
-def image_read(settings: Settings, image: Image) -> ImageRead:
+@dataclass(frozen=True)
+class Links:
+    """Which links to the original a reader gets (renditions are for every reader): the
+    original for whoever may download or edit it, the download link for downloaders."""
+
+    original: bool = True
+    download: bool = True
+
+
+ALL = Links()
+VIEW = Links(original=False, download=False)
+
+
+def _links(urls: dict[str, str], links: Links) -> dict[str, str]:
+    if not links.download:
+        urls.pop("download")
+    if not links.original:
+        urls.pop("original")
+    return urls
+
+
+def image_read(settings: Settings, image: Image, links: Links) -> ImageRead:
     read = ImageRead.model_validate(image)
     read.expired = bool(image.rights_expire_at and image.rights_expire_at < utcnow())
     if image.current_version_id:
-        read.urls = version_urls(settings, image.org_id, image.current_version_id)
+        read.urls = _links(version_urls(settings, image.org_id, image.current_version_id), links)
     return read
 
 
-def version_read(settings: Settings, version: ImageVersion) -> VersionRead:
+def version_read(settings: Settings, version: ImageVersion, links: Links) -> VersionRead:
     read = VersionRead.model_validate(version)
-    read.urls = version_urls(settings, version.org_id, version.id)
+    read.urls = _links(version_urls(settings, version.org_id, version.id), links)
     return read

@@ -94,8 +94,9 @@ async def upload_and_pin(
     tab = await tab_service.get(session, principal.org.id, tab_id)
     tab_service.require(principal, tab, "upload")
     library = await library_service.get(session, principal.org.id, tab.library_id)
+    links = tab_service.links(principal, tab)
     images = await upload_files(
-        files, library, principal, session, state, folder=tab.folder or None
+        files, library, principal, session, state, folder=tab.folder or None, links=links
     )
     last = await image_service.get(session, principal.org.id, images[-1].id)
     version = await image_service.version(session, last)
@@ -162,7 +163,7 @@ async def attach(
     await session.commit()
     # It came from SharePoint: only renditions follow, nothing is pushed back.
     await asyncio.to_thread(make_renditions, version_id=str(version.id))
-    return image_read(state.settings, image)
+    return image_read(state.settings, image, tab_service.links(principal, tab))
 
 
 @router.post("/{tab_id}/pin", response_model=TabRead)
@@ -195,6 +196,7 @@ async def history(
     tab_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> list[PinRead]:
     tab = await tab_service.get(session, principal.org.id, tab_id)
+    links = tab_service.links(principal, tab)
     out = []
     for event in await tab_service.history(session, tab.id):
         image = await session.get(Image, event.image_id)
@@ -205,7 +207,7 @@ async def history(
             PinRead(
                 id=event.id,
                 pinned_at=event.created_at,
-                image=image_read(state.settings, image),
+                image=image_read(state.settings, image, links),
                 version_id=version.id,
                 version_number=version.number,
                 thumbnail=version_urls(state.settings, tab.org_id, version.id)["thumbnail"],

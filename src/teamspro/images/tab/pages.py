@@ -17,6 +17,7 @@ from teamspro.images.library.models import ImageLibrary
 from teamspro.images.tab import package
 from teamspro.images.tab import service as tab_service
 from teamspro.images.tab.models import ACTIONS
+from teamspro.images.tab.schemas import Permissions
 from teamspro.web.templates import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,23 +34,45 @@ async def configure(
     channelId: str = "",
     channelName: str = "",
 ) -> Response:
+    """Set up a new tab, or change one: Teams opens this page again from the tab's
+    "Settings", and then it shows what the tab has, not the defaults."""
+    tab_service.require_configurer(principal)
     await library_service.default_local(session, principal.org.id)
     await session.commit()
     stmt = select(ImageLibrary).where(ImageLibrary.org_id == principal.org.id)
     libraries = list((await session.execute(stmt)).scalars())
+    tab = await tab_service.by_entity(session, principal.org.id, entityId) if entityId else None
+    # What this person may let members do, library by library (a member no more than the
+    # library already allows).
+    limits = {
+        str(library.id): tab_service.grantable(
+            principal,
+            await tab_service.library_rules(
+                session, principal.org.id, library.id, besides=tab.id if tab else None
+            ),
+        )
+        for library in libraries
+    }
+    context = {
+        "entity_id": entityId or f"tab-{uuid.uuid4().hex[:12]}",
+        "team_id": teamId,
+        "team_name": teamName,
+        "channel_id": channelId,
+        "channel_name": channelName,
+    }
+    if tab is not None:
+        context |= {k: getattr(tab, k) or context[k] for k in context if k != "entity_id"}
     return render(
         request,
         "images/configure.html",
         {
             "libraries": libraries,
             "actions": ACTIONS,
-            "context": {
-                "entity_id": entityId or f"tab-{uuid.uuid4().hex[:12]}",
-                "team_id": teamId,
-                "team_name": teamName,
-                "channel_id": channelId,
-                "channel_name": channelName,
-            },
+            "context": context,
+            "tab": tab,
+            "permissions": tab.permissions if tab else Permissions().model_dump(),
+            "limits": limits,
+            "can_change": tab is None or principal.is_admin or tab.created_by == principal.user.id,
         },
     )
 
@@ -78,12 +101,16 @@ async def tab_page(
     versions = []
     if tab.pinned_image_id and tab.pinned_version_id:
         image = await image_service.get(session, principal.org.id, tab.pinned_image_id)
-        pinned = image_read(state.settings, image)
+        links = tab_service.links(principal, tab)
+        pinned = image_read(state.settings, image, links)
         version = version_read(
-            state.settings, await image_service.version(session, image, tab.pinned_version_id)
+            state.settings,
+            await image_service.version(session, image, tab.pinned_version_id),
+            links,
         )
         versions = [
-            version_read(state.settings, v) for v in await image_service.versions(session, image)
+            version_read(state.settings, v, links)
+            for v in await image_service.versions(session, image)
         ]
     history = []
     for event in await tab_service.history(session, tab.id, limit=24):

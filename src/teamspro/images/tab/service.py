@@ -15,12 +15,13 @@ from teamspro.core.errors import NotFound, PermissionDenied
 from teamspro.core.identity.service import Principal
 from teamspro.core.tenancy.models import Role
 from teamspro.images.image.models import Image, ImageVersion
-from teamspro.images.tab.models import ACTIONS, PinEvent, TabConfig
+from teamspro.images.image.views import Links
+from teamspro.images.tab.models import ACTIONS, PinEvent, TabConfig, default_permissions
 
 VIEW_ONLY = {"view", "download"}
 
 
-class _Rules(Protocol):
+class RuleSet(Protocol):
     """A tab's configuration, from the database or the cache: what members may do."""
 
     @property
@@ -57,7 +58,7 @@ class TabView:
         return cls(**values)
 
 
-def allowed(principal: Principal, tab: _Rules | None, action: str) -> bool:
+def allowed(principal: Principal, tab: RuleSet | None, action: str) -> bool:
     """Admins may do everything; members what the tab allows; guests view and download."""
     if action == "view":
         return True
@@ -70,9 +71,68 @@ def allowed(principal: Principal, tab: _Rules | None, action: str) -> bool:
     return bool((tab.permissions or {}).get(action, False))
 
 
-def require(principal: Principal, tab: _Rules | None, action: str) -> None:
+def require(principal: Principal, tab: RuleSet | None, action: str) -> None:
     if not allowed(principal, tab, action):
         raise PermissionDenied(f"This tab does not let you {action} images.", code="tab_forbids")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What members may do in a library outside any one tab."""
+
+    permissions: Mapping[str, Any]
+
+
+async def library_rules(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    library_id: uuid.UUID,
+    *,
+    besides: uuid.UUID | None = None,
+) -> Rules:
+    """Only what every tab showing the library allows (no tab: everything).
+
+    A tab's rules would mean nothing if the library and image API ignored them: a member
+    barred from uploading in the tab could upload to its library directly. ``besides`` leaves
+    one tab out (the one being configured).
+    """
+    stmt = select(TabConfig.id, TabConfig.permissions).where(
+        TabConfig.org_id == org_id, TabConfig.library_id == library_id
+    )
+    rules = default_permissions()
+    for tab_id, permissions in await session.execute(stmt):
+        if tab_id != besides:
+            for action in ACTIONS:
+                rules[action] = rules[action] and bool((permissions or {}).get(action, False))
+    return Rules(rules)
+
+
+async def rules_for(
+    session: AsyncSession,
+    principal: Principal,
+    library_id: uuid.UUID,
+    tab: RuleSet | None = None,
+    tab_library_id: uuid.UUID | None = None,
+) -> RuleSet:
+    """The rules an action on a library's image follows: the tab it is taken from (which
+    must show that library, or a permissive tab would open any library), else the library's."""
+    if tab is not None:
+        if tab_library_id != library_id:
+            raise PermissionDenied("This image is not in this tab's library.", code="tab_forbids")
+        return tab
+    return await library_rules(session, principal.org.id, library_id)
+
+
+def links(principal: Principal, rules: RuleSet | None) -> Links:
+    """Links to the original only for whoever may download it (or edit: the editor reads it)."""
+    download = allowed(principal, rules, "download")
+    return Links(original=download or allowed(principal, rules, "edit"), download=download)
+
+
+def grantable(principal: Principal, rules: RuleSet) -> dict[str, bool]:
+    """What a tab configured by ``principal`` may allow: an admin anything, a member no more
+    than the library already allows (a new tab must not loosen another's rules)."""
+    return {a: principal.is_admin or bool(rules.permissions.get(a, False)) for a in ACTIONS}
 
 
 def cache_key(tab_id: uuid.UUID) -> str:
@@ -97,14 +157,22 @@ async def cached_view(
     return view
 
 
+async def by_entity(session: AsyncSession, org_id: uuid.UUID, entity_id: str) -> TabConfig | None:
+    stmt = select(TabConfig).where(TabConfig.org_id == org_id, TabConfig.entity_id == entity_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def require_configurer(principal: Principal) -> None:
+    if principal.role == Role.guest:
+        raise PermissionDenied("Guests cannot set up tabs.", code="tab_forbids")
+
+
 async def configure(
     *, session: AsyncSession, cache: Cache, principal: Principal, values: dict[str, Any]
 ) -> TabConfig:
     """Create the tab's configuration, or update it when Teams saves the same tab again."""
-    stmt = select(TabConfig).where(
-        TabConfig.org_id == principal.org.id, TabConfig.entity_id == values["entity_id"]
-    )
-    tab = (await session.execute(stmt)).scalar_one_or_none()
+    require_configurer(principal)
+    tab = await by_entity(session, principal.org.id, values["entity_id"])
     if tab is None:
         tab = TabConfig(org_id=principal.org.id, created_by=principal.user.id)
         session.add(tab)
@@ -119,9 +187,18 @@ async def update(
     tab: TabConfig,
     values: dict[str, Any],
 ) -> TabConfig:
-    """Only an admin or whoever added the tab may change it; the cached copy goes."""
+    """Only an admin or whoever added the tab may change it; the cached copy goes. A member's
+    tab allows no more than its library does without it (see ``grantable``)."""
+    require_configurer(principal)
     if not principal.is_admin and tab.created_by != principal.user.id:
         raise PermissionDenied("Only an admin or the person who added the tab may change it.")
+    if "permissions" in values or "library_id" in values:
+        library_id = values.get("library_id", tab.library_id)
+        with session.no_autoflush:  # a new tab is not complete yet
+            rules = await library_rules(session, principal.org.id, library_id, besides=tab.id)
+        limit = grantable(principal, rules)
+        wanted = values.get("permissions", tab.permissions) or {}
+        values = {**values, "permissions": {a: bool(wanted.get(a)) and limit[a] for a in ACTIONS}}
     for field, value in values.items():
         setattr(tab, field, value)
     await session.flush()

@@ -221,6 +221,19 @@
   function initConfig(form) {
     var status = form.querySelector("[data-status]");
     var teams = window.microsoftTeams;
+    var limits = JSON.parse(form.dataset.limits || "{}"), library = form.querySelector("[name=library_id]");
+    function applyLimits() {
+      // A member's tab allows no more than the library's other tabs do: grey out the rest.
+      var allowed = limits[library.value] || {}, limited = false;
+      ["upload", "edit", "delete", "download"].forEach(function (a) {
+        var box = form.querySelector("[name=perm_" + a + "]");
+        if (allowed[a] === false) { box.checked = false; box.disabled = true; limited = true; }
+        else box.disabled = false;
+      });
+      form.querySelector("[data-limited]").hidden = !limited;
+    }
+    library.addEventListener("change", applyLimits);
+    applyLimits();
     function save() {
       var f = new FormData(form), perms = {};
       ["upload", "edit", "delete", "download"].forEach(function (a) { perms[a] = f.get("perm_" + a) === "on"; });
