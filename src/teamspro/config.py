@@ -77,6 +77,9 @@ class ProviderConfig(BaseModel):
     api_key: str = ""
     api_version: str = ""
     models: list[str] = []
+    # Set for a provider an organisation admin added: its URL goes through the outbound
+    # policy (core/outbound.py); instance-wide providers are trusted.
+    organization: bool = False
 
 
 class GptSettings(BaseModel):
@@ -158,6 +161,9 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = None
     cache_ttl_seconds: int = 300
     http_timeout_seconds: float = 10.0
+    # Hosts (``name`` or ``name:port``) organisation admins may point providers at even
+    # though they resolve to a local or private address (core/outbound.py).
+    outbound_allow: list[str] = []
 
     @field_validator("base_url")
     @classmethod

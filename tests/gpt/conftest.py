@@ -24,6 +24,8 @@ def gpt_settings(tmp_path: Path, database_url: str, fake_llm: FakeLLM) -> Settin
         tmp_path,
         database_url,
         gpt={"providers": [fake_llm.provider()], "first_token_timeout_seconds": 2},
+        # An instance admin lets organisations use the local model server (core/outbound.py).
+        outbound_allow=[fake_llm.host],
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx2
 from fastapi import Depends
 
 from teamspro.core.deps import StateDep
+from teamspro.core.outbound import OutboundPolicy, guarded_client
 from teamspro.core.state import AppState
 from teamspro.gpt.provider.registry import Models
 
@@ -17,12 +18,14 @@ KEY = "gpt"
 def models(state: AppState) -> Models:
     if KEY not in state.products:
         gpt = state.settings.gpt
-        http = httpx2.AsyncClient(
-            timeout=httpx2.Timeout(gpt.request_timeout_seconds, connect=10),
-            limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=200),
-        )
-        state.products[KEY] = Models(http)
-        state.closers.append(http.aclose)
+        options: dict[str, Any] = {
+            "timeout": httpx2.Timeout(gpt.request_timeout_seconds, connect=10),
+            "limits": httpx2.Limits(max_connections=1000, max_keepalive_connections=200),
+        }
+        http = httpx2.AsyncClient(**options)
+        guarded = guarded_client(OutboundPolicy(state.settings.outbound_allow), **options)
+        state.products[KEY] = Models(http, guarded)
+        state.closers += [http.aclose, guarded.aclose]
     return state.products[KEY]
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamspro.config import ProviderConfig, Settings
 from teamspro.core.crypto import SecretBox
 from teamspro.core.errors import InvalidInput
+from teamspro.core.outbound import OutboundPolicy, guarded_client
 from teamspro.gpt.knowledge.embedding import MODEL_KEY, default_model
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.base import ProviderError
@@ -102,5 +103,11 @@ async def opened(settings: Settings, resolved: Resolved) -> AsyncIterator[Embedd
         yield LocalEmbedder()
         return
     config, model = resolved
-    async with httpx2.AsyncClient(timeout=settings.gpt.request_timeout_seconds) as http:
+    timeout = settings.gpt.request_timeout_seconds
+    http = (
+        guarded_client(OutboundPolicy(settings.outbound_allow), timeout=timeout)
+        if config.organization
+        else httpx2.AsyncClient(timeout=timeout)
+    )
+    async with http:
         yield ProviderEmbedder(f"{config.key}:{model}", client(config, http, max_retries=2), model)

@@ -28,8 +28,9 @@ KIND_LABELS = {
 class Models:
     """Builds each provider's client once, so streams share its connection pool."""
 
-    def __init__(self, http: httpx2.AsyncClient) -> None:
+    def __init__(self, http: httpx2.AsyncClient, guarded: httpx2.AsyncClient) -> None:
         self._http = http
+        self._guarded = guarded  # for organisations' own providers (core/outbound.py)
         self._clients: dict[str, ChatModel] = {}
         self.extractive = ExtractiveChat()
 
@@ -41,5 +42,6 @@ class Models:
             raise ProviderRejected(f"Unknown provider kind {config.kind!r}.")
         cache_key = config.model_dump_json()
         if cache_key not in self._clients:
-            self._clients[cache_key] = factory(config, self._http)
+            http = self._guarded if config.organization else self._http
+            self._clients[cache_key] = factory(config, http)
         return self._clients[cache_key]

@@ -120,5 +120,6 @@ async def resolve(
             api_key=api_key or "",
             api_version=row.api_version,
             models=list(row.models),
+            organization=True,
         )
     return next((c for c in settings.gpt.providers if c.key == key), None)

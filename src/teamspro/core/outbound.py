@@ -1,0 +1,143 @@
+"""One policy for every URL an organisation admin gives the server to call.
+
+A provider's base URL (and, later, a plugin's server) is typed by an organisation admin, but
+the server calls it from inside the network, with a key: left alone it would reach loopback
+services (Redis, PostgreSQL), the cloud metadata endpoint, or anything on the private network,
+and show what answered. So such URLs are http or https only, and every address their host
+resolves to must be public, checked when the URL is saved (a clear 400) and again on every
+request, after DNS resolution (a name may later resolve elsewhere) and on every redirect hop:
+the transport connects to the address it checked, with the name kept for the Host header and
+TLS. An instance admin may allow named hosts (``TEAMSPRO_OUTBOUND_ALLOW``), e.g. an Ollama on
+the private network. URLs from the instance's own settings (Graph, OpenID, instance-wide
+providers) are trusted and do not go through here.
+
+Why hand-written: the maintained SSRF guards for Python wrap ``requests`` or ``urllib3``;
+none plugs into httpx's transport API, which the ``openai`` client uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+
+from teamspro.core.errors import InvalidInput
+
+SCHEMES = {"http": 80, "https": 443}
+DNS_TIMEOUT_SECONDS = 5.0
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class Refused(InvalidInput):
+    code = "url_refused"
+
+
+def _embedded(ip: Address) -> Address:
+    """The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4), which is what is reached."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return ip.ipv4_mapped
+        if ip.sixtofour:
+            return ip.sixtofour
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
+def is_public(ip: Address) -> bool:
+    """Public unicast only: loopback, private, link-local (metadata), shared, reserved,
+    multicast and unspecified addresses are all refused."""
+    ip = _embedded(ip)
+    return ip.is_global and not ip.is_multicast
+
+
+class OutboundPolicy:
+    def __init__(self, allow: Iterable[str] = ()) -> None:
+        self.allow = frozenset(entry.strip().lower().rstrip(".") for entry in allow if entry)
+
+    def allowed(self, host: str, port: int) -> bool:
+        host = host.lower().rstrip(".")
+        return host in self.allow or f"{host}:{port}" in self.allow
+
+    @staticmethod
+    def split(url: str) -> tuple[str, str, int]:
+        """Scheme, host and port of a URL the policy accepts the shape of."""
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port
+        except ValueError as exc:
+            raise Refused("This URL cannot be read.") from exc
+        scheme = parts.scheme.lower()
+        if scheme not in SCHEMES:
+            raise Refused("Only http and https URLs may be called.")
+        if not parts.hostname:
+            raise Refused("This URL has no host.")
+        return scheme, parts.hostname, port or SCHEMES[scheme]
+
+    async def public_addresses(self, host: str, port: int) -> list[str]:
+        """Every address ``host`` resolves to, all public, or ``Refused``.
+
+        Numeric spellings (2130706433, 0177.0.0.1, 0x7f.1) go through the resolver like names,
+        so they are judged by the address they mean. One private address refuses the host: a
+        name that resolves to both could be made to connect to either.
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            found = await asyncio.wait_for(
+                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), DNS_TIMEOUT_SECONDS
+            )
+        except (OSError, TimeoutError, UnicodeError) as exc:
+            raise Refused("This URL's host cannot be resolved.") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in found))
+        if not addresses or not all(is_public(ipaddress.ip_address(a)) for a in addresses):
+            # The same words whatever the address: an admin learns nothing of the network.
+            raise Refused(
+                "This URL points to a local, private or link-local address; only public hosts "
+                "may be called (an instance admin can allow a host with TEAMSPRO_OUTBOUND_ALLOW)."
+            )
+        return addresses
+
+    async def check(self, url: str) -> None:
+        """Refuse, with a reason, a URL the server must not call (when it is saved)."""
+        _, host, port = self.split(url)
+        if not self.allowed(host, port):
+            await self.public_addresses(host, port)
+
+
+class GuardedTransport(httpx2.AsyncBaseTransport):
+    """Checks every request (each redirect hop is one) and connects to the checked address."""
+
+    def __init__(self, policy: OutboundPolicy, **options: Any) -> None:
+        self._policy = policy
+        self._inner = httpx2.AsyncHTTPTransport(**options)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = request.url
+        try:
+            scheme, host, port = self._policy.split(str(url))
+            if not self._policy.allowed(host, port):
+                address = (await self._policy.public_addresses(host, port))[0]
+                request.url = url.copy_with(host=address)
+                if scheme == "https":
+                    request.extensions = {**request.extensions, "sni_hostname": host}
+        except Refused as exc:
+            # A connection error, as for a host that is down: callers show a generic message.
+            raise httpx2.ConnectError(exc.message, request=request) from exc
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def guarded_client(policy: OutboundPolicy, **options: Any) -> httpx2.AsyncClient:
+    """An HTTP client for URLs an organisation admin chose."""
+    limits = options.pop("limits", None)
+    transport = GuardedTransport(policy, **({"limits": limits} if limits else {}))
+    return httpx2.AsyncClient(transport=transport, **options)
