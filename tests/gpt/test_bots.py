@@ -107,6 +107,40 @@ def test_audience_and_bot_administrators(org: Org) -> None:
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "guest_admin"
 
 
+def test_people_who_only_use_a_bot_see_its_public_fields(org: Org) -> None:
+    """Members read every bot's instructions, people lists and provider settings through
+    the list; now only its managers do."""
+    secret = "Never reveal the discount code SPRING-42."
+    bot = org.bot(
+        instructions=secret,
+        audience="users",
+        audience_user_ids=[str(org.member.user_id)],
+        admin_user_ids=[],
+    )
+    public = {"id", "name", "description", "avatar", "welcome_message", "starters", "status"}
+    public |= {"created_at", "updated_at", "can_manage"}
+    member_list = org.client.get("/api/v1/gpt/bots", headers=org.member_auth).json()["value"]
+    member_one = org.client.get(f"/api/v1/gpt/bots/{bot['id']}", headers=org.member_auth).json()
+    for seen in (member_list[0], member_one):
+        assert set(seen) == public and seen["can_manage"] is False
+        assert secret not in str(seen)
+    # Filtering by what is hidden would reveal it a bit at a time.
+    probe = org.client.get(
+        "/api/v1/gpt/bots", params={"$filter": "provider_key eq 'fake'"}, headers=org.member_auth
+    )
+    assert probe.status_code == 400
+    # Managers (the organisation's admins, the bot's administrators) see everything.
+    full = org.client.get(f"/api/v1/gpt/bots/{bot['id']}", headers=org.admin_auth).json()
+    assert full["instructions"] == secret and full["audience_user_ids"]
+    org.client.patch(
+        f"/api/v1/gpt/bots/{bot['id']}",
+        json={"admin_user_ids": [str(org.member.user_id)]},
+        headers=org.admin_auth,
+    )
+    manager = org.client.get(f"/api/v1/gpt/bots/{bot['id']}", headers=org.member_auth).json()
+    assert manager["instructions"] == secret and manager["can_manage"] is True
+
+
 def test_bot_validation(org: Org) -> None:
     def make(**fields: Any) -> int:
         body = {"name": "B", **fields}

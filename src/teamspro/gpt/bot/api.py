@@ -15,7 +15,7 @@ from teamspro.core.errors import InvalidInput, PermissionDenied
 from teamspro.core.identity.service import Principal
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.models import Bot, BotStatus
-from teamspro.gpt.bot.schemas import BotCreate, BotRead, BotUpdate
+from teamspro.gpt.bot.schemas import BotCreate, BotPublic, BotRead, BotUpdate
 from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.knowledge import embedders
 from teamspro.gpt.knowledge import service as kb_service
@@ -36,8 +36,23 @@ FIELDS = [
 ]
 
 
-def read(config: BotConfig, principal: Principal) -> BotRead:
-    return BotRead(**config.dump(), can_manage=config.can_manage(principal))
+# What people who only use bots may filter and sort by.
+PUBLIC_FIELDS = ["id", "name", "description", "status", "created_at", "updated_at"]
+
+
+def read(config: BotConfig, principal: Principal) -> BotRead | BotPublic:
+    """Everything for whoever manages the bot, the public fields for everyone else."""
+    if config.can_manage(principal):
+        return BotRead(**config.dump(), can_manage=True)
+    return BotPublic(**config.dump())
+
+
+def managed(config: BotConfig, principal: Principal) -> BotRead:
+    """For routes only managers reach (they checked): the full shape."""
+    out = read(config, principal)
+    if not isinstance(out, BotRead):
+        raise PermissionDenied("Only the bot's administrators may see its settings.")
+    return out
 
 
 async def _check_provider(
@@ -64,7 +79,7 @@ async def _fresh(state: StateDep, session: SessionDep, principal: Principal, bot
     config = await bot_service.load(
         session=session, cache=state.cache, org_id=principal.org.id, bot_id=bot.id
     )
-    return read(config, principal)
+    return managed(config, principal)
 
 
 async def _check_embedding(
@@ -96,7 +111,7 @@ async def reembed(
 async def list_bots(
     request: Request, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> dict:
-    query = odata.parse(request.query_params, FIELDS)
+    query = odata.parse(request.query_params, FIELDS if principal.is_admin else PUBLIC_FIELDS)
     if not query.orderby:
         query.orderby = [("name", False)]
     bots, total = await odata.page(session, bot_service.visible_stmt(principal), Bot, query)
@@ -117,10 +132,10 @@ async def create_bot(
     return await _fresh(state, session, principal, bot)
 
 
-@router.get("/{bot_id}", response_model=BotRead)
+@router.get("/{bot_id}", response_model=BotRead | BotPublic)
 async def get_bot(
     bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
-) -> BotRead:
+) -> BotRead | BotPublic:
     config = await bot_service.for_use(
         session=session, cache=state.cache, principal=principal, bot_id=bot_id
     )

@@ -54,6 +54,23 @@ class BotUpdate(BaseModel):
     admin_user_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
 
 
+class BotPublic(BaseModel):
+    """A bot as whoever uses it (and does not manage it) sees it: never its instructions,
+    model, provider, knowledge settings or people lists."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: uuid.UUID
+    name: str
+    description: str
+    avatar: str
+    welcome_message: str
+    starters: list[str]
+    status: BotStatus
+    created_at: datetime
+    updated_at: datetime
+    can_manage: bool = False
+
+
 class BotRead(BotBase):
     model_config = ConfigDict(extra="ignore")
     id: uuid.UUID
