@@ -28,7 +28,15 @@ def api(
         bots = {}
         admin_auth = {"authorization": f"Bearer {seeder.token(admin)}"}
         with httpx2.Client(base_url=url, headers=admin_auth) as http:
-            for name, model in (("Echo", "echo"), ("Broken", "error-500"), ("Draft", "echo")):
+            for name, model in (
+                ("Echo", "echo"),
+                ("Broken", "error-500"),
+                ("Limited", "error-429"),
+                ("Dropped", "drop"),
+                ("Cut", "cut"),
+                ("Garbage", "garbage"),
+                ("Draft", "echo"),
+            ):
                 made = http.post(
                     "/api/v1/gpt/bots", json={"name": name, "provider_key": "fake", "model": model}
                 )
@@ -43,7 +51,7 @@ def api(
 def test_models_list_the_bots_the_caller_may_use(api: tuple[openai.OpenAI, dict]) -> None:
     client, bots = api
     models = {m.id: m for m in client.models.list()}
-    assert set(models) == {bots["Echo"], bots["Broken"]}  # not the draft
+    assert set(models) == {i for name, i in bots.items() if name != "Draft"}
     assert models[bots["Echo"]].object == "model"
 
 
@@ -94,5 +102,34 @@ def test_errors_come_back_as_openai_errors(api: tuple[openai.OpenAI, dict]) -> N
         )
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=client.base_url, api_key="tpk_wrong", max_retries=0).models.list()
-    with pytest.raises(openai.UnprocessableEntityError):
+    with pytest.raises(openai.BadRequestError) as bad:
         client.chat.completions.create(model=bots["Echo"], messages=[])
+    # OpenAI's own shape: a 400 naming the field at fault.
+    assert bad.value.status_code == 400
+    assert isinstance(bad.value.body, dict)
+    assert bad.value.body["type"] == "invalid_request_error"
+    assert bad.value.body["param"] == "messages" and bad.value.body["code"] == "validation_error"
+
+
+def test_upstream_failures_keep_their_meaning(api: tuple[openai.OpenAI, dict]) -> None:
+    """An upstream 429 was a 503 without Retry-After; a stream cut mid-answer was a 200
+    ``length``; a 200 that was not a completion was an empty answer marked complete."""
+    client, bots = api
+    ask = [{"role": "user", "content": "one two three four five six"}]
+    with pytest.raises(openai.RateLimitError) as limited:
+        client.chat.completions.create(model=bots["Limited"], messages=ask)
+    assert limited.value.response.headers["retry-after"] == "7"
+    assert isinstance(limited.value.body, dict)
+    assert limited.value.body["type"] == "rate_limit_error"
+    for name, code in (
+        ("Dropped", "provider_interrupted"),
+        ("Cut", "provider_interrupted"),
+        ("Garbage", "provider_malformed"),
+    ):
+        with pytest.raises(openai.InternalServerError) as failed:
+            client.chat.completions.create(model=bots[name], messages=ask)
+        assert failed.value.status_code == 502, name
+        assert isinstance(failed.value.body, dict) and failed.value.body["code"] == code, name
+    # Streaming: the error arrives in the stream, as OpenAI sends it, and the client raises.
+    with pytest.raises(openai.APIError, match="dropped mid-answer"):
+        list(client.chat.completions.create(model=bots["Cut"], messages=ask, stream=True))

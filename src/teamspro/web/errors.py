@@ -26,6 +26,33 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+# OpenAI's error "type" for each status: what its clients and their users look for.
+OPENAI_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    409: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def openai_error(
+    status: int, code: str, message: str, details: Any, request_id: str | None
+) -> dict[str, Any]:
+    """An error as OpenAI's API writes it (``/v1`` is a drop-in for it): message, type,
+    param (the field at fault, dotted) and code. A validation error is its 400."""
+    param = None
+    if details:
+        location = [str(p) for p in details[0]["loc"] if p not in ("body", "query", "path")]
+        param = ".".join(location) or None
+        message = f"{message} {param + ': ' if param else ''}{details[0]['msg']}"
+    kind = OPENAI_TYPES.get(status)
+    if kind is None:
+        kind = "invalid_request_error" if status < 500 else "server_error"
+    error = {"message": message, "type": kind, "param": param, "code": code}
+    return error | {"request_id": request_id}
+
+
 def _respond(
     request: Request,
     status: int,
@@ -36,6 +63,12 @@ def _respond(
     headers: dict[str, str] | None = None,
 ) -> Response:
     rid = request_id_var.get()
+    if request.url.path.startswith("/v1/"):
+        return JSONResponse(
+            {"error": openai_error(status, code, message, details, rid)},
+            status_code=400 if status == 422 else status,
+            headers=headers,
+        )
     if wants_json(request):
         error: dict[str, Any] = {"code": code, "message": message, "request_id": rid}
         if details is not None:

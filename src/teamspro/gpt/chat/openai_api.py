@@ -143,7 +143,8 @@ async def chat_completions(
     async for event in events:
         if event.kind == "delta":
             text.append(event.data["text"])
-        elif event.kind == "error" and not event.data["partial"]:
+        elif event.kind == "error":
+            # Even after some text: a cut answer is an error, not a 200 "length".
             return _error(event)
         elif event.kind == "done":
             done = event.data
@@ -165,18 +166,30 @@ async def chat_completions(
     }
 
 
+# What a client of OpenAI's API expects for each upstream failure: the official clients
+# raise RateLimitError on 429 (and honour Retry-After), APIStatusError on 5xx.
+UPSTREAM_STATUS = {
+    "provider_rate_limited": 429,
+    "provider_timeout": 504,
+    "provider_unavailable": 503,
+    "provider_interrupted": 502,
+    "provider_malformed": 502,
+    "provider_rejected": 502,
+}
+# Seconds a client waits after an upstream 429 that gave no Retry-After of its own.
+DEFAULT_RETRY_AFTER = 5
+
+
 def _error(event: Event) -> JSONResponse:
-    status = 503 if event.data["retryable"] else 502
-    return JSONResponse(
-        {
-            "error": {
-                "message": event.data["message"],
-                "type": "upstream_error",
-                "code": event.data["code"],
-            }
-        },
-        status_code=status,
-    )
+    code = event.data["code"]
+    status = UPSTREAM_STATUS.get(code, 502)
+    headers = {}
+    if status == 429:
+        wait = event.data.get("retry_after") or DEFAULT_RETRY_AFTER
+        headers["retry-after"] = str(max(1, int(wait + 0.999)))
+    kind = "rate_limit_error" if status == 429 else "upstream_error"
+    error = {"message": event.data["message"], "type": kind, "param": None, "code": code}
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def _usage(done: dict[str, Any]) -> dict[str, int]:
@@ -203,6 +216,7 @@ async def _stream(
                 "error": {
                     "message": event.data["message"],
                     "type": "upstream_error",
+                    "param": None,
                     "code": event.data["code"],
                 }
             }

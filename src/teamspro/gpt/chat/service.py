@@ -311,6 +311,7 @@ async def stream(
                 "message": exc.message,
                 "retryable": exc.retryable,
                 "partial": bool(parts),
+                "retry_after": getattr(exc, "retry_after", None),
             },
         )
     except (asyncio.CancelledError, GeneratorExit):

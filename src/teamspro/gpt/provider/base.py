@@ -45,6 +45,13 @@ class ProviderInterrupted(ProviderError):
     code = "provider_interrupted"
 
 
+class ProviderMalformed(ProviderError):
+    """It answered, but not in the protocol: no choices, no end (an HTML page, a JSON error
+    under 200, another service's stream)."""
+
+    code = "provider_malformed"
+
+
 class ProviderRejected(ProviderError):
     code = "provider_rejected"
     retryable = False

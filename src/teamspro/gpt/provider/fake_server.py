@@ -38,6 +38,8 @@ BEHAVIOURS = [
     "error-500",
     "error-429",
     "drop",
+    "cut",  # a clean end mid-answer: no finish_reason, no [DONE]
+    "garbage",  # 200 with a body that is not OpenAI's
     "hang",
 ]
 
@@ -96,6 +98,8 @@ async def completions(request: Request) -> Response:
         return _error(429, "Rate limit reached.", "requests", headers={"retry-after": "7"})
     if model.startswith("hang"):
         await asyncio.sleep(3600)
+    if model.startswith("garbage"):
+        return JSONResponse({"status": "ok", "result": "not a completion"})
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     reply = _reply(model, messages)
     usage = _usage(messages, reply)
@@ -139,6 +143,8 @@ async def completions(request: Request) -> Response:
             for i, word in enumerate(_words(reply)):
                 if model.startswith("drop") and i == 3:
                     raise Dropped("connection dropped on purpose")
+                if model.startswith("cut") and i == 3:
+                    return
                 if delay:
                     await asyncio.sleep(delay)
                 yield chunk({"content": word})

@@ -15,6 +15,7 @@ from teamspro.gpt.provider.base import (
     Chunk,
     ProviderError,
     ProviderInterrupted,
+    ProviderMalformed,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimeout,
@@ -30,7 +31,7 @@ class OpenAIChat:
         self._client = client
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        started = False
+        started = finished = False
         try:
             stream = await self._client.chat.completions.create(  # type: ignore[call-overload]
                 model=request.model,
@@ -43,11 +44,18 @@ class OpenAIChat:
             async for event in stream:
                 chunk = _chunk(event)
                 started = started or bool(chunk.text)
+                finished = finished or bool(chunk.finish_reason)
                 yield chunk
         except ProviderError:
             raise
         except (openai.APIError, httpx2.HTTPError) as exc:
             raise translate_error(exc, started) from exc
+        # Every OpenAI-protocol stream ends with a finish_reason: without one the answer was
+        # cut short (a clean close mid-answer) or was never an answer at all.
+        if not finished:
+            if started:
+                raise ProviderInterrupted("The connection to the model dropped mid-answer.")
+            raise ProviderMalformed("The model provider sent an answer this server cannot read.")
 
 
 def _chunk(event: Any) -> Chunk:
