@@ -18,7 +18,7 @@ from teamspro.core import jobs
 from teamspro.core.cache import Cache, MemoryCache, RedisCache
 from teamspro.core.crypto import SecretBox
 from teamspro.core.db import make_engine, make_sessionmaker
-from teamspro.core.middleware import RequestContextMiddleware
+from teamspro.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from teamspro.core.ratelimit import Buckets, MemoryBuckets, RedisBuckets
 from teamspro.core.shared_file import SharedFile, SharedFileBuckets, SharedFileCache
 from teamspro.core.state import AppState
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.tracer_provider = setup_tracing(app, settings)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://"))
     return app
 
 

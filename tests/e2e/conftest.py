@@ -9,9 +9,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from tests.fixtures.servers import REPO, free_port, process, teamspro_cmd, wait_http
 
@@ -33,15 +34,45 @@ CHROMIUM_ARGS = [
 expect.set_options(timeout=15_000)
 
 
+class CheckedBrowser:
+    """The browser, whose pages report what the Content-Security-Policy blocked: a page that
+    needs an inline script or eval would half work, so every browser test fails on one."""
+
+    def __init__(self, browser: Browser) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def new_page(self, **options: Any) -> Page:
+        page = self._browser.new_page(**options)
+        page.on("console", self._console)
+        return page
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(message.text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser() -> Iterator[CheckedBrowser]:
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is required for browser tests (scripts/test installs it)")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield CheckedBrowser(launched)
+        launched.close()
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "browser" in request.fixturenames:
+        checked: CheckedBrowser = request.getfixturevalue("browser")
+        found, checked.violations[:] = list(checked.violations), []
+        assert not found, f"the page broke its Content-Security-Policy: {found}"
 
 
 def printed_link(log: Path, timeout: float = 30) -> str:

@@ -116,3 +116,74 @@ async def _too_large(send: Send, rid: str, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# Where Teams (and Outlook, and the Microsoft 365 app) show a tab: only these may frame the
+# pages Teams shows, and nothing may frame the rest.
+TEAMS_ORIGINS = (
+    "https://teams.microsoft.com",
+    "https://*.teams.microsoft.com",
+    "https://teams.cloud.microsoft",
+    "https://*.cloud.microsoft",
+    "https://*.office.com",
+    "https://outlook.office.com",
+    "https://outlook.office365.com",
+    "https://*.microsoft365.com",
+    "https://*.skype.com",
+)
+# Pages Teams shows in a tab: Image Pro (tab, configuration, editor, library) and sign-in,
+# where Teams single sign-on runs.
+FRAMED_PREFIXES = ("/images", "/auth/login")
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src {connect}; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors {ancestors}"
+)
+# The Teams JavaScript library reads the list of Teams' own origins from Microsoft's CDN.
+TEAMS_JS_CDN = "https://res.cdn.office.net"
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response carries, whatever produced it (routes, errors, static files).
+
+    Pages get a Content-Security-Policy that runs only our own scripts, and ``frame-ancestors``
+    that lets Teams and Office frame the pages Teams shows and nothing frame the others (Teams
+    single sign-on sessions use ``SameSite=None`` cookies, so an admin page in a hostile frame
+    would act as its user). A response's own policy (image files: ``default-src 'none'``) stays.
+    """
+
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+        self.app = app
+        self.https = https
+        ancestors = "'self' " + " ".join(TEAMS_ORIGINS)
+        self.framed = _CSP.format(connect=f"'self' {TEAMS_JS_CDN}", ancestors=ancestors).encode()
+        self.unframed = _CSP.format(connect="'self'", ancestors="'none'").encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        framed = str(scope.get("path", "")).startswith(FRAMED_PREFIXES)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+
+                def add(name: bytes, value: bytes) -> None:
+                    if name not in present:
+                        headers.append((name, value))
+
+                add(b"x-content-type-options", b"nosniff")
+                add(b"referrer-policy", b"strict-origin-when-cross-origin")
+                if self.https:
+                    add(b"strict-transport-security", b"max-age=31536000")
+                kind = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+                if kind.startswith(b"text/html"):
+                    add(b"content-security-policy", self.framed if framed else self.unframed)
+                    if not framed:
+                        add(b"x-frame-options", b"DENY")
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -12,3 +12,19 @@
     localStorage.setItem("teamspro-theme", next);
   });
 })();
+
+// Behaviour that pages declare with data attributes: the Content-Security-Policy runs no
+// inline script, so no onclick="…" or hx-on.
+(function () {
+  document.addEventListener("click", (e) => {
+    const ask = e.target.closest("[data-confirm]");
+    if (ask && !confirm(ask.dataset.confirm)) e.preventDefault();
+  });
+  document.addEventListener("change", (e) => {
+    if (e.target.matches("[data-autosubmit]")) e.target.form.requestSubmit();
+  });
+  document.addEventListener("htmx:afterRequest", (e) => {
+    const target = e.detail.elt.closest("[data-refresh]");
+    if (target && window.htmx) window.htmx.trigger(target.dataset.refresh, "refresh");
+  });
+})();
