@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from teamspro.core.identity import throttle
 from teamspro.core.identity.models import ApiToken, UserSession
 from teamspro.core.tenancy.models import Role
 from tests.fixtures.app import Seeder, sign_in
@@ -162,3 +166,42 @@ def test_profile_cache_invalidated_on_change(client: TestClient, seeder: Seeder)
     )
     assert renamed.status_code == 200
     assert client.get("/api/v1/me", headers=member_auth).json()["display_name"] == "Renamed"
+
+
+def test_sign_in_is_throttled_per_account_with_back_off(
+    client: TestClient, seeder: Seeder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the address was throttled: from many addresses one account could be guessed at
+    full speed. Now five failures, then a wait that doubles with each further failure; even
+    the right password waits; another account does not."""
+    account = seeder.user(seeder.org())
+    other = seeder.user(seeder.org())
+
+    # As if each attempt came from its own address (an attacker with many): the per-address
+    # bucket never stops them here, only the per-account throttle can.
+    monkeypatch.setattr(throttle, "ADDRESS_BURST", 1000)
+
+    def attempt(email: str, password: str) -> Any:
+        token = _login_form(client)
+        return client.post(
+            "/auth/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            follow_redirects=False,
+        )
+
+    for i in range(5):
+        assert attempt(account.email, f"guess-{i}").status_code == 401
+    locked = attempt(account.email, account.password)
+    assert locked.status_code == 429
+    assert locked.headers["retry-after"] == "1"
+    assert attempt(other.email, other.password).status_code == 303
+    client.cookies.clear()
+    time.sleep(1.1)
+    assert attempt(account.email.upper(), "guess-6").status_code == 401
+    again = attempt(account.email, account.password)
+    assert again.status_code == 429 and again.headers["retry-after"] == "2"  # doubled
+    time.sleep(2.1)
+    assert attempt(account.email, account.password).status_code == 303
+    client.cookies.clear()
+    # A success clears the count: the next mistake is a plain 401 again.
+    assert attempt(account.email, "guess-7").status_code == 401

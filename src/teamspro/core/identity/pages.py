@@ -27,7 +27,7 @@ from teamspro.core.errors import (
     TeamsProError,
     Unauthenticated,
 )
-from teamspro.core.identity import oidc
+from teamspro.core.identity import oidc, throttle
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.models import User
 from teamspro.core.state import AppState
@@ -149,15 +149,23 @@ async def login(
             request, state, error="Your sign-in form expired; try again.", status=400
         )
     client = request.client.host if request.client else "unknown"
-    decision = await state.buckets.take(f"login:{client}", 1, 10, 0.2)
+    decision = await state.buckets.take(
+        f"login:{client}", 1, throttle.ADDRESS_BURST, throttle.ADDRESS_REFILL_PER_SECOND
+    )
     if not decision.allowed:
         raise QuotaExceeded("Too many sign-in attempts.", retry_after=decision.retry_after)
+    await throttle.check(state.cache, state.buckets, email)
     try:
         user = await identity_service.authenticate_password(
             session=session, email=email, password=password
         )
-        return await _signed_in(request, state, session, user, next)
     except Unauthenticated as exc:
+        await throttle.failed(state.cache, email)
+        return _login_page(request, state, error=exc.message, status=401)
+    await throttle.succeeded(state.cache, email)
+    try:
+        return await _signed_in(request, state, session, user, next)
+    except Unauthenticated as exc:  # the password is right, but the account may not sign in
         return _login_page(request, state, error=exc.message, status=401)
 
 
