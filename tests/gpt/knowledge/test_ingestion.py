@@ -134,9 +134,21 @@ def test_same_file_twice_is_stored_once(kb: KB) -> None:
     first = kb.upload({"notes.txt": FILES["notes.txt"]}).json()[0]
     again = kb.upload({"copy-of-notes.txt": FILES["notes.txt"]}).json()[0]
     assert again["duplicate"] is True and again["id"] == first["id"]
+    # The answer says which document holds it, and under which name it was sent.
+    assert again["filename"] == "notes.txt" and again["uploaded_as"] == "copy-of-notes.txt"
     assert kb.count(KnowledgeDocument) == 1
     blobs = [p for p in (kb.settings.data_dir / "blobs").rglob("*") if p.is_file()]
     assert len(blobs) == 1
+
+
+def test_an_empty_file_is_refused_not_matched_to_another(kb: KB) -> None:
+    """Every empty file hashes alike: the second was reported as the first's duplicate,
+    under the first one's name."""
+    refused = kb.upload({"blank.txt": b""})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "empty_file"
+    assert "blank.txt" in refused.json()["error"]["message"]
+    assert kb.upload({"other-blank.md": b""}).status_code == 400
+    assert kb.count(KnowledgeDocument) == 0
 
 
 def test_bad_files_end_with_a_reason_and_nothing_indexed(kb: KB) -> None:

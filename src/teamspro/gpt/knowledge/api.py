@@ -56,7 +56,9 @@ async def upload(
         )
         results.append(
             UploadResult(
-                **DocumentRead.model_validate(done.document).model_dump(), duplicate=done.duplicate
+                **DocumentRead.model_validate(done.document).model_dump(),
+                duplicate=done.duplicate,
+                uploaded_as=done.uploaded_as,
             )
         )
         if not done.duplicate and done.document.status == DocumentStatus.queued:

@@ -28,4 +28,8 @@ class DocumentRead(BaseModel):
 
 
 class UploadResult(DocumentRead):
+    """The document that holds the file: for a duplicate, the one already there, whose
+    ``filename`` may differ from the name it was sent under (``uploaded_as``)."""
+
     duplicate: bool = False
+    uploaded_as: str = ""

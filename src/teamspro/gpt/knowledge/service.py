@@ -50,6 +50,7 @@ def blobs(settings: Settings) -> LocalBlobStore:
 class Uploaded:
     document: KnowledgeDocument
     duplicate: bool
+    uploaded_as: str = ""  # the (safe) name it was sent under
 
 
 async def upload(
@@ -68,6 +69,9 @@ async def upload(
         raise PayloadTooLarge(
             f"{name} is larger than the {settings.kb.max_file_bytes // (1024 * 1024)} MB limit."
         )
+    if not data:
+        # Every empty file has the same hash: it would be "the same file" as any other.
+        raise InvalidInput(f"{name} is empty.", code="empty_file")
     if PurePath(name).suffix.lower() not in parsing.EXTENSIONS:
         raise InvalidInput(
             f"{name}: supported types are {', '.join(sorted(parsing.EXTENSIONS))}.",
@@ -83,7 +87,7 @@ async def upload(
         )
     ).scalar_one_or_none()
     if existing is not None:
-        return Uploaded(existing, duplicate=True)
+        return Uploaded(existing, duplicate=True, uploaded_as=name)
     count = (
         await session.execute(
             select(func.count(KnowledgeDocument.id)).where(
@@ -105,7 +109,7 @@ async def upload(
         doc.reason = f"This bot already has {count} documents (the limit)."
     session.add(doc)
     await session.flush()
-    return Uploaded(doc, duplicate=False)
+    return Uploaded(doc, duplicate=False, uploaded_as=name)
 
 
 async def get(

@@ -17,8 +17,11 @@
     if (!res.ok) {
       notice.textContent = (data.error && data.error.message) || "Upload failed.";
     } else {
-      const dup = data.filter((d) => d.duplicate).length;
-      notice.textContent = `${data.length} file(s) received` + (dup ? `, ${dup} already here` : "") + ".";
+      const dup = data.filter((d) => d.duplicate);
+      const same = dup.map((d) => d.uploaded_as === d.filename
+        ? `${d.filename} is already here`
+        : `${d.uploaded_as} is the same file as ${d.filename}`);
+      notice.textContent = `${data.length} file(s) received` + (same.length ? ` (${same.join("; ")})` : "") + ".";
     }
     htmx.trigger("#kb-list", "refresh");
   }
