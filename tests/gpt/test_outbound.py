@@ -35,14 +35,12 @@ REFUSED = [
     "http://[::ffff:127.0.0.1]/v1",  # IPv4-mapped IPv6
     "http://localhost:6379/v1",  # a name that resolves to loopback
     "http://LOCALHOST./v1",
-    "file:///etc/passwd",
-    "gopher://127.0.0.1:6379/_INFO",
-    "ftp://10.0.0.1/",
-    "http:///v1",
 ]
+# Not http(s) at all: the schema itself refuses them (422 naming the field).
+NOT_HTTP = ["file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO", "ftp://10.0.0.1/", "http:///v1"]
 
 
-@pytest.mark.parametrize("url", REFUSED)
+@pytest.mark.parametrize("url", REFUSED + NOT_HTTP)
 def test_an_organisation_admin_cannot_point_a_provider_inside_the_network(
     org: Org, url: str
 ) -> None:
@@ -51,9 +49,13 @@ def test_an_organisation_admin_cannot_point_a_provider_inside_the_network(
         headers=org.admin_auth,
         json={"key": "inside", "name": "Inside", "kind": "openai_compatible", "base_url": url},
     )
-    assert made.status_code == 400, made.text
     error = made.json()["error"]
-    assert error["code"] == "url_refused"
+    if url in NOT_HTTP:
+        assert made.status_code == 422, made.text
+        assert error["details"][0]["loc"] == ["body", "base_url"]
+    else:
+        assert made.status_code == 400, made.text
+        assert error["code"] == "url_refused"
     # One wording for every private address: the answer maps nothing of the network.
     for leak in ("127.0.0.1", "::1", "10.0.0.1", "169.254", "6379", "refused connection"):
         assert leak not in error["message"]
@@ -142,3 +144,19 @@ def test_every_redirect_hop_is_checked(fake_llm: FakeLLM) -> None:
 )
 def test_which_addresses_are_public(address: str, public: bool) -> None:
     assert is_public(ipaddress.ip_address(address)) is public
+
+
+def test_the_providers_page_follows_the_same_policy(org: Org) -> None:
+    page = org.client.post(
+        "/gpt/providers",
+        data={
+            "key": "metadata",
+            "name": "Metadata",
+            "kind": "openai_compatible",
+            "base_url": "http://169.254.169.254/v1",
+        },
+        headers=org.admin_auth,
+    )
+    assert page.status_code == 400 and "only public hosts" in page.text
+    listed = org.client.get("/api/v1/gpt/providers", headers=org.admin_auth).json()
+    assert "metadata" not in [p["key"] for p in listed]

@@ -50,7 +50,7 @@ class UserRead(BaseModel):
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@]+@[^@]+$")
     display_name: str = Field(default="", max_length=200)
     password: str | None = Field(default=None, min_length=8, max_length=1000)
     role: Role = Role.member

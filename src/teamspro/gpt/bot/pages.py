@@ -210,17 +210,25 @@ async def add_provider(
 ) -> Response:
     form = await request.form()
     try:
-        body = ProviderCreate(
-            key=str(form.get("key") or ""),
-            name=str(form.get("name") or ""),
-            kind=str(form.get("kind") or ""),
-            base_url=str(form.get("base_url") or ""),
-            api_version=str(form.get("api_version") or ""),
-            api_key=str(form.get("api_key") or ""),
-            models=[m.strip() for m in str(form.get("models") or "").split(",") if m.strip()],
+        body = ProviderCreate.model_validate(
+            {
+                "key": str(form.get("key") or ""),
+                "name": str(form.get("name") or ""),
+                "kind": str(form.get("kind") or ""),
+                "base_url": str(form.get("base_url") or ""),
+                "api_version": str(form.get("api_version") or ""),
+                "api_key": str(form.get("api_key") or ""),
+                "models": [
+                    m.strip() for m in str(form.get("models") or "").split(",") if m.strip()
+                ],
+            }
         )
         await provider_service.create(
-            session=session, org_id=principal.org.id, vault=state.vault, body=body
+            session=session,
+            settings=state.settings,
+            org_id=principal.org.id,
+            vault=state.vault,
+            body=body,
         )
     except ValidationError as exc:
         return await providers(request, principal, session, state, error=_errors(exc))

@@ -7,9 +7,7 @@ import uuid
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from teamspro.core.db import release
 from teamspro.core.deps import AdminPrincipal, SessionDep, StateDep
-from teamspro.core.outbound import OutboundPolicy
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.registry import KIND_LABELS
 from teamspro.gpt.provider.schemas import ProviderCreate, ProviderRead, ProviderUpdate
@@ -35,9 +33,12 @@ async def provider_kinds(principal: AdminPrincipal) -> dict[str, str]:
 async def create_provider(
     body: ProviderCreate, principal: AdminPrincipal, session: SessionDep, state: StateDep
 ) -> ProviderRead:
-    await _check_url(body.base_url, session, state)
     row = await provider_service.create(
-        session=session, org_id=principal.org.id, vault=state.vault, body=body
+        session=session,
+        settings=state.settings,
+        org_id=principal.org.id,
+        vault=state.vault,
+        body=body,
     )
     return provider_service.to_read(row)
 
@@ -50,20 +51,13 @@ async def update_provider(
     session: SessionDep,
     state: StateDep,
 ) -> ProviderRead:
-    await _check_url(body.base_url, session, state)
     row = await provider_service.get(
         session=session, org_id=principal.org.id, provider_id=provider_id
     )
-    await provider_service.update(session=session, row=row, vault=state.vault, body=body)
+    await provider_service.update(
+        session=session, settings=state.settings, row=row, vault=state.vault, body=body
+    )
     return provider_service.to_read(row)
-
-
-async def _check_url(url: str | None, session: SessionDep, state: StateDep) -> None:
-    """The URL must be one the server may call (core/outbound.py): checked now, with a
-    reason, rather than failing at the first chat."""
-    if url:
-        await release(session)  # no connection held while DNS answers
-        await OutboundPolicy(state.settings.outbound_allow).check(url)
 
 
 @router.delete("/{provider_id}", status_code=204)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+URL_PATTERN = r"^(|[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#]\S*)?)$"
 
 
 class ProviderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
     name: str = Field(min_length=1, max_length=100)
-    kind: str
-    base_url: str = Field(default="", max_length=500)
+    kind: Literal["openai", "azure_openai", "openai_compatible"]
+    # Only http(s); whether its host may be called is checked when it is saved.
+    base_url: str = Field(default="", max_length=500, pattern=URL_PATTERN)
     api_version: str = Field(default="", max_length=40)
     api_key: str = Field(default="", max_length=500)
     models: list[str] = Field(default_factory=list, max_length=50)
@@ -21,7 +25,7 @@ class ProviderCreate(BaseModel):
 class ProviderUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    base_url: str | None = Field(default=None, max_length=500)
+    base_url: str | None = Field(default=None, max_length=500, pattern=URL_PATTERN)
     api_version: str | None = Field(default=None, max_length=40)
     api_key: str | None = Field(default=None, max_length=500)
     models: list[str] | None = Field(default=None, max_length=50)

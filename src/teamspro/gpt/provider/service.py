@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.config import ProviderConfig, Settings
 from teamspro.core.crypto import SecretBox
+from teamspro.core.db import release
 from teamspro.core.errors import Conflict, InvalidInput, NotFound
+from teamspro.core.outbound import OutboundPolicy
 from teamspro.gpt.provider.models import ModelProvider
 from teamspro.gpt.provider.registry import KINDS
 from teamspro.gpt.provider.schemas import ProviderCreate, ProviderRead, ProviderUpdate
@@ -54,10 +56,24 @@ async def list_all(
     return own + shared
 
 
+async def check_url(url: str | None, *, session: AsyncSession, settings: Settings) -> None:
+    """A provider's URL must be one the server may call (core/outbound.py): checked when it
+    is saved, with a reason, rather than failing at the first chat."""
+    if url:
+        await release(session)  # no connection held while DNS answers
+        await OutboundPolicy(settings.outbound_allow).check(url)
+
+
 async def create(
-    *, session: AsyncSession, org_id: uuid.UUID, vault: SecretBox, body: ProviderCreate
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    org_id: uuid.UUID,
+    vault: SecretBox,
+    body: ProviderCreate,
 ) -> ModelProvider:
     """Add a provider; the API key is encrypted before it is stored."""
+    await check_url(body.base_url, session=session, settings=settings)
     if body.kind not in KINDS:
         raise InvalidInput(f"Unknown provider kind {body.kind!r}.", code="unknown_kind")
     exists = await session.execute(
@@ -91,9 +107,15 @@ async def get(*, session: AsyncSession, org_id: uuid.UUID, provider_id: uuid.UUI
 
 
 async def update(
-    *, session: AsyncSession, row: ModelProvider, vault: SecretBox, body: ProviderUpdate
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    row: ModelProvider,
+    vault: SecretBox,
+    body: ProviderUpdate,
 ) -> ModelProvider:
     """Change a provider; an empty api_key removes the key, an absent one keeps it."""
+    await check_url(body.base_url, session=session, settings=settings)
     for field in ("name", "base_url", "api_version", "models"):
         value = getattr(body, field)
         if value is not None:
