@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from sqlalchemy import select
 from starlette.responses import FileResponse, Response
 
@@ -31,7 +32,7 @@ async def enqueue(org_id: uuid.UUID, doc_id: uuid.UUID) -> None:
 @router.post("/bots/{bot_id}/documents", response_model=list[UploadResult], status_code=201)
 async def upload(
     bot_id: uuid.UUID,
-    files: list[UploadFile],
+    files: Annotated[list[UploadFile], File(min_length=1, max_length=MAX_FILES)],
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from sqlalchemy import select
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
@@ -39,6 +39,8 @@ from teamspro.images.tab.models import TabConfig
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
 files_router = APIRouter(tags=["images"])
 MAX_FILES = 50
+# What the schema promises: one to MAX_FILES files (an empty form is not an upload).
+UploadFiles = Annotated[list[UploadFile], File(min_length=1, max_length=MAX_FILES)]
 
 
 async def after_save(version: ImageVersion, library: ImageLibrary) -> None:
@@ -128,7 +130,7 @@ async def browse(
 @router.post("/libraries/{library_id}/images", response_model=list[ImageRead], status_code=201)
 async def upload(
     library_id: uuid.UUID,
-    files: list[UploadFile],
+    files: UploadFiles,
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,

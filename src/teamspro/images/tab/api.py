@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from teamspro.core.db import release
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput
 from teamspro.images.image import service as image_service
-from teamspro.images.image.api import upload_files
+from teamspro.images.image.api import UploadFiles, upload_files
 from teamspro.images.image.jobs import make_renditions
 from teamspro.images.image.models import Image, ImageVersion
 from teamspro.images.image.schemas import ImageRead
@@ -85,7 +85,7 @@ async def update_tab(
 @router.post("/{tab_id}/images", response_model=list[ImageRead], status_code=201)
 async def upload_and_pin(
     tab_id: uuid.UUID,
-    files: list[UploadFile],
+    files: UploadFiles,
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,
