@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from evals import corpus
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from starlette.testclient import TestClient
 
 from teamspro.app import create_app
@@ -125,7 +125,8 @@ def test_every_format_becomes_ready_with_pages_and_headings(kb: KB) -> None:
         return [tuple(r) for r in rows.all()]
 
     rows = kb.seeder.run(chunks)
-    assert ("leave.pdf", 2, "") in rows
+    # Every chunk starts from its document's title, later PDF pages too (issue 14).
+    assert ("leave.pdf", 2, "Leave") in rows
     assert ("guide.html", 1, "Laptop guide > Refresh") in rows
     assert ("travel.docx", 1, "Travel") in rows
 
@@ -214,7 +215,7 @@ def test_answers_cite_sources_with_document_and_page(kb: KB, fake_llm: FakeLLM) 
     )
     done = events[-1][1]
     cite = done["citations"][0]
-    assert cite["title"] == "leave.pdf" and cite["page"] == 2
+    assert cite["title"] == "Leave" and cite["page"] == 2  # the document's title
     assert "16 weeks" in cite["snippet"] and cite["url"].endswith("#page=2")
     assert '<sup class="cite" data-n="1">[1]</sup>' in done["html"]
     opened = kb.client.get(cite["url"].split("#")[0], headers=kb.auth)
@@ -227,7 +228,7 @@ def test_answers_cite_sources_with_document_and_page(kb: KB, fake_llm: FakeLLM) 
     )
     kb.client.post(url, headers=kb.auth, json={"message": "When are laptops replaced?"})
     system = fake_llm.requests[-1]["messages"][0]["content"]
-    assert "[1] guide.html" in system and "every 3 years" in system
+    assert "[1] Laptop guide \u203a Refresh" in system and "every 3 years" in system
 
 
 def test_a_crash_mid_document_leaves_nothing_half_indexed(kb: KB, monkeypatch: Any) -> None:
@@ -339,7 +340,7 @@ def test_vectors_live_in_pgvector_with_an_hnsw_index(
                 json={"message": "How long is parental leave?"},
             ).text
         )
-        assert events[-1][1]["citations"][0]["title"] == "leave.pdf"
+        assert events[-1][1]["citations"][0]["title"] == "Leave"
     _truncate(pgvector_database)
 
 
@@ -360,7 +361,7 @@ def test_embeddings_from_a_provider_and_reembedding_on_change(kb: KB, fake_llm: 
     url = f"/api/v1/gpt/bots/{kb.bot['id']}/chat"
     ask = {"message": "How many weeks of paid parental leave?"}
     done = read_sse(kb.client.post(url, headers=kb.auth, json=ask).text)[-1][1]
-    assert done["citations"][0]["title"] == "leave.pdf"
+    assert done["citations"][0]["title"] == "Leave"
     # Back to the local model: every document is queued and embedded again.
     back = kb.client.patch(
         f"/api/v1/gpt/bots/{kb.bot['id']}", headers=kb.auth, json={"kb_embedding": "local"}
@@ -370,8 +371,39 @@ def test_embeddings_from_a_provider_and_reembedding_on_change(kb: KB, fake_llm: 
     assert {d["embedding_model"] for d in docs} == {embedding.MODEL_KEY}
     assert {d["status"] for d in docs} == {"ready"}
     done = read_sse(kb.client.post(url, headers=kb.auth, json=ask).text)[-1][1]
-    assert done["citations"][0]["title"] == "leave.pdf"
+    assert done["citations"][0]["title"] == "Leave"
     bad = kb.client.patch(
         f"/api/v1/gpt/bots/{kb.bot['id']}", headers=kb.auth, json={"kb_embedding": "nowhere:model"}
     )
     assert bad.status_code == 400
+
+
+def test_an_upgrade_re_indexes_old_documents_in_the_background(kb: KB) -> None:
+    """Documents indexed before the title joined every heading path are queued again by the
+    sweeper, a few at a time, and come back with the title at the root of their chunks."""
+    from teamspro.gpt.knowledge import chunking
+    from teamspro.gpt.knowledge.jobs import requeue_stale_documents
+
+    kb.upload({"travel.docx": FILES["travel.docx"], "leave.pdf": FILES["leave.pdf"]})
+    assert {d["status"] for d in kb.wait()} == {"ready"}
+
+    async def downgrade(session: Any) -> None:  # as migration 0012 leaves existing rows
+        await session.execute(update(KnowledgeDocument).values(index_version=1))
+        await session.execute(update(KnowledgeChunk).values(heading_path="Travel"))
+        await session.commit()
+
+    async def state(session: Any) -> tuple[set[int], set[str]]:
+        versions = set((await session.execute(select(KnowledgeDocument.index_version))).scalars())
+        paths = set((await session.execute(select(KnowledgeChunk.heading_path))).scalars())
+        return versions, paths
+
+    kb.seeder.run(downgrade)
+    assert kb.seeder.run(state)[0] == {1}
+    requeue_stale_documents()  # what the worker runs every minute (a job, run by the worker)
+    deadline = time.monotonic() + 60
+    while kb.seeder.run(state)[0] != {chunking.INDEX_VERSION} and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert {d["status"] for d in kb.wait()} == {"ready"}
+    versions, paths = kb.seeder.run(state)
+    assert versions == {chunking.INDEX_VERSION}
+    assert "Leave" in {p.split(" > ")[0] for p in paths}  # the PDF's title, on every page

@@ -6,13 +6,14 @@ import io
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from evals import corpus
 
 from teamspro.gpt.knowledge import parsing
-from teamspro.gpt.knowledge.chunking import chunk
+from teamspro.gpt.knowledge.chunking import chunk, document_title
 
 
 def test_pdf_keeps_pages_and_title() -> None:
@@ -35,8 +36,8 @@ def test_office_html_markdown_keep_headings_and_tables() -> None:
     )
     kinds = [(b.kind, b.text) for b in word.pages[0].blocks]
     assert ("heading", "Leave") in kinds and ("table", "Item | Cost\nHotel | 100") in kinds
-    chunks = chunk(word)
-    assert chunks[0].heading_path == "Leave" and chunks[1].heading_path == "Travel"
+    chunks = chunk(word, title="Handbook")
+    assert [c.heading_path for c in chunks[:2]] == ["Handbook > Leave", "Handbook > Travel"]
 
     deck = parsing.parse(corpus.pptx([("Intro", "Welcome"), ("Plan", "Step one")]), "d.pptx")
     assert [(p.number, [b.text for b in p.blocks]) for p in deck.pages] == [
@@ -156,3 +157,78 @@ def test_a_library_error_mid_file_ends_as_unreadable() -> None:
             broken.writestr(item, data)
     with pytest.raises(parsing.Unreadable, match="corrupt"):
         parsing.parse(out.getvalue(), "broken.xlsx")
+
+
+def _titled_docx() -> bytes:
+    import docx as python_docx
+
+    document = python_docx.Document()
+    document.add_heading("Northwind Ltd travel policy", level=0)  # Word's Title style
+    for section in ("Booking", "Expenses"):
+        document.add_heading(section, level=1)
+        document.add_paragraph(f"{section} rules of Northwind. " * 40)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _titled_deck() -> bytes:
+    from pptx import Presentation
+
+    deck = Presentation()
+    cover = deck.slides.add_slide(deck.slide_layouts[0])  # the title slide
+    cover.shapes.title.text = "Northwind Ltd security handbook"
+    cover.placeholders[1].text = "2026 edition"
+    for title, body in (("Passwords", "Twelve characters."), ("Badges", "Wear them.")):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        slide.placeholders[1].text = body
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "title"),
+    [
+        ("t.docx", _titled_docx, "Northwind Ltd travel policy"),
+        ("t.pptx", _titled_deck, "Northwind Ltd security handbook"),
+        (
+            "t.pdf",
+            lambda: corpus.pdf(["Leave rules.", "Sick days.", "Holidays."], title="Northwind HR"),
+            "Northwind HR",
+        ),
+        (
+            "untitled.pdf",
+            lambda: corpus.pdf(["Northwind canteen hours\nOpen at eight.", "Closed on Sundays."]),
+            "Northwind canteen hours",
+        ),
+        (
+            "plain.txt",
+            lambda: b"Northwind parking\n\n" + b"Spaces are shared. " * 40,
+            "Northwind parking",
+        ),
+    ],
+)
+def test_every_chunk_starts_from_the_document_title(
+    name: str, make: Callable[[], bytes], title: str
+) -> None:
+    """The DOCX Title style and a deck's title slide were replaced by the first section
+    heading, and PDF pages after the first had no heading at all: most chunks never carried the
+    name that tells a subsidiary's policy from its twins."""
+    parsed = parsing.parse(make(), name)
+    found = document_title(parsed, name)
+    assert found.startswith(title)
+    chunks = chunk(parsed, words=40, overlap=5, title=found)
+    assert len(chunks) >= 2
+    assert all(c.heading_path.split(" > ")[0] == found for c in chunks)
+    assert all(c.embedded.startswith(found) for c in chunks)
+    if name == "t.docx":  # sections sit under the title, not instead of it
+        assert {c.heading_path for c in chunks} >= {f"{title} > Booking", f"{title} > Expenses"}
+    if name == "t.pdf":  # later pages too
+        assert {c.page for c in chunks} == {1, 2, 3}
+
+
+def test_the_file_name_is_the_last_resort() -> None:
+    empty = parsing.Parsed("text", [parsing.Page(1, [])])
+    assert document_title(empty, "Northwind_rates.csv") == "Northwind_rates"

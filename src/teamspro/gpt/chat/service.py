@@ -42,6 +42,7 @@ from teamspro.gpt.provider.base import (
     Source,
     Usage,
 )
+from teamspro.gpt.provider.extractive import where
 from teamspro.gpt.provider.registry import Models
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,9 @@ class Event:
 def system_prompt(bot: BotConfig, sources: list[Source]) -> str:
     parts = [bot.instructions.strip() or f"You are {bot.name}, a helpful assistant."]
     if sources:
-        listed = "\n\n".join(f"[{s.n}] {s.title}\n{s.text}" for s in sources)
+        # Each source with where it comes from (document, section, page): the model tells
+        # look-alike passages of different documents apart by it.
+        listed = "\n\n".join(f"[{s.n}] {where(s)}\n{s.text}" for s in sources)
         parts += [CITATION_RULES, f"Sources:\n{listed}"]
     return "\n\n".join(parts)
 
@@ -362,7 +365,14 @@ async def finish(
     )
     completion = used.completion_tokens if used and used.completion_tokens else tokens.count(text)
     citations = [
-        {"n": s.n, "title": s.title, "url": s.url, "page": s.page, "snippet": s.text[:300]}
+        {
+            "n": s.n,
+            "title": s.title,
+            "heading": s.heading,
+            "url": s.url,
+            "page": s.page,
+            "snippet": s.text[:300],
+        }
         for s in turn.sources
         if f"[{s.n}]" in text
     ]

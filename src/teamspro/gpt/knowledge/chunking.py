@@ -1,11 +1,24 @@
 """Chunks follow the document's structure: never across pages or headings, with overlap
-inside a section, each one knowing its page and heading path."""
+inside a section, each one knowing its page and heading path.
+
+Every heading path starts with the document's title: in a knowledge base of look-alike
+documents (the same policy for each subsidiary, differing in values) the title is what tells a
+passage from its twins, and a passage four pages into a PDF has no other way to carry it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from teamspro.gpt.knowledge.parsing import Parsed
+
+# What a document's chunks are made of; documents indexed by an older version are indexed
+# again in the background (gpt/knowledge/service.py: stale).
+#   1: heading paths from the document's own headings
+#   2: the document's title at the root of every heading path
+INDEX_VERSION = 2
+SEPARATOR = " > "
 
 
 @dataclass
@@ -45,18 +58,42 @@ class _Section:
         self.fresh = 0
 
 
-def chunk(parsed: Parsed, *, words: int = 180, overlap: int = 20) -> list[Chunk]:
+def document_title(parsed: Parsed, filename: str = "") -> str:
+    """The parsed title (document properties, the Title style, <title>), else the first
+    top-level heading (a deck's title slide, a Markdown "# "), else the first line, else the
+    file name."""
+    blocks = [b for page in parsed.pages for b in page.blocks if b.text.strip()]
+    candidates = [
+        parsed.title,
+        next((b.text for b in blocks if b.kind == "heading" and b.level <= 1), ""),
+        # (a table's first row ends in empty cells: "Title | | ")
+        next((b.text.splitlines()[0].strip(" |") for b in blocks if b.kind != "heading"), ""),
+        PurePath(filename).stem,
+    ]
+    found = next((c.strip() for c in candidates if c and c.strip()), "")
+    return " ".join(found.split())[:200]
+
+
+def chunk(
+    parsed: Parsed, *, words: int = 180, overlap: int = 20, title: str | None = None
+) -> list[Chunk]:
+    """``title`` is the root of every heading path (``document_title`` when not given)."""
+    root = document_title(parsed) if title is None else title
     out: list[Chunk] = []
     headings: list[tuple[int, str]] = []
+
+    def path() -> str:
+        return SEPARATOR.join([root] * bool(root) + [h for _, h in headings])
+
     for page in parsed.pages:
-        section = _Section(out, page.number, " > ".join(h for _, h in headings), words, overlap)
+        section = _Section(out, page.number, path(), words, overlap)
         for block in page.blocks:
             if block.kind == "heading":
                 section.flush()
+                if not headings and " ".join(block.text.split()) == root:
+                    continue  # the heading that gave the document its title: the root already
                 headings = [h for h in headings if h[0] < block.level] + [(block.level, block.text)]
-                section = _Section(
-                    out, page.number, " > ".join(h for _, h in headings), words, overlap
-                )
+                section = _Section(out, page.number, path(), words, overlap)
                 continue
             section.add(block.text.split())
         section.flush()

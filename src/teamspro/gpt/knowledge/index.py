@@ -46,6 +46,12 @@ class PgVector(UserDefinedType[Any]):
         return "vector"
 
 
+# The fused score adds this much of the passage's cosine similarity: reciprocal ranks tie
+# between look-alike passages (every chunk of a document now carries its title), and the
+# similarity settles them. Measured with evals/ (see BENCHMARKS.md): 0.2 kept page precision on
+# the coded set and raised the paraphrased set's MRR from 0.46 to 0.83; 0 tied, 2 let vectors
+# override full text.
+SIMILARITY_WEIGHT = 0.2
 RRF_K = 60
 CANDIDATES = 50
 MAX_TERMS = 6
@@ -417,7 +423,11 @@ async def search(
     for rank, chunk_id in enumerate(await _full_text(session, bot_id, query)):
         if chunk_id in position:  # only chunks of ready documents
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    kept = [(cid, score) for cid, score in fused.items() if sims[position[cid]] >= min_score]
+    kept = [
+        (cid, score + SIMILARITY_WEIGHT * float(sims[position[cid]]))
+        for cid, score in fused.items()
+        if sims[position[cid]] >= min_score
+    ]
     best = sorted(kept, key=lambda x: -x[1])[:top_k]
     if not best:
         return []
@@ -519,12 +529,12 @@ async def _search_pgvector(
                 KnowledgeChunk.generation == KnowledgeDocument.generation,
                 similarity >= min_score,
             )
-            .order_by(candidates.c.score.desc())
+            .order_by((candidates.c.score + SIMILARITY_WEIGHT * similarity).desc())
             .limit(top_k)
         )
     ).all()
     return [
-        Hit(cid, doc, name, page, path, body, score, float(sim))
+        Hit(cid, doc, name, page, path, body, score + SIMILARITY_WEIGHT * float(sim), float(sim))
         for cid, doc, name, page, path, body, score, sim in found
     ]
 

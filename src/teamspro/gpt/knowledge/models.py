@@ -72,6 +72,8 @@ class KnowledgeDocument(TenantMixin, Base):
     # renews it while it works, so only a dead worker's lease ever runs out.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None]
+    # The chunking.INDEX_VERSION its chunks were made by (0: not indexed yet).
+    index_version: Mapped[int] = mapped_column(default=0, server_default="1")
 
     __table_args__ = (
         UniqueConstraint("bot_id", "content_hash"),

@@ -313,6 +313,7 @@ def parse_docx(data: bytes) -> Parsed:
     tree, as python-docx builds it, takes ten times the XML)."""
     archive = _check_zip(data, "word/document.xml", _DOCX_STREAMED)
     styles = _docx_styles(archive)
+    title = _docx_title(archive)
     blocks: list[Block] = []
     rows: list[str] = []
     tables = 0  # how deep in tables the parser is
@@ -342,10 +343,12 @@ def parse_docx(data: bytes) -> Parsed:
                     level = styles.get(style.get(_W + "val", "")) if style is not None else None
                     if level is None:
                         blocks.append(Block("text", text))
+                    elif level == 0 and not title:
+                        title = text  # the Title style names the document, above its sections
                     else:
                         blocks.append(Block("heading", text, level or 1))
                 _free(node)
-    return Parsed("docx", [Page(1, blocks)], _docx_title(archive))
+    return Parsed("docx", [Page(1, blocks)], title)
 
 
 _NOTHING_STREAMED = re.compile(r"(?!)")
@@ -398,12 +401,15 @@ def parse_xlsx(data: bytes, max_pages: int) -> Parsed:
                     rows.append(" | ".join(cells))
                 if len(rows) >= 5000:
                     break
-            blocks = [Block("heading", sheet.title, 1)]
+            # Sheets are sections under the workbook (level 2): a sheet's name ("Sheet1",
+            # "Policy") does not name the document.
+            blocks = [Block("heading", sheet.title, 2)]
             blocks += [Block("table", "\n".join(rows[i : i + 40])) for i in range(0, len(rows), 40)]
             pages.append(Page(number, blocks))
+        title = (book.properties.title or "").strip()
     finally:
         book.close()
-    return Parsed("xlsx", pages)
+    return Parsed("xlsx", pages, title)
 
 
 def parse_csv(data: bytes) -> Parsed:

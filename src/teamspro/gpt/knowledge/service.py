@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -31,7 +31,7 @@ from teamspro.gpt.knowledge.models import (
     KnowledgeChunk,
     KnowledgeDocument,
 )
-from teamspro.gpt.provider.base import ProviderError, Source
+from teamspro.gpt.provider.base import CRUMB, ProviderError, Source
 
 log = logging.getLogger(__name__)
 # A worker renews its lease every LEASE_SECONDS / 4; one that stops renewing (it died) loses
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 # is queued again after QUEUED_GRACE.
 LEASE_SECONDS = 60.0
 QUEUED_GRACE = 600.0
+# Documents re-indexed at a time after an upgrade of the chunker (see _outdated).
+OUTDATED_BATCH = 10
 FIELDS = ["filename", "status", "kind", "size", "pages", "chunks", "created_at", "updated_at"]
 
 
@@ -336,8 +338,12 @@ async def _ingest(
         parsed = await asyncio.to_thread(parsing.parse, data, name, max_pages=settings.kb.max_pages)
     except parsing.ParseError as exc:
         return await _end(maker, document_id, owner, DocumentStatus(exc.status), reason=exc.reason)
+    title = chunking.document_title(parsed, name)
     pieces = chunking.chunk(
-        parsed, words=settings.kb.chunk_words, overlap=settings.kb.chunk_overlap_words
+        parsed,
+        words=settings.kb.chunk_words,
+        overlap=settings.kb.chunk_overlap_words,
+        title=title,
     )
     await _advance(
         maker,
@@ -346,7 +352,7 @@ async def _ingest(
         DocumentStatus.embedding,
         kind=parsed.kind,
         pages=len(parsed.pages),
-        title=parsed.title[:500],
+        title=title[:500],
     )
     texts = [p.embedded for p in pieces]
     vault = SecretBox(settings.resolved_secret_key, "vault")
@@ -397,6 +403,7 @@ async def _ingest(
         generation=generation,
         chunks=len(pieces),
         embedding_model=model_key,
+        index_version=chunking.INDEX_VERSION,
         reason=None,
     )
     await index.remove_chunks(maker, document_id, keep_generation=generation)
@@ -434,7 +441,44 @@ async def stale(*, session: AsyncSession) -> list[tuple[str, str, DocumentStatus
             )
             .values(updated_at=now)
         )
-    return [(str(o), str(d), s) for o, d, s in rows]
+    found = [(str(o), str(d), s) for o, d, s in rows]
+    return found + await _outdated(session, now)
+
+
+async def _outdated(session: AsyncSession, now: datetime) -> list[tuple[str, str, DocumentStatus]]:
+    """Documents an older chunker indexed (chunking.INDEX_VERSION), queued again a few at a
+    time and only while the queue is short: each one answers from its old chunks until it is
+    queued, and is out of retrieval from then until its new chunks are shown."""
+    busy = (
+        await session.execute(
+            select(func.count(KnowledgeDocument.id)).where(
+                KnowledgeDocument.status.in_(IN_PROGRESS)
+            )
+        )
+    ).scalar() or 0
+    if busy >= OUTDATED_BATCH:
+        return []
+    rows = (
+        await session.execute(
+            select(KnowledgeDocument.org_id, KnowledgeDocument.id)
+            .where(
+                KnowledgeDocument.status == DocumentStatus.ready,
+                KnowledgeDocument.index_version < chunking.INDEX_VERSION,
+            )
+            .order_by(KnowledgeDocument.updated_at)
+            .limit(OUTDATED_BATCH - busy)
+        )
+    ).all()
+    if rows:
+        await session.execute(
+            update(KnowledgeDocument)
+            .where(
+                KnowledgeDocument.id.in_([d for _, d in rows]),
+                KnowledgeDocument.status == DocumentStatus.ready,
+            )
+            .values(status=DocumentStatus.queued, updated_at=now)
+        )
+    return [(str(o), str(d), DocumentStatus.queued) for o, d in rows]
 
 
 async def refresh_statistics(session: AsyncSession) -> None:
@@ -482,16 +526,21 @@ async def retrieve(
         hits = await index.search(
             session, bot_id, query, vector, top_k=top_k, min_score=min_score, model_key=embedder.key
         )
-    return [
-        Source(
-            n=i + 1,
-            title=h.filename,
-            text=h.text,
-            page=h.page,
-            url=f"/api/v1/gpt/documents/{h.document_id}/file#page={h.page}",
+    sources = []
+    for i, h in enumerate(hits):
+        # The heading path starts with the document's title (chunking.INDEX_VERSION 2).
+        title, *sections = h.heading_path.split(chunking.SEPARATOR) if h.heading_path else [""]
+        sources.append(
+            Source(
+                n=i + 1,
+                title=title or h.filename,
+                heading=CRUMB.join(sections),
+                text=h.text,
+                page=h.page,
+                url=f"/api/v1/gpt/documents/{h.document_id}/file#page={h.page}",
+            )
         )
-        for i, h in enumerate(hits)
-    ]
+    return sources
 
 
 async def document_ids(*, session: AsyncSession, bot_id: uuid.UUID) -> list[uuid.UUID]:

@@ -57,15 +57,20 @@ class ProviderRejected(ProviderError):
     retryable = False
 
 
+# Between a document's title and its headings, where people read them (a right angle quote).
+CRUMB = " \u203a "
+
+
 @dataclass(frozen=True)
 class Source:
     """A numbered passage the answer may cite as [n]."""
 
     n: int
-    title: str
+    title: str  # the document's title
     text: str
     url: str = ""
     page: int | None = None
+    heading: str = ""  # the section within it, its headings joined by CRUMB
 
 
 @dataclass

@@ -1,7 +1,11 @@
 """The answerer used when a bot has no language model: it quotes the knowledge base.
 
-It never invents text: it picks the passages that share the most words with the question,
-quotes them with their [n] citation, and says plainly that no language model is configured.
+It never invents text. It keeps retrieval's order and numbers, skips passages that share no
+word with the question even in their document's title or heading (stems compared, so
+"Fridays" meets "Friday"), quotes from each of the first few the sentences that answer (those
+sharing most of the question's words, else the passage's opening), and names each quote's
+source (document, heading, page) with the same [n] as the citations below the answer. When no
+passage is left it says that nothing relevant was found, instead of quoting something else.
 """
 
 from __future__ import annotations
@@ -9,28 +13,76 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
-from teamspro.gpt.provider.base import ChatRequest, Chunk, Source, Usage
+from teamspro.gpt.provider.base import CRUMB, ChatRequest, Chunk, Source, Usage
 
 NOTICE = "No language model is configured for this bot, so I can only quote its knowledge base."
-_WORD = re.compile(r"\w{3,}", re.UNICODE)
+NOTHING = "I found nothing relevant to your question in it."
+MAX_SOURCES = 3
+MAX_SENTENCES = 2
+MAX_QUOTE = 500
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+# Words that say nothing about what is asked.
+_STOP = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and are as at be by can do does for from has have how i in is it its me my of on "
+        "or our should the their there this to was we what when where which who why will with "
+        "you your",
+    )
+)
+
+
+def _stem(word: str) -> str:
+    """A light English stem, so "passwords" meets "password" and "opening" meets "opens"."""
+    for suffix in ("ing", "ies", "es", "ed", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word  # share, shared
 
 
 def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
+    return {_stem(w) for w in (m.lower() for m in _WORD.findall(text)) if w not in _STOP}
 
 
-def _best(question: str, sources: list[Source], limit: int = 3) -> list[Source]:
-    asked = _words(question)
-    scored = [(len(asked & _words(s.title + " " + s.text)), s) for s in sources]
-    return [s for score, s in sorted(scored, key=lambda x: -x[0]) if score > 0][:limit]
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def _quote(question: set[str], source: Source) -> str:
+    """The sentences of a passage that answer: those sharing most of the question's words,
+    in the passage's own order; the opening ones when none do (retrieval found it by meaning)."""
+    sentences = _sentences(source.text)
+    if not sentences:
+        return ""
+    scored = [(len(question & _words(s)), i) for i, s in enumerate(sentences)]
+    best = sorted((i for score, i in scored if score), key=lambda i: -scored[i][0])
+    chosen = sorted(best[:MAX_SENTENCES]) or list(range(min(MAX_SENTENCES, len(sentences))))
+    quote = " ".join(sentences[i] for i in chosen)
+    return quote if len(quote) <= MAX_QUOTE else quote[: MAX_QUOTE - 1].rstrip() + "…"
+
+
+def where(source: Source) -> str:
+    """Document, heading and page: what a person needs to find the passage again."""
+    place = CRUMB.join(p for p in (source.title, source.heading) if p)
+    return f"{place}, page {source.page}" if source.page else place
 
 
 def answer(question: str, sources: list[Source]) -> str:
-    best = _best(question, sources)
-    if not best:
-        return f"{NOTICE}\n\nI found nothing in it that matches your question."
-    quotes = "\n\n".join(f"> {s.text.strip()[:600]} [{s.n}]" for s in best)
-    return f"{NOTICE} Here is what it says:\n\n{quotes}"
+    asked = _words(question)
+    quotes: list[str] = []
+    for source in sources:  # retrieval's order, retrieval's numbers
+        if len(quotes) == MAX_SOURCES:
+            break
+        if not asked & _words(f"{source.title} {source.heading} {source.text}"):
+            continue
+        text = _quote(asked, source)
+        if text:
+            quotes.append(f"> {text} [{source.n}]\n>\n> — *{where(source)}*")
+    if not quotes:
+        return f"{NOTICE}\n\n{NOTHING}"
+    return f"{NOTICE} Here is what it says:\n\n" + "\n\n".join(quotes)
 
 
 class ExtractiveChat:

@@ -39,7 +39,8 @@
     const box = el("div", "sources");
     box.dataset.testid = "sources";
     for (const c of citations) {
-      const link = el("a", "", `[${c.n}] ${c.title}` + (c.page ? `, page ${c.page}` : ""));
+      const place = c.heading ? `${c.title} › ${c.heading}` : c.title;
+      const link = el("a", "", `[${c.n}] ${place}` + (c.page ? `, page ${c.page}` : ""));
       link.href = c.url;
       link.target = "_blank";
       link.rel = "noopener";
