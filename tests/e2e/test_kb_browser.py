@@ -60,11 +60,13 @@ def test_upload_watch_ready_ask_and_open_citation(browser: Browser, tmp_path: Pa
         page.get_by_label("Message").fill("How many weeks of parental leave do parents get?")
         page.get_by_role("button", name="Send").click()
         citation = page.get_by_test_id("citation").first
-        expect(citation).to_contain_text("[1] handbook.pdf, page 2")
+        # The document's title (not its file name), and the quote says where it comes from.
+        expect(citation).to_contain_text("[1] Handbook, page 2")
         expect(citation).to_contain_text("16 weeks")
         expect(page.locator(".msg.bot .bubble").first).to_contain_text(
             "No language model is configured"
         )
+        expect(page.locator(".msg.bot .bubble").first).to_contain_text("Handbook, page 2")
         page.screenshot(path=str(ARTIFACTS / "gpt-citation.png"), full_page=True)
         href = citation.get_attribute("href")
         assert href and href.endswith("#page=2")

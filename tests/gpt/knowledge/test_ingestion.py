@@ -20,7 +20,7 @@ from teamspro.app import create_app
 from teamspro.config import Settings
 from teamspro.core.db import make_engine, make_sessionmaker, utcnow
 from teamspro.core.tenancy.models import Role
-from teamspro.gpt.knowledge import embedding
+from teamspro.gpt.knowledge import embedding, index
 from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 from tests.fixtures.app import Seeder, make_settings
@@ -407,3 +407,44 @@ def test_an_upgrade_re_indexes_old_documents_in_the_background(kb: KB) -> None:
     versions, paths = kb.seeder.run(state)
     assert versions == {chunking.INDEX_VERSION}
     assert "Leave" in {p.split(" > ")[0] for p in paths}  # the PDF's title, on every page
+
+
+# Full text understands English word forms on both databases: "passwords" finds a passage
+# about a "password", "replacing" one that "replaces" (issue 14).
+
+
+def _full_text(kb: KB, query: str) -> list[uuid.UUID]:
+    async def go() -> list[uuid.UUID]:
+        engine = make_engine(kb.settings.resolved_database_url, pool=False)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                index.frequencies._known.clear()  # counts from an earlier test's database
+                return await index._full_text(session, uuid.UUID(kb.bot["id"]), query)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def test_word_forms_match_in_full_text(kb: KB) -> None:
+    files = {
+        "security.md": b"# Security\n\nEvery password is changed each year. Badges replace keys.",
+        "canteen.md": b"# Canteen\n\nThe canteen serves lunch until two.",
+        "codes.md": b"# Codes\n\nForm KB-2041 is filed by the office.",
+    }
+    assert kb.upload(files).status_code == 201
+    assert {d["status"] for d in kb.wait()} == {"ready"}
+
+    async def ids(session: Any) -> dict[str, uuid.UUID]:
+        rows = await session.execute(
+            select(KnowledgeDocument.filename, KnowledgeChunk.id).join(
+                KnowledgeChunk, KnowledgeChunk.document_id == KnowledgeDocument.id
+            )
+        )
+        return {name: chunk for name, chunk in rows.all()}
+
+    chunks = kb.seeder.run(ids)
+    assert _full_text(kb, "passwords changes")[:1] == [chunks["security.md"]]
+    assert _full_text(kb, "replacing badge")[:1] == [chunks["security.md"]]
+    assert _full_text(kb, "serving lunches")[:1] == [chunks["canteen.md"]]
+    assert chunks["codes.md"] in _full_text(kb, "KB-2041")  # codes still match as written

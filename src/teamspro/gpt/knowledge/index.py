@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import snowballstemmer
 from sqlalchemy import (
     Float,
     Uuid,
@@ -191,6 +192,13 @@ async def remove_chunks(
         removed += len(rows)
 
 
+# SQLite's FTS5 ``porter`` tokenizer and this stemmer implement the same (original) Porter
+# algorithm, so a word's stem here is the term in the full-text vocabulary.
+_STEMMER = snowballstemmer.stemmer("porter")
+# PostgreSQL: English stems (migration 0013 indexes them) or the word as written (codes, names).
+_PG_QUERY = "(to_tsquery('english', {q}) || to_tsquery('simple', {q}))"
+
+
 def _terms(query: str) -> list[str]:
     return list(dict.fromkeys(w.lower() for w in _WORD.findall(query) if len(w) > 1))[:32]
 
@@ -242,7 +250,7 @@ class _DocFrequencies:
                 await session.execute(
                     text(
                         "SELECT count(*) FROM gpt_kb_chunk "
-                        "WHERE gpt_kb_fts_tsv @@ to_tsquery('simple', :w)"
+                        f"WHERE gpt_kb_fts_tsv @@ {_PG_QUERY.format(q=':w')}"
                     ),
                     {"w": term},
                 )
@@ -285,10 +293,13 @@ async def _full_text(
     if not terms:
         return []
     if session.get_bind().dialect.name == "sqlite":
-        terms = await _selective_terms(session, terms)
-        if not terms:
+        # The vocabulary holds stems (porter tokenizer): frequencies are looked up by stem, and
+        # the words are matched as asked (FTS5 stems them the same way).
+        stems = dict(zip(_STEMMER.stemWords(terms), terms, strict=True))
+        kept = await _selective_terms(session, list(stems))
+        if not kept:
             return []
-        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        match = " OR ".join('"' + stems[s].replace('"', "") + '"' for s in kept)
         rows = await session.execute(
             text(
                 "SELECT chunk_id FROM gpt_kb_fts WHERE gpt_kb_fts MATCH :m AND bot_id = :b "
@@ -315,8 +326,8 @@ async def _full_text(
         rows = await session.execute(
             text(
                 "SELECT id FROM (SELECT id, gpt_kb_fts_tsv AS tsv FROM gpt_kb_chunk "
-                f"WHERE bot_id = :b AND gpt_kb_fts_tsv @@ to_tsquery('simple', :q) {limit}) m "
-                "ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC LIMIT :n"
+                f"WHERE bot_id = :b AND gpt_kb_fts_tsv @@ {_PG_QUERY.format(q=':q')} {limit}) m "
+                f"ORDER BY ts_rank(tsv, {_PG_QUERY.format(q=':q')}) DESC LIMIT :n"
             ),
             {"b": bot_id, "q": operator.join(words), "n": CANDIDATES, "pool": pool},
         )
