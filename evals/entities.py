@@ -240,7 +240,9 @@ def _baseline(cases: list[Case]) -> tuple[float, float]:
     return first / len(cases), five / len(cases)
 
 
-async def evaluate(entities: int = 8) -> Scores:
+async def evaluate(entities: int = 8, database_url: str | None = None) -> Scores:
+    """On SQLite in a temporary folder, or on ``database_url`` (an empty, migrated database:
+    PostgreSQL with or without pgvector)."""
     from teamspro.config import Settings
     from teamspro.core import migrate
     from teamspro.core.crypto import SecretBox
@@ -252,7 +254,11 @@ async def evaluate(entities: int = 8) -> Scores:
 
     cases = build(entities)
     work = Path(tempfile.mkdtemp(prefix="teamspro-eval-"))
-    settings = Settings(data_dir=work, secret_key="eval-secret-key-0123456789-abcdefghijkl")
+    settings = Settings(
+        data_dir=work,
+        secret_key="eval-secret-key-0123456789-abcdefghijkl",
+        database_url=database_url,
+    )
     await asyncio.to_thread(migrate.upgrade, settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     maker = make_sessionmaker(engine)
@@ -316,8 +322,9 @@ async def evaluate(entities: int = 8) -> Scores:
 def main() -> None:
     parser = argparse.ArgumentParser(description="multi-entity retrieval and answers")
     parser.add_argument("--entities", type=int, default=8)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default: SQLite)")
     args = parser.parse_args()
-    s = asyncio.run(evaluate(args.entities))
+    s = asyncio.run(evaluate(args.entities, args.database_url))
     print(
         f"questions={s.questions} recall@1={s.recall_at_1:.3f} recall@5={s.recall_at_5:.3f} "
         f"MRR={s.mrr:.3f} answered={s.answered:.3f} | vector-only baseline "

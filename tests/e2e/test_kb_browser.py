@@ -75,6 +75,6 @@ def test_upload_watch_ready_ask_and_open_citation(browser: Browser, tmp_path: Pa
         assert opened.body().startswith(b"%PDF-")
         # The citation survives a reload (it is stored with the answer).
         page.reload()
-        expect(page.get_by_test_id("citation").first).to_contain_text("handbook.pdf, page 2")
+        expect(page.get_by_test_id("citation").first).to_contain_text("Handbook, page 2")
         page.close()
     assert "Traceback" not in log.read_text(errors="replace")

@@ -25,14 +25,16 @@ def test_recall_when_questions_use_other_words() -> None:
     assert result.mrr >= 0.4, result
 
 
-def test_the_right_subsidiary_s_document_and_fact_on_the_multi_entity_set() -> None:
+def test_the_right_subsidiary_s_document_and_fact_on_the_multi_entity_set(
+    kb_database_url: str,
+) -> None:
     """Eight subsidiaries with the same eight policies, differing only in their values: each
     question names its entity. Before every chunk carried its document's title, the right
     document came first for 42% of questions and the answer held the fact for 56%."""
     from evals.entities import evaluate as evaluate_entities
 
     with ThreadPoolExecutor(1) as pool:
-        scores = pool.submit(asyncio.run, evaluate_entities(8)).result()
+        scores = pool.submit(asyncio.run, evaluate_entities(8, kb_database_url)).result()
     assert scores.questions == 64
     assert scores.recall_at_1 >= 0.9, scores
     assert scores.answered >= 0.9, scores
