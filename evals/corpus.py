@@ -30,10 +30,18 @@ def pdf(pages: list[str], *, title: str = "", password: str | None = None) -> by
     return bytes(doc.output())
 
 
-def docx(sections: list[tuple[str, list[str]]], table: list[list[str]] | None = None) -> bytes:
+def docx(
+    sections: list[tuple[str, list[str]]],
+    table: list[list[str]] | None = None,
+    *,
+    title: str = "",
+) -> bytes:
+    """``title`` goes in Word's Title style, above the sections."""
     import docx as python_docx
 
     document = python_docx.Document()
+    if title:
+        document.add_heading(title, level=0)
     for heading, paragraphs in sections:
         document.add_heading(heading, level=1)
         for paragraph in paragraphs:
@@ -48,10 +56,14 @@ def docx(sections: list[tuple[str, list[str]]], table: list[list[str]] | None = 
     return out.getvalue()
 
 
-def pptx(slides: list[tuple[str, str]]) -> bytes:
+def pptx(slides: list[tuple[str, str]], *, cover: tuple[str, str] | None = None) -> bytes:
+    """``cover``: a title slide (title, subtitle) before the others."""
     from pptx import Presentation
 
     deck = Presentation()
+    if cover:
+        first = deck.slides.add_slide(deck.slide_layouts[0])
+        first.shapes.title.text, first.placeholders[1].text = cover
     for title, body in slides:
         slide = deck.slides.add_slide(deck.slide_layouts[1])
         slide.shapes.title.text = title

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import random
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from evals import corpus
+from evals.knowledge_base import scratch
 
 ENTITIES = [
     "Northwind Traders",
@@ -113,35 +111,6 @@ class Case:
     answer: str
 
 
-def _docx(title: str, sections: list[tuple[str, str]]) -> bytes:
-    import docx as python_docx
-
-    document = python_docx.Document()
-    document.add_heading(title, level=0)
-    for heading, body in sections:
-        document.add_heading(heading, level=1)
-        document.add_paragraph(body)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def _pptx(title: str, sections: list[tuple[str, str]]) -> bytes:
-    from pptx import Presentation
-
-    deck = Presentation()
-    cover = deck.slides.add_slide(deck.slide_layouts[0])
-    cover.shapes.title.text = title
-    cover.placeholders[1].text = "Staff handbook"
-    for heading, body in sections:
-        slide = deck.slides.add_slide(deck.slide_layouts[1])
-        slide.shapes.title.text = heading
-        slide.placeholders[1].text = body
-    out = io.BytesIO()
-    deck.save(out)
-    return out.getvalue()
-
-
 def _xlsx(title: str, sections: list[tuple[str, str]]) -> bytes:
     rows: list[list[object]] = [[title], ["Section", "Rule"]]
     rows += [[heading, body] for heading, body in sections]
@@ -155,9 +124,9 @@ def document(title: str, sections: list[tuple[str, str]], fmt: str) -> bytes:
         ]
         return corpus.pdf(pages, title=title if random.Random(title).random() < 0.5 else "")
     if fmt == "docx":
-        return _docx(title, sections)
+        return corpus.docx([(h, [b]) for h, b in sections], title=title)
     if fmt == "pptx":
-        return _pptx(title, sections)
+        return corpus.pptx(sections, cover=(title, "Staff handbook"))
     if fmt == "xlsx":
         return _xlsx(title, sections)
     if fmt == "html":
@@ -243,62 +212,25 @@ def _baseline(cases: list[Case]) -> tuple[float, float]:
 async def evaluate(entities: int = 8, database_url: str | None = None) -> Scores:
     """On SQLite in a temporary folder, or on ``database_url`` (an empty, migrated database:
     PostgreSQL with or without pgvector)."""
-    from teamspro.config import Settings
-    from teamspro.core import migrate
     from teamspro.core.crypto import SecretBox
-    from teamspro.core.db import make_engine, make_sessionmaker, transaction
-    from teamspro.core.tenancy.models import Organization
-    from teamspro.gpt.bot.models import Bot
     from teamspro.gpt.knowledge import service as kb_service
     from teamspro.gpt.provider.extractive import answer
 
     cases = build(entities)
-    work = Path(tempfile.mkdtemp(prefix="teamspro-eval-"))
-    settings = Settings(
-        data_dir=work,
-        secret_key="eval-secret-key-0123456789-abcdefghijkl",
-        database_url=database_url,
-    )
-    await asyncio.to_thread(migrate.upgrade, settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    maker = make_sessionmaker(engine)
-    async with transaction(maker) as session:
-        org = Organization(name="Eval")
-        session.add(org)
-        await session.flush()
-        bot = Bot(org_id=org.id, name="Eval")
-        session.add(bot)
-        await session.flush()
-        org_id, bot_id = org.id, bot.id
-    ids: list[uuid.UUID] = []
-    for case in cases:
-        async with transaction(maker) as session:
-            done = await kb_service.upload(
-                session=session,
-                settings=settings,
-                org_id=org_id,
-                bot_id=bot_id,
-                user_id=None,
-                filename=case.name,
-                data=case.data,
-            )
-        status = await kb_service.ingest(
-            maker=maker, settings=settings, document_id=done.document.id
-        )
-        assert status is not None and status.value == "ready", (case.name, status)
-        ids.append(done.document.id)
+    kb = await scratch(database_url)
+    ids = [await kb.add(case.name, case.data) for case in cases]
     started = time.perf_counter()
     first = five = answered = 0
     reciprocal = 0.0
-    vault = SecretBox(settings.resolved_secret_key, "vault")
+    vault = SecretBox(kb.settings.resolved_secret_key, "vault")
     for case, doc_id in zip(cases, ids, strict=True):
-        async with maker() as session:
+        async with kb.maker() as session:
             sources = await kb_service.retrieve(
                 session=session,
-                settings=settings,
+                settings=kb.settings,
                 vault=vault,
-                org_id=org_id,
-                bot_id=bot_id,
+                org_id=kb.org_id,
+                bot_id=kb.bot_id,
                 spec="local",
                 query=case.question,
                 top_k=5,
@@ -311,7 +243,7 @@ async def evaluate(entities: int = 8, database_url: str | None = None) -> Scores
         reciprocal += 1 / rank if rank else 0.0
         answered += case.answer in answer(case.question, sources)
     seconds = time.perf_counter() - started
-    await engine.dispose()
+    await kb.engine.dispose()
     base_first, base_five = await asyncio.to_thread(_baseline, cases)
     n = len(cases)
     return Scores(

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from evals import corpus
+from evals.knowledge_base import scratch
 
 
 @dataclass
@@ -59,60 +58,28 @@ def build(count: int, seed: int = 11) -> list[tuple[str, bytes, str, int]]:
 async def evaluate(count: int, kind: str = "coded") -> Result:
     """``coded``: questions name the document's topic and code (full text finds them);
     ``paraphrased``: questions in other words than the answer (the vectors must)."""
-    from teamspro.config import Settings
-    from teamspro.core import migrate
-    from teamspro.core.db import make_engine, make_sessionmaker, transaction
-    from teamspro.core.tenancy.models import Organization
-    from teamspro.gpt.bot.models import Bot
-    from teamspro.gpt.knowledge import service as kb_service
     from teamspro.gpt.knowledge.embedding import default_model
     from teamspro.gpt.knowledge.index import search
 
-    work = Path(tempfile.mkdtemp(prefix="teamspro-eval-"))
-    settings = Settings(data_dir=work, secret_key="eval-secret-key-0123456789-abcdefghijkl")
-    await asyncio.to_thread(migrate.upgrade, settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    maker = make_sessionmaker(engine)
+    kb = await scratch()
     docs = build(count) if kind == "coded" else corpus.paraphrased(count)
-    async with transaction(maker) as session:
-        org = Organization(name="Eval")
-        session.add(org)
-        await session.flush()
-        bot = Bot(org_id=org.id, name="Eval")
-        session.add(bot)
-        await session.flush()
-        org_id, bot_id = org.id, bot.id
     expected: list[tuple[str, uuid.UUID, int]] = []
     for name, data, question, page in docs:
-        async with transaction(maker) as session:
-            done = await kb_service.upload(
-                session=session,
-                settings=settings,
-                org_id=org_id,
-                bot_id=bot_id,
-                user_id=None,
-                filename=name,
-                data=data,
-            )
-        status = await kb_service.ingest(
-            maker=maker, settings=settings, document_id=done.document.id
-        )
-        assert status.value == "ready", (name, status)
-        expected.append((question, done.document.id, page))
+        expected.append((question, await kb.add(name, data), page))
     started = time.perf_counter()
     reciprocal, found = [], 0
     model = default_model()
-    async with maker() as session:
+    async with kb.maker() as session:
         for question, doc_id, page in expected:
             vector = model.embed([question])[0]
-            hits = await search(session, bot_id, question, vector, top_k=5, min_score=-1)
+            hits = await search(session, kb.bot_id, question, vector, top_k=5, min_score=-1)
             rank = next(
                 (i + 1 for i, h in enumerate(hits) if h.document_id == doc_id and h.page == page),
                 None,
             )
             found += rank is not None
             reciprocal.append(1 / rank if rank else 0.0)
-    await engine.dispose()
+    await kb.engine.dispose()
     return Result(
         len(expected),
         found / len(expected),

@@ -160,32 +160,14 @@ def test_a_library_error_mid_file_ends_as_unreadable() -> None:
 
 
 def _titled_docx() -> bytes:
-    import docx as python_docx
-
-    document = python_docx.Document()
-    document.add_heading("Northwind Ltd travel policy", level=0)  # Word's Title style
-    for section in ("Booking", "Expenses"):
-        document.add_heading(section, level=1)
-        document.add_paragraph(f"{section} rules of Northwind. " * 40)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    body = "Booking rules of Northwind. " * 40
+    sections = [("Booking", [body]), ("Expenses", [body.replace("Booking", "Expenses")])]
+    return corpus.docx(sections, title="Northwind Ltd travel policy")  # Word's Title style
 
 
 def _titled_deck() -> bytes:
-    from pptx import Presentation
-
-    deck = Presentation()
-    cover = deck.slides.add_slide(deck.slide_layouts[0])  # the title slide
-    cover.shapes.title.text = "Northwind Ltd security handbook"
-    cover.placeholders[1].text = "2026 edition"
-    for title, body in (("Passwords", "Twelve characters."), ("Badges", "Wear them.")):
-        slide = deck.slides.add_slide(deck.slide_layouts[1])
-        slide.shapes.title.text = title
-        slide.placeholders[1].text = body
-    out = io.BytesIO()
-    deck.save(out)
-    return out.getvalue()
+    slides = [("Passwords", "Twelve characters."), ("Badges", "Wear them.")]
+    return corpus.pptx(slides, cover=("Northwind Ltd security handbook", "2026 edition"))
 
 
 @pytest.mark.parametrize(
