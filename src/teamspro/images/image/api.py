@@ -212,12 +212,10 @@ async def search(
         library_id=library_id,
     )
     rows, total = await image_service.search(session, principal.org.id, filters, query)
-    links = {
-        library: tab_service.links(
-            principal, await tab_service.library_rules(session, principal.org.id, library)
-        )
-        for library in {r.library_id for r in rows}
-    }
+    rules = await tab_service.libraries_rules(
+        session, principal.org.id, {r.library_id for r in rows}
+    )
+    links = {library: tab_service.links(principal, found) for library, found in rules.items()}
     items = [
         image_read(state.settings, r, links[r.library_id]).model_dump(mode="json") for r in rows
     ]
@@ -327,9 +325,7 @@ async def _editing_tab(
     """The tab a new version is saved from, if any: it decides who may edit, and must show
     the image's library; without one, the library's rules do."""
     tab = await tab_service.get(session, principal.org.id, tab_id) if tab_id else None
-    rules = await tab_service.rules_for(
-        session, principal, image.library_id, tab, tab.library_id if tab else None
-    )
+    rules = await tab_service.rules_for(session, principal, image.library_id, tab)
     tab_service.require(principal, rules, "edit")
     return tab, rules
 

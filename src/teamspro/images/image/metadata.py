@@ -97,7 +97,7 @@ def has_gps(exif: Image.Exif) -> bool:
     return bool(exif.get_ifd(ExifTags.IFD.GPSInfo))
 
 
-def exifhas_gps(block: bytes) -> bool:
+def exif_block_has_gps(block: bytes) -> bool:
     """Whether an EXIF block (with or without its ``Exif\\0\\0`` header) holds a GPS directory.
 
     A block Pillow cannot read is counted as holding one: another reader may be more lenient.
@@ -108,6 +108,11 @@ def exifhas_gps(block: bytes) -> bool:
         return has_gps(exif)
     except Exception:  # any malformed block is suspect, whatever Pillow raises
         return True
+
+
+def xmp_bytes(value: object) -> bytes:
+    """An XMP packet as bytes: Pillow hands it over as bytes or as str, by format."""
+    return value if isinstance(value, bytes) else str(value).encode()
 
 
 def _png_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -143,11 +148,11 @@ def _png_text(kind: bytes, chunk: bytes) -> tuple[bytes, bytes]:
     return keyword, _inflate(text) if compressed else text
 
 
-def _raw_profilehas_gps(text: bytes) -> bool:
+def _raw_profile_has_gps(text: bytes) -> bool:
     """ImageMagick's "Raw profile type exif": a name line, a length line, then hex digits."""
     lines = text.strip().split(b"\n", 2)
     try:
-        return exifhas_gps(bytes.fromhex(lines[2].decode("ascii")))
+        return exif_block_has_gps(bytes.fromhex(lines[2].decode("ascii")))
     except (IndexError, ValueError, UnicodeDecodeError):
         return True
 
@@ -173,8 +178,7 @@ def where_gps(data: bytes) -> str | None:
             image.seek(index)
             if has_gps(image.getexif()):
                 return "EXIF"
-            xmp = image.info.get("xmp") or b""
-            if XMP_GPS.search(xmp if isinstance(xmp, bytes) else str(xmp).encode()):
+            if XMP_GPS.search(xmp_bytes(image.info.get("xmp") or b"")):
                 return "XMP"
     except Exception:  # the caller decoded it: a file that now fails is suspect
         return "an unreadable file"
@@ -184,7 +188,7 @@ def where_gps(data: bytes) -> str | None:
             if segment.marker != 0xE1:
                 continue
             payload = data[segment.body : segment.end]
-            if payload.startswith(EXIF_HEADER) and exifhas_gps(payload):
+            if payload.startswith(EXIF_HEADER) and exif_block_has_gps(payload):
                 return "an EXIF segment"
             if payload.startswith(XMP_HEADER) and XMP_GPS.search(payload):
                 return "XMP"
@@ -193,18 +197,18 @@ def where_gps(data: bytes) -> str | None:
         return "extended XMP" if XMP_GPS.search(extended) else None
     if fmt == "PNG":
         for kind, chunk in _png_chunks(data):
-            if kind == b"eXIf" and exifhas_gps(chunk):
+            if kind == b"eXIf" and exif_block_has_gps(chunk):
                 return "an eXIf chunk"
             if kind in (b"tEXt", b"zTXt", b"iTXt"):
                 keyword, text = _png_text(kind, chunk)
-                if _RAW_PROFILE.match(keyword) and _raw_profilehas_gps(text):
+                if _RAW_PROFILE.match(keyword) and _raw_profile_has_gps(text):
                     return "a raw EXIF profile"
                 if XMP_GPS.search(text):
                     return "XMP"
         return None
     if fmt == "WEBP":
         for kind, chunk in _riff_chunks(data):
-            if kind == b"EXIF" and exifhas_gps(chunk):
+            if kind == b"EXIF" and exif_block_has_gps(chunk):
                 return "an EXIF chunk"
             if kind == b"XMP " and XMP_GPS.search(chunk):
                 return "XMP"
@@ -274,7 +278,7 @@ def resave_without(image: Image.Image, exif: bytes) -> bytes:
     """Other formats are written again by Pillow, with only the metadata given here: the EXIF
     without GPS and the XMP scrubbed (TIFF copies its XMP tag over unless it is taken out)."""
     xmp = image.info.pop("xmp", b"") or b""
-    packet = scrub_xmp(xmp if isinstance(xmp, bytes) else str(xmp).encode()) if xmp else b""
+    packet = scrub_xmp(xmp_bytes(xmp)) if xmp else b""
     for directory in (getattr(image, "tag_v2", None), getattr(image, "tag", None)):
         if directory is not None and TIFF_XMP in directory:
             del directory[TIFF_XMP]  # TIFF's XMP, in both of Pillow's views of the tags

@@ -78,9 +78,7 @@ async def editor(
     """Edit the current version, or re-open a saved edit (its base and recipe) to go on."""
     image = await image_service.get(session, principal.org.id, image_id)
     tab_row = await tab_service.get(session, principal.org.id, tab) if tab else None
-    rules = await tab_service.rules_for(
-        session, principal, image.library_id, tab_row, tab_row.library_id if tab_row else None
-    )
+    rules = await tab_service.rules_for(session, principal, image.library_id, tab_row)
     tab_service.require(principal, rules, "edit")
     links = tab_service.links(principal, rules)
     version = await image_service.version(session, image, base)

@@ -200,8 +200,7 @@ def without_gps(exif: Image.Exif) -> bytes:
     if ExifTags.IFD.GPSInfo in exif:
         del exif[ExifTags.IFD.GPSInfo]
     if metadata.TIFF_XMP in exif:  # a TIFF's tags are its EXIF, its XMP packet among them
-        value = exif[metadata.TIFF_XMP]
-        packet = metadata.scrub_xmp(value if isinstance(value, bytes) else str(value).encode())
+        packet = metadata.scrub_xmp(metadata.xmp_bytes(exif[metadata.TIFF_XMP]))
         if packet:
             exif[metadata.TIFF_XMP] = packet
         else:

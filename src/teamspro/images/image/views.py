@@ -41,7 +41,6 @@ class Links:
     download: bool = True
 
 
-ALL = Links()
 VIEW = Links(original=False, download=False)
 
 

@@ -44,15 +44,10 @@ async def configure(
     tab = await tab_service.by_entity(session, principal.org.id, entityId) if entityId else None
     # What this person may let members do, library by library (a member no more than the
     # library already allows).
-    limits = {
-        str(library.id): tab_service.grantable(
-            principal,
-            await tab_service.library_rules(
-                session, principal.org.id, library.id, besides=tab.id if tab else None
-            ),
-        )
-        for library in libraries
-    }
+    rules = await tab_service.libraries_rules(
+        session, principal.org.id, [lib.id for lib in libraries], besides=tab.id if tab else None
+    )
+    limits = {str(lib): tab_service.grantable(principal, found) for lib, found in rules.items()}
     context = {
         "entity_id": entityId or f"tab-{uuid.uuid4().hex[:12]}",
         "team_id": teamId,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -83,6 +83,35 @@ class Rules:
     permissions: Mapping[str, Any]
 
 
+async def libraries_rules(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    library_ids: Iterable[uuid.UUID],
+    *,
+    besides: uuid.UUID | None = None,
+) -> dict[uuid.UUID, Rules]:
+    """For each library, only what every tab showing it allows (no tab: everything), in one
+    query.
+
+    A tab's rules would mean nothing if the library and image API ignored them: a member
+    barred from uploading in the tab could upload to its library directly. ``besides`` leaves
+    one tab out (the one being configured).
+    """
+    wanted = set(library_ids)
+    if not wanted:
+        return {}
+    rules = {library_id: default_permissions() for library_id in wanted}
+    stmt = select(TabConfig.id, TabConfig.library_id, TabConfig.permissions).where(
+        TabConfig.org_id == org_id, TabConfig.library_id.in_(wanted)
+    )
+    for tab_id, library_id, permissions in await session.execute(stmt):
+        if tab_id != besides:
+            allowed_here = rules[library_id]
+            for action in ACTIONS:
+                allowed_here[action] &= bool((permissions or {}).get(action, False))
+    return {library_id: Rules(allowed_here) for library_id, allowed_here in rules.items()}
+
+
 async def library_rules(
     session: AsyncSession,
     org_id: uuid.UUID,
@@ -90,34 +119,18 @@ async def library_rules(
     *,
     besides: uuid.UUID | None = None,
 ) -> Rules:
-    """Only what every tab showing the library allows (no tab: everything).
-
-    A tab's rules would mean nothing if the library and image API ignored them: a member
-    barred from uploading in the tab could upload to its library directly. ``besides`` leaves
-    one tab out (the one being configured).
-    """
-    stmt = select(TabConfig.id, TabConfig.permissions).where(
-        TabConfig.org_id == org_id, TabConfig.library_id == library_id
-    )
-    rules = default_permissions()
-    for tab_id, permissions in await session.execute(stmt):
-        if tab_id != besides:
-            for action in ACTIONS:
-                rules[action] = rules[action] and bool((permissions or {}).get(action, False))
-    return Rules(rules)
+    """One library's rules (see ``libraries_rules``)."""
+    found = await libraries_rules(session, org_id, [library_id], besides=besides)
+    return found[library_id]
 
 
 async def rules_for(
-    session: AsyncSession,
-    principal: Principal,
-    library_id: uuid.UUID,
-    tab: RuleSet | None = None,
-    tab_library_id: uuid.UUID | None = None,
+    session: AsyncSession, principal: Principal, library_id: uuid.UUID, tab: TabConfig | None
 ) -> RuleSet:
     """The rules an action on a library's image follows: the tab it is taken from (which
     must show that library, or a permissive tab would open any library), else the library's."""
     if tab is not None:
-        if tab_library_id != library_id:
+        if tab.library_id != library_id:
             raise PermissionDenied("This image is not in this tab's library.", code="tab_forbids")
         return tab
     return await library_rules(session, principal.org.id, library_id)
