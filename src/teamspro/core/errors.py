@@ -73,6 +73,11 @@ class UnsupportedMediaType(TeamsProError):
     code = "unsupported_media_type"
 
 
+def retry_after(seconds: float) -> str:
+    """A Retry-After header value: whole seconds, rounded up (past a thousandth), at least one."""
+    return str(max(1, int(seconds + 0.999)))
+
+
 class QuotaExceeded(TeamsProError):
     status_code = 429
     code = "rate_limited"

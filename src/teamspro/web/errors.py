@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from teamspro.core.context import request_id_var
-from teamspro.core.errors import QuotaExceeded, TeamsProError, Unauthenticated
+from teamspro.core.errors import QuotaExceeded, TeamsProError, Unauthenticated, retry_after
 from teamspro.web.templates import render
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: TeamsProError) -> Response:
         headers = None
         if isinstance(exc, QuotaExceeded):
-            headers = {"Retry-After": str(max(1, int(exc.retry_after + 0.999)))}
+            headers = {"Retry-After": retry_after(exc.retry_after)}
         if isinstance(exc, Unauthenticated) and wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"}
         return _respond(request, exc.status_code, exc.code, exc.message, headers=headers)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, StreamingResponse
 
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
-from teamspro.core.errors import InvalidInput, NotFound
+from teamspro.core.errors import InvalidInput, NotFound, retry_after
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.chat import service as chat_service
 from teamspro.gpt.chat.service import Event
@@ -185,8 +185,7 @@ def _error(event: Event) -> JSONResponse:
     status = UPSTREAM_STATUS.get(code, 502)
     headers = {}
     if status == 429:
-        wait = event.data.get("retry_after") or DEFAULT_RETRY_AFTER
-        headers["retry-after"] = str(max(1, int(wait + 0.999)))
+        headers["retry-after"] = retry_after(event.data.get("retry_after") or DEFAULT_RETRY_AFTER)
     kind = "rate_limit_error" if status == 429 else "upstream_error"
     error = {"message": event.data["message"], "type": kind, "param": None, "code": code}
     return JSONResponse({"error": error}, status_code=status, headers=headers)

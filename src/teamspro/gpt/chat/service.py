@@ -42,7 +42,6 @@ from teamspro.gpt.provider.base import (
     Source,
     Usage,
 )
-from teamspro.gpt.provider.extractive import where
 from teamspro.gpt.provider.registry import Models
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ def system_prompt(bot: BotConfig, sources: list[Source]) -> str:
     if sources:
         # Each source with where it comes from (document, section, page): the model tells
         # look-alike passages of different documents apart by it.
-        listed = "\n\n".join(f"[{s.n}] {where(s)}\n{s.text}" for s in sources)
+        listed = "\n\n".join(f"[{s.n}] {s.place}\n{s.text}" for s in sources)
         parts += [CITATION_RULES, f"Sources:\n{listed}"]
     return "\n\n".join(parts)
 

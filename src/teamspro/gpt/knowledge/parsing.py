@@ -169,7 +169,9 @@ def _real_size(data: bytes, member: zipfile.ZipInfo, cap: int) -> int:
     return real
 
 
-def _check_zip(data: bytes, main_part: str, streamed: re.Pattern[str]) -> zipfile.ZipFile:
+def _check_zip(
+    data: bytes, main_part: str, streamed: re.Pattern[str] | None = None
+) -> zipfile.ZipFile:
     """Open an Office file only once every part has been inflated and measured.
 
     After this, each part holds exactly its declared size, within its cap: parts a parser streams
@@ -189,7 +191,7 @@ def _check_zip(data: bytes, main_part: str, streamed: re.Pattern[str]) -> zipfil
     total = tree = 0
     for member in members:
         is_xml = member.filename.endswith((".xml", ".rels"))
-        in_tree = is_xml and not streamed.fullmatch(member.filename)
+        in_tree = is_xml and not (streamed and streamed.fullmatch(member.filename))
         cap = min(MAX_TREE_PART, MAX_TREE_TOTAL - tree) if in_tree else MAX_PART
         real = _real_size(data, member, max(cap, 0))
         total += real
@@ -351,14 +353,13 @@ def parse_docx(data: bytes) -> Parsed:
     return Parsed("docx", [Page(1, blocks)], title)
 
 
-_NOTHING_STREAMED = re.compile(r"(?!)")
 _XLSX_STREAMED = re.compile(r"xl/worksheets/[^/]+\.xml")
 
 
 def parse_pptx(data: bytes, max_pages: int) -> Parsed:
     from pptx import Presentation
 
-    _check_zip(data, "ppt/presentation.xml", _NOTHING_STREAMED)
+    _check_zip(data, "ppt/presentation.xml")  # python-pptx loads every part as a tree
     try:
         deck = Presentation(io.BytesIO(data))
     except Exception as exc:

@@ -72,6 +72,13 @@ class Source:
     page: int | None = None
     heading: str = ""  # the section within it, its headings joined by CRUMB
 
+    @property
+    def place(self) -> str:
+        """Document, section and page: what a person (or the model) needs to tell this passage
+        from a look-alike of another document, and to find it again."""
+        where = CRUMB.join(p for p in (self.title, self.heading) if p)
+        return f"{where}, page {self.page}" if self.page else where
+
 
 @dataclass
 class Usage:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
-from teamspro.gpt.provider.base import CRUMB, ChatRequest, Chunk, Source, Usage
+from teamspro.gpt.provider.base import ChatRequest, Chunk, Source, Usage
 
 NOTICE = "No language model is configured for this bot, so I can only quote its knowledge base."
 NOTHING = "I found nothing relevant to your question in it."
@@ -63,12 +63,6 @@ def _quote(question: set[str], source: Source) -> str:
     return quote if len(quote) <= MAX_QUOTE else quote[: MAX_QUOTE - 1].rstrip() + "…"
 
 
-def where(source: Source) -> str:
-    """Document, heading and page: what a person needs to find the passage again."""
-    place = CRUMB.join(p for p in (source.title, source.heading) if p)
-    return f"{place}, page {source.page}" if source.page else place
-
-
 def answer(question: str, sources: list[Source]) -> str:
     asked = _words(question)
     quotes: list[str] = []
@@ -79,7 +73,7 @@ def answer(question: str, sources: list[Source]) -> str:
             continue
         text = _quote(asked, source)
         if text:
-            quotes.append(f"> {text} [{source.n}]\n>\n> — *{where(source)}*")
+            quotes.append(f"> {text} [{source.n}]\n>\n> — *{source.place}*")
     if not quotes:
         return f"{NOTICE}\n\n{NOTHING}"
     return f"{NOTICE} Here is what it says:\n\n" + "\n\n".join(quotes)
