@@ -8,6 +8,10 @@ import random
 import struct
 import zipfile
 import zlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 FILLER = (
     "The committee reviewed the usual operational topics, compared notes across teams and "
@@ -28,6 +32,53 @@ def pdf(pages: list[str], *, title: str = "", password: str | None = None) -> by
     if password:
         doc.set_encryption(owner_password=password + "-owner", user_password=password)
     return bytes(doc.output())
+
+
+def page_picture(lines: list[str], *, width: int = 1240, skew: float = 0.0) -> Image.Image:
+    """A printed page as a scanner or a phone sees it: grey paper, dark text, a little blur.
+    Pillow's own scalable font, so no system font is needed."""
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    height = int(width * 1.414)
+    font = ImageFont.load_default(size=width // 50)
+    page = Image.new("L", (width, height), 245)
+    draw = ImageDraw.Draw(page)
+    y = width // 10
+    for line in lines:
+        draw.text((width // 12, y), line, fill=25, font=font)
+        y += int(width / 50 * 1.8)
+    if skew:
+        page = page.rotate(skew, resample=Image.BICUBIC, fillcolor=245)
+    return page.filter(ImageFilter.GaussianBlur(0.6))
+
+
+def scanned_pdf(pages: list[list[str]], *, title: str = "") -> bytes:
+    """A scan: each page one picture (150 dpi A4), no text layer at all."""
+    from fpdf import FPDF
+
+    doc = FPDF()
+    if title:
+        doc.set_title(title)
+    for number, lines in enumerate(pages):
+        picture = io.BytesIO()
+        page_picture(lines, skew=0.8 if number % 2 else -0.5).save(picture, "PNG")
+        doc.add_page()
+        doc.image(picture, x=0, y=0, w=210, h=297)
+    return bytes(doc.output())
+
+
+def photo(lines: list[str]) -> bytes:
+    """A phone photo of a page: JPEG, stored sideways with an EXIF orientation that says
+    how to turn it upright (as cameras do), slightly skewed."""
+    from PIL import Image
+
+    upright = page_picture(lines, width=1600, skew=1.5).convert("RGB")
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # turned left, as held
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    out = io.BytesIO()
+    stored.save(out, "JPEG", quality=85, exif=exif)
+    return out.getvalue()
 
 
 def docx(

@@ -107,6 +107,11 @@ class KnowledgeSettings(BaseModel):
     # About 10% of a chunk, as Open WebUI's default (100 of 1,000 characters): more overlap
     # embeds the same words again for little gain in recall.
     chunk_overlap_words: int = 20
+    # OCR (Tesseract) of scanned PDF pages and pictures: its languages, joined by "+" as
+    # Tesseract names them ("eng+deu"), the time allowed per page, and pages read per document.
+    ocr_languages: str = "eng"
+    ocr_page_timeout_seconds: float = 60
+    ocr_max_pages: int = 100
 
 
 class ImagesSettings(BaseModel):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +24,12 @@ from teamspro.core.db import make_engine, make_sessionmaker, utcnow
 from teamspro.core.tenancy.models import Role
 from teamspro.gpt.knowledge import embedding, index
 from teamspro.gpt.knowledge import service as kb_service
-from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
+from teamspro.gpt.knowledge.models import (
+    IN_PROGRESS,
+    DocumentStatus,
+    KnowledgeChunk,
+    KnowledgeDocument,
+)
 from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.live import FakeLLM
 from tests.gpt.conftest import read_sse
@@ -75,7 +82,7 @@ class KB:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             docs = self.documents()
-            if all(d["status"] not in ("queued", "reading", "parsing", "embedding") for d in docs):
+            if all(d["status"] not in IN_PROGRESS for d in docs):
                 return docs
             time.sleep(0.2)
         raise AssertionError(f"ingestion did not finish: {self.documents()}")
@@ -448,3 +455,81 @@ def test_word_forms_match_in_full_text(kb: KB) -> None:
     assert _full_text(kb, "replacing badge")[:1] == [chunks["security.md"]]
     assert _full_text(kb, "serving lunches")[:1] == [chunks["canteen.md"]]
     assert chunks["codes.md"] in _full_text(kb, "KB-2041")  # codes still match as written
+
+
+# Scans are not dead ends: pages without a text layer and pictures of pages are read by OCR
+# (Tesseract), in an ``ocr`` state a person can see, and keep their page numbers (issue 14).
+# OCR does not depend on the database: these run on SQLite only.
+SCAN = corpus.scanned_pdf(
+    [
+        ["Fabrikam visitor handbook", "", "Visitors sign in at the front desk before 9 am."],
+        ["Parking", "", "The parking garage closes at 22:00 on weekdays."],
+    ]
+)
+PHOTO = corpus.photo(["Canteen notice", "", "The cafeteria opens on Fridays from 07:30 to 14:00."])
+
+
+def _ask(kb: KB, question: str) -> dict[str, Any]:
+    url = f"/api/v1/gpt/bots/{kb.bot['id']}/chat"
+    return read_sse(kb.client.post(url, headers=kb.auth, json={"message": question}).text)[-1][1]
+
+
+@pytest.mark.parametrize("kb_database_url", ["sqlite"], indirect=True)
+def test_a_scanned_pdf_and_a_photographed_page_are_searchable_by_page(
+    kb: KB, monkeypatch: Any
+) -> None:
+    from teamspro.gpt.knowledge import ocr
+
+    release, reading = threading.Event(), threading.Event()
+    recognise = ocr.recognise
+
+    def held(*args: Any, **kwargs: Any) -> ocr.Outcome:
+        reading.set()
+        assert release.wait(30)
+        return recognise(*args, **kwargs)
+
+    monkeypatch.setattr(ocr, "recognise", held)
+    assert kb.upload({"scan.pdf": SCAN}).status_code == 201
+    assert reading.wait(30)
+    # While OCR runs, the document says so, in the API and on the knowledge page.
+    assert [d["status"] for d in kb.documents()] == ["ocr"]
+    page = kb.client.get(f"/gpt/bots/{kb.bot['id']}/knowledge", headers=kb.auth).text
+    assert '<span class="badge off" data-testid="kb-status">ocr</span>' in page
+    release.set()
+    assert kb.upload({"notice.jpg": PHOTO}).status_code == 201
+    docs = {d["filename"]: d for d in kb.wait(120)}
+    assert {n: d["status"] for n, d in docs.items()} == {"scan.pdf": "ready", "notice.jpg": "ready"}
+    assert docs["scan.pdf"]["pages"] == 2 and docs["scan.pdf"]["kind"] == "pdf"
+    assert docs["notice.jpg"]["kind"] == "image" and docs["scan.pdf"]["reason"] is None
+
+    # The scan's title is its first line, as for any document without one (chunking).
+    parking = _ask(kb, "When does the parking garage close?")["citations"][0]
+    assert parking["title"] == "Fabrikam visitor handbook" and parking["page"] == 2, parking
+    assert "22:00" in parking["snippet"] and docs["scan.pdf"]["id"] in parking["url"]
+    canteen = _ask(kb, "When does the cafeteria open on Fridays?")["citations"][0]
+    assert canteen["title"] == "Canteen notice" and canteen["page"] == 1, canteen
+    assert "07:30" in canteen["snippet"]  # read upright: the photo's EXIF orientation was used
+    opened = kb.client.get(canteen["url"].split("#")[0], headers=kb.auth)
+    assert opened.headers["content-type"] == "image/jpeg"
+
+
+@pytest.mark.parametrize("kb_database_url", ["sqlite"], indirect=True)
+def test_without_ocr_scans_say_why_and_text_pages_are_kept(kb: KB) -> None:
+    """A server without the OCR language asked for (or without Tesseract) keeps what has
+    text and says which pages were not read, instead of failing or indexing nothing."""
+    from fpdf import FPDF
+
+    kb.settings.kb.ocr_languages = "zzz"  # a language no Tesseract has
+    mixed = FPDF()
+    mixed.set_font("helvetica", size=11)
+    mixed.add_page()
+    mixed.multi_cell(0, 6, "Typed page: expense reports are due on the fifth.")
+    mixed.add_page()
+    mixed.image(io.BytesIO(PHOTO), x=0, y=0, w=210)
+    kb.upload({"scan.pdf": SCAN, "mixed.pdf": bytes(mixed.output()), "notice.png": corpus.PNG})
+    docs = {d["filename"]: d for d in kb.wait()}
+    assert docs["scan.pdf"]["status"] == "unreadable"
+    assert "not installed on this server: zzz" in docs["scan.pdf"]["reason"]
+    assert docs["mixed.pdf"]["status"] == "ready" and docs["mixed.pdf"]["chunks"] == 1
+    assert "1 scanned page was not read" in docs["mixed.pdf"]["reason"]
+    assert docs["notice.png"]["status"] == "unreadable"  # a 1-pixel picture: nothing to read

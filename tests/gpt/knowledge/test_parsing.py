@@ -70,7 +70,9 @@ def test_chunks_overlap_within_a_section() -> None:
     [
         ("secret.pdf", corpus.pdf(["secret"], password="pw"), "unreadable", "encrypted"),
         ("trunc.pdf", corpus.pdf(["abc"] * 3)[:400], "unreadable", "corrupt"),
-        ("scan.pdf", corpus.pdf([""]), "unreadable", "no text"),
+        ("blank.pdf", corpus.pdf([""]), "unreadable", "no text"),
+        ("renamed.png", corpus.photo(["JPEG"]), "unreadable", "not a PNG picture"),
+        ("cut.png", corpus.PNG[:12], "unreadable", "corrupt"),
         ("empty.pdf", b"", "unreadable", "empty"),
         ("image.pdf", corpus.PNG, "unreadable", "not a PDF"),
         ("bomb.docx", corpus.zip_bomb_docx(), "unreadable", "zip bomb"),
@@ -87,6 +89,37 @@ def test_hostile_files_are_refused_with_a_reason(
     with pytest.raises(parsing.ParseError) as err:
         parsing.parse(data, name)
     assert err.value.status == status and reason in err.value.reason
+
+
+def test_pages_without_text_are_left_for_ocr_and_keep_their_numbers() -> None:
+    """A page with no text layer but a picture is OCR's to read; a blank page is not."""
+    from fpdf import FPDF
+
+    scan = parsing.parse(corpus.scanned_pdf([["one"], ["two"]]), "scan.pdf")
+    assert scan.scanned == [1, 2] and [p.number for p in scan.pages] == [1, 2]
+    mixed = FPDF()
+    mixed.set_font("helvetica", size=11)
+    for body in ("Typed text.", "", None):
+        mixed.add_page()
+        if body:
+            mixed.multi_cell(0, 6, body)
+        elif body is None:
+            mixed.image(io.BytesIO(corpus.photo(["picture"])), x=0, y=0, w=100)
+    parsed = parsing.parse(bytes(mixed.output()), "mixed.pdf")
+    assert parsed.scanned == [3] and parsed.pages[0].blocks[0].text == "Typed text."
+    photo = parsing.parse(corpus.photo(["A notice"]), "notice.JPEG")
+    assert photo.kind == "image" and photo.scanned == [1]
+
+
+def test_ocr_refuses_a_picture_bomb_before_decoding_it() -> None:
+    from PIL import Image
+
+    from teamspro.gpt.knowledge import ocr
+
+    huge = io.BytesIO()
+    Image.new("1", (10_000, 6_000)).save(huge, "PNG")  # 60 MP, a few kB compressed
+    with pytest.raises(parsing.Unreadable, match="60 megapixels; the limit is 50"):
+        ocr.open_image(huge.getvalue())
 
 
 def test_page_limit() -> None:

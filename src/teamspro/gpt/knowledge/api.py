@@ -142,7 +142,14 @@ async def document_file(
     if not path.exists():
         raise TeamsProError("The stored file is missing.")
     media = mimetypes.guess_type(doc.filename)[0] or "application/octet-stream"
-    inline = media in ("application/pdf", "text/plain", "text/markdown", "text/csv")
+    inline = media in (
+        "application/pdf",
+        "text/plain",
+        "text/markdown",
+        "text/csv",
+        "image/png",
+        "image/jpeg",
+    )
     return FileResponse(
         path,
         media_type=media if inline else "application/octet-stream",

@@ -25,6 +25,7 @@ class DocumentStatus(enum.StrEnum):
     queued = "queued"
     reading = "reading"
     parsing = "parsing"
+    ocr = "ocr"  # pages without a text layer are being read (ocr.py)
     embedding = "embedding"
     ready = "ready"
     unsupported = "unsupported"
@@ -38,6 +39,7 @@ IN_PROGRESS = (
     DocumentStatus.queued,
     DocumentStatus.reading,
     DocumentStatus.parsing,
+    DocumentStatus.ocr,
     DocumentStatus.embedding,
 )
 # The order a person sees ingestion move in: a status is only ever replaced by a later one.

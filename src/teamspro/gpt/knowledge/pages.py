@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.knowledge import ocr, parsing
 from teamspro.gpt.knowledge.models import IN_PROGRESS, KnowledgeDocument
 from teamspro.web.templates import render
 
@@ -42,7 +43,14 @@ async def knowledge(
     return render(
         request,
         "gpt/knowledge.html",
-        {"bot": bot, "docs": docs, "busy": IN_PROGRESS, "kb": state.settings.kb},
+        {
+            "bot": bot,
+            "docs": docs,
+            "busy": IN_PROGRESS,
+            "kb": state.settings.kb,
+            "accept": ",".join(parsing.EXTENSIONS),
+            "ocr_off": ocr.unavailable(state.settings.kb.ocr_languages),
+        },
     )
 
 

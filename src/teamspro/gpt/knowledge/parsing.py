@@ -64,6 +64,8 @@ class Parsed:
     kind: str
     pages: list[Page]
     title: str = ""
+    # Pages with no text layer that hold a picture: read by OCR (ocr.py) after parsing.
+    scanned: list[int] = field(default_factory=list)
 
 
 EXTENSIONS = {
@@ -78,7 +80,11 @@ EXTENSIONS = {
     ".markdown": "markdown",
     ".txt": "text",
     ".text": "text",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
 }
+_MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff"}
 
 
 def sniff(data: bytes, filename: str) -> str:
@@ -95,6 +101,9 @@ def sniff(data: bytes, filename: str) -> str:
     elif kind in ("docx", "pptx", "xlsx"):
         if not data.startswith(b"PK\x03\x04"):
             raise Unreadable(f"The file is named {ext} but is not an Office document.")
+    elif kind == "image":
+        if not data.startswith(_MAGIC[ext]):
+            raise Unreadable(f"The file is named {ext} but is not a {ext[1:].upper()} picture.")
     elif data.startswith((b"%PDF-", b"PK\x03\x04")) or b"\x00" in data[:4096]:
         raise Unreadable(f"The file is named {ext} but holds binary data.")
     return kind
@@ -219,7 +228,7 @@ def parse_pdf(data: bytes, max_pages: int) -> Parsed:
     try:
         if len(pdf) > max_pages:
             raise Unreadable(f"The PDF has {len(pdf)} pages; the limit is {max_pages}.")
-        pages = []
+        pages, scanned = [], []
         for i in range(len(pdf)):
             page = pdf[i]
             text = page.get_textpage().get_text_range()
@@ -229,12 +238,34 @@ def parse_pdf(data: bytes, max_pages: int) -> Parsed:
                 if p.strip()
             ]
             pages.append(Page(i + 1, blocks))
+            if not blocks and _has_picture(page):
+                scanned.append(i + 1)
         title = (pdf.get_metadata_dict().get("Title") or "").strip()
     finally:
         pdf.close()
-    if not any(p.blocks for p in pages):
-        raise Unreadable("The PDF has no text (a scan without OCR?).")
-    return Parsed("pdf", pages, title)
+    if not any(p.blocks for p in pages) and not scanned:
+        raise Unreadable("The PDF has no text.")
+    return Parsed("pdf", pages, title, scanned)
+
+
+def _has_picture(page: Any) -> bool:
+    """Whether a page without text has something OCR could read: a scan is an image object;
+    a blank separator page has none and is not worth a second of OCR."""
+    import pypdfium2.raw as pdfium_c
+
+    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3))
+
+
+def parse_image(data: bytes) -> Parsed:
+    """A photographed or scanned page: one page, all of it for OCR. Only its size is read
+    here (the header); decoding waits for OCR, which refuses pictures over its pixel limit."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        Image.open(io.BytesIO(data)).close()  # identifies the format from its header
+    except (UnidentifiedImageError, OSError) as exc:
+        raise Unreadable(f"The picture is corrupt ({exc}).") from exc
+    return Parsed("image", [Page(1, [])], "", [1])
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -497,7 +528,7 @@ def parse(data: bytes, filename: str, *, max_pages: int = 500) -> Parsed:
         raise Unreadable("The document is too large to read.") from exc
     except Exception as exc:  # a library's own error on a broken file
         raise Unreadable(f"The document is corrupt ({type(exc).__name__}: {exc})"[:300]) from exc
-    if not any(b.text.strip() for p in parsed.pages for b in p.blocks):
+    if not parsed.scanned and not any(b.text.strip() for p in parsed.pages for b in p.blocks):
         raise Unreadable("The document has no text.")
     return parsed
 
@@ -511,4 +542,5 @@ _PARSERS: dict[str, Callable[[bytes, int], Parsed]] = {
     "html": lambda data, _: parse_html(data),
     "markdown": lambda data, _: parse_markdown(data),
     "text": lambda data, _: parse_text(data),
+    "image": lambda data, _: parse_image(data),
 }

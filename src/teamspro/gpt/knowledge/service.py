@@ -23,7 +23,7 @@ from teamspro.core.db import release, transaction, utcnow
 from teamspro.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from teamspro.core.storage import LocalBlobStore, safe_name
 from teamspro.gpt.bot.models import Bot
-from teamspro.gpt.knowledge import chunking, embedders, index, parsing
+from teamspro.gpt.knowledge import chunking, embedders, index, ocr, parsing
 from teamspro.gpt.knowledge.models import (
     IN_PROGRESS,
     ORDER,
@@ -338,6 +338,15 @@ async def _ingest(
         parsed = await asyncio.to_thread(parsing.parse, data, name, max_pages=settings.kb.max_pages)
     except parsing.ParseError as exc:
         return await _end(maker, document_id, owner, DocumentStatus(exc.status), reason=exc.reason)
+    notes: list[str] = []
+    if parsed.scanned:
+        await _advance(maker, document_id, owner, DocumentStatus.ocr, pages=len(parsed.pages))
+        try:
+            parsed = await _read_scans(settings, data, parsed, notes)
+        except parsing.ParseError as exc:
+            return await _end(
+                maker, document_id, owner, DocumentStatus(exc.status), reason=exc.reason
+            )
     title = chunking.document_title(parsed, name)
     pieces = chunking.chunk(
         parsed,
@@ -404,10 +413,39 @@ async def _ingest(
         chunks=len(pieces),
         embedding_model=model_key,
         index_version=chunking.INDEX_VERSION,
-        reason=None,
+        reason=" ".join(notes) or None,
     )
     await index.remove_chunks(maker, document_id, keep_generation=generation)
     return status
+
+
+async def _read_scans(
+    settings: Settings, data: bytes, parsed: parsing.Parsed, notes: list[str]
+) -> parsing.Parsed:
+    """The document with its scanned pages read by OCR; what could not be read goes to
+    ``notes`` (shown on the ready document), and a document left with no text at all is
+    unreadable, with the reason."""
+    kb = settings.kb
+    why = ocr.unavailable(kb.ocr_languages)
+    if why is None:
+        outcome = await asyncio.to_thread(
+            ocr.recognise,
+            data,
+            parsed,
+            languages=kb.ocr_languages,
+            timeout=kb.ocr_page_timeout_seconds,
+            max_pages=kb.ocr_max_pages,
+        )
+        parsed, skipped = ocr.merge(parsed, outcome), outcome.skipped
+    else:
+        count = len(parsed.scanned)
+        were = "1 scanned page was" if count == 1 else f"{count} scanned pages were"
+        skipped = [f"{were} not read: {why}"]
+    if not any(b.text.strip() for p in parsed.pages for b in p.blocks):
+        found = "No text was found" + (" by OCR." if why is None else ".")
+        raise parsing.Unreadable(" ".join([found, *skipped]))
+    notes += skipped
+    return parsed
 
 
 async def stale(*, session: AsyncSession) -> list[tuple[str, str, DocumentStatus]]:
