@@ -244,6 +244,18 @@ def test_every_chunk_starts_from_the_document_title(
         assert {c.page for c in chunks} == {1, 2, 3}
 
 
+def test_section_headings_and_opening_sentences_are_not_titles() -> None:
+    """Several top-level headings ("Part 1", "Part 2") name sections: the first of them put
+    "Part 1" at the root of every chunk of every such document."""
+    parts = corpus.docx([(f"Part {i}", [f"Rules of part {i}. " * 30]) for i in (1, 2, 3)])
+    parsed = parsing.parse(parts, "rules-2026.docx")
+    assert document_title(parsed, "rules-2026.docx") == "rules-2026"
+    paths = {c.heading_path for c in chunk(parsed, title="rules-2026")}
+    assert paths == {"rules-2026 > Part 1", "rules-2026 > Part 2", "rules-2026 > Part 3"}
+    sentence = parsing.parse(b"Hotel costs are reimbursed " * 10 + b"\n\nMore.", "costs.txt")
+    assert document_title(sentence, "costs.txt") == "costs"
+
+
 def test_the_file_name_is_the_last_resort() -> None:
     empty = parsing.Parsed("text", [parsing.Page(1, [])])
     assert document_title(empty, "Northwind_rates.csv") == "Northwind_rates"

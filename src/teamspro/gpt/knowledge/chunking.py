@@ -17,8 +17,10 @@ from teamspro.gpt.knowledge.parsing import Parsed
 # again in the background (gpt/knowledge/service.py: stale).
 #   1: heading paths from the document's own headings
 #   2: the document's title at the root of every heading path
-INDEX_VERSION = 2
+#   3: a top-level heading is the title only when it is the only one (not "Part 1")
+INDEX_VERSION = 3
 SEPARATOR = " > "
+TITLE_LINE_CHARS = 100
 
 
 @dataclass
@@ -59,15 +61,24 @@ class _Section:
 
 
 def document_title(parsed: Parsed, filename: str = "") -> str:
-    """The parsed title (document properties, the Title style, <title>), else the first
-    top-level heading (a deck's title slide, a Markdown "# "), else the first line, else the
-    file name."""
+    """The parsed title (document properties, the Title style, <title>), else the top-level
+    heading (a deck's title slide, a Markdown "# "), else a short first line, else the file
+    name.
+
+    Why "the" top-level heading: where several headings share the top level ("Part 1",
+    "Part 2", ...) they name sections, and the first one at the root of every chunk made
+    every chunk of every such document look alike (evals/retrieval.py lost four questions).
+    A deck is the exception: its first slide's title is the deck's. A first line is a title
+    only when it is short enough to be one, not the opening sentence of the text.
+    """
     blocks = [b for page in parsed.pages for b in page.blocks if b.text.strip()]
+    tops = [b.text for b in blocks if b.kind == "heading" and b.level <= 1]
+    # (a table's first row ends in empty cells: "Title | | ")
+    line = next((b.text.splitlines()[0].strip(" |") for b in blocks if b.kind != "heading"), "")
     candidates = [
         parsed.title,
-        next((b.text for b in blocks if b.kind == "heading" and b.level <= 1), ""),
-        # (a table's first row ends in empty cells: "Title | | ")
-        next((b.text.splitlines()[0].strip(" |") for b in blocks if b.kind != "heading"), ""),
+        tops[0] if tops and (len(tops) == 1 or parsed.kind == "pptx") else "",
+        line if len(line) <= TITLE_LINE_CHARS else "",
         PurePath(filename).stem,
     ]
     found = next((c.strip() for c in candidates if c and c.strip()), "")

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import UserDefinedType
 
 from teamspro.core.db import transaction
+from teamspro.gpt.knowledge.chunking import SEPARATOR
 from teamspro.gpt.knowledge.embedding import MODEL_KEY
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 
@@ -56,6 +57,12 @@ SIMILARITY_WEIGHT = 0.2
 RRF_K = 60
 CANDIDATES = 50
 MAX_TERMS = 6
+COMMON_FLOOR = 50
+# Fused scores equal to this many decimals are a tie (see settle). PostgreSQL orders in the
+# database, so it reads a few more passages than asked for, to settle a tie at the cut too.
+TIE_DIGITS = 6
+TIE_MARGIN = 5
+COMMON_SHARE = 0.05
 OR_POOL = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -272,6 +279,19 @@ async def _chunk_count(session: AsyncSession) -> int | None:
     return (await session.execute(text(_PG_CHUNK_ESTIMATE))).scalar()
 
 
+def common_limit(total: int | None) -> int:
+    """How many chunks a term may be found in and still be searched for.
+
+    Scales with the knowledge base: in a small one, a term in half of the chunks or more is
+    a stop word (BM25 gives it no weight there: FTS5 clamps its IDF to zero); in a large one,
+    a term in more than 5% of them costs more to rank than it tells. Between the two, 50
+    chunks. An unknown size (PostgreSQL before its first ANALYZE) is treated as between.
+    """
+    if not total or total <= 0:
+        return COMMON_FLOOR
+    return max(int(total * COMMON_SHARE), min(total // 2, COMMON_FLOOR))
+
+
 async def _selective_terms(
     session: AsyncSession, terms: list[str], total: int | None = None
 ) -> list[str]:
@@ -279,7 +299,7 @@ async def _selective_terms(
     that contains "the" costs far more than it tells. Keeps the rarest few."""
     if total is None:  # (the pgvector search reads it with its settings, in one round trip)
         total = await _chunk_count(session)
-    limit = max(50, int(max(total or 0, 0) * 0.05))
+    limit = common_limit(total)
     found = await frequencies.get(session, terms)
     frequency = {t: df for t, df in found.items() if df}
     known = sorted((frequency[t], t) for t in terms if t in frequency)
@@ -439,7 +459,8 @@ async def search(
         for cid, score in fused.items()
         if sims[position[cid]] >= min_score
     ]
-    best = sorted(kept, key=lambda x: -x[1])[:top_k]
+    ranked = sorted(kept, key=lambda x: -x[1])
+    best = ranked[: _cut(ranked, top_k)]
     if not best:
         return []
     rows = {
@@ -452,7 +473,7 @@ async def search(
             )
         ).all()
     }
-    return [
+    hits = [
         Hit(
             cid,
             rows[cid][0].document_id,
@@ -466,6 +487,7 @@ async def search(
         for cid, score in best
         if cid in rows
     ]
+    return settle(hits, query, top_k)
 
 
 async def _search_pgvector(
@@ -541,13 +563,41 @@ async def _search_pgvector(
                 similarity >= min_score,
             )
             .order_by((candidates.c.score + SIMILARITY_WEIGHT * similarity).desc())
-            .limit(top_k)
+            .limit(top_k + TIE_MARGIN)
         )
     ).all()
-    return [
+    hits = [
         Hit(cid, doc, name, page, path, body, score + SIMILARITY_WEIGHT * float(sim), float(sim))
         for cid, doc, name, page, path, body, score, sim in found
     ]
+    return settle(hits, query, top_k)
+
+
+def _cut(ranked: list[tuple[uuid.UUID, float]], top_k: int) -> int:
+    """How many of the best to read: ``top_k``, and those that tie with the last of them."""
+    cut = min(top_k, len(ranked))
+    if cut:
+        last = round(ranked[cut - 1][1], TIE_DIGITS)
+        while cut < len(ranked) and round(ranked[cut][1], TIE_DIGITS) == last:
+            cut += 1
+    return cut
+
+
+def settle(hits: list[Hit], query: str, top_k: int) -> list[Hit]:
+    """Best first, and the same order every time: passages whose scores tie (to
+    ``TIE_DIGITS`` decimals) go to the one whose document title names more of the question's
+    words (the subsidiary or site a question names), then by chunk id."""
+    scores = [round(h.score, TIE_DIGITS) for h in hits]
+    if len(set(scores)) == len(scores):  # no ties (nearly always): the order is the scores'
+        return sorted(hits, key=lambda h: -h.score)[:top_k]
+    asked = set(_STEMMER.stemWords(_terms(query)))
+
+    def named(hit: Hit) -> int:
+        title = hit.heading_path.split(SEPARATOR, 1)[0]
+        return len(asked.intersection(_STEMMER.stemWords(_terms(title))))
+
+    ordered = sorted(hits, key=lambda h: (-round(h.score, TIE_DIGITS), -named(h), str(h.chunk_id)))
+    return ordered[:top_k]
 
 
 def text_op(q: str) -> Any:
