@@ -114,6 +114,29 @@ class KnowledgeSettings(BaseModel):
     ocr_max_pages: int = 100
 
 
+class TeamsSettings(BaseModel):
+    """The Microsoft Teams bot (gpt/teams): its Entra app registration and who it trusts.
+
+    Without ``app_id`` the endpoint refuses every activity, unless ``allow_unauthenticated``
+    (local development with the Agents Playground, never production) says otherwise.
+    """
+
+    app_id: str | None = None
+    app_password: str | None = None  # the registration's client secret: replies are signed
+    # The registration's tenant for a single-tenant bot; multi-tenant bots leave it unset.
+    app_tenant_id: str | None = None
+    allow_unauthenticated: bool = False
+    # The sign-in provider (TEAMSPRO_OIDC_PROVIDERS key) whose organisations Teams tenants are:
+    # a Teams user is the person who signs in on the web with the same tenant and object id.
+    identity_provider: str = "entra"
+    # Sovereign clouds, or a test's own key server: where activity signing keys and the
+    # Entra login live (default: Microsoft's public cloud).
+    openid_metadata_url: str | None = None
+    login_endpoint: str | None = None
+    # The bot a Teams chat starts with when a person may use several (by name).
+    default_bot: str | None = None
+
+
 class ImagesSettings(BaseModel):
     """Image Pro: upload limits, renditions, signed URLs and the Microsoft Graph client."""
 
@@ -161,6 +184,7 @@ class Settings(BaseSettings):
     gpt: GptSettings = GptSettings()
     kb: KnowledgeSettings = KnowledgeSettings()
     images: ImagesSettings = ImagesSettings()
+    teams: TeamsSettings = TeamsSettings()
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     otlp_endpoint: str | None = None

@@ -6,6 +6,7 @@ from teamspro.gpt.bot.models import Bot, BotAccess
 from teamspro.gpt.conversation.models import Conversation, Feedback, Message
 from teamspro.gpt.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from teamspro.gpt.provider.models import ModelProvider
+from teamspro.gpt.teams.models import TeamsChat
 from teamspro.images.image.models import Image, ImageColor, ImageTag, ImageVersion, Rendition
 from teamspro.images.library.models import ImageLibrary
 from teamspro.images.tab.models import PinEvent, TabConfig
@@ -31,6 +32,7 @@ __all__ = [
     "PinEvent",
     "Rendition",
     "TabConfig",
+    "TeamsChat",
     "User",
     "UserSession",
 ]

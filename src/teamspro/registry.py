@@ -31,6 +31,7 @@ def routers() -> list[APIRouter]:
     from teamspro.gpt.knowledge import api as knowledge_api
     from teamspro.gpt.knowledge import pages as knowledge_pages
     from teamspro.gpt.provider import api as provider_api
+    from teamspro.gpt.teams import api as teams_api
     from teamspro.images.image import api as images_api
     from teamspro.images.image import pages as images_pages
     from teamspro.images.tab import api as tabs_api
@@ -46,6 +47,7 @@ def routers() -> list[APIRouter]:
         conversation_api.router,
         chat_api.router,
         openai_api.router,
+        teams_api.router,
         bot_pages.router,
         chat_pages.router,
         knowledge_api.router,

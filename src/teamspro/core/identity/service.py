@@ -414,6 +414,64 @@ async def delete_user(*, session: AsyncSession, cache: Cache, user: User) -> Non
 # --- external identities (OIDC / Entra) ----------------------------------------------
 
 
+async def principal_for_external(
+    *,
+    session: AsyncSession,
+    provider_key: str,
+    tenant_id: str,
+    object_id: str,
+    upn: str | None,
+    display_name: str,
+    via: str,
+) -> Principal:
+    """The person a Microsoft service (Teams) vouches for: the user their web sign-in with
+    this tenant and object id is, in that tenant's organisation.
+
+    Why an unknown tenant is refused rather than given an organisation: the organisation is
+    claimed by its first web sign-in (which makes its admin); an activity from a tenant
+    nobody signed in from must reach no organisation's bots. A new person of a known
+    organisation becomes a member, or a guest when Entra marks them as one (#EXT#), as their
+    first web sign-in would make them.
+    """
+    org = await org_service.find_by_tenant(
+        session=session, provider_key=provider_key, external_tenant_id=tenant_id
+    )
+    if org is None:
+        raise Unauthenticated(
+            "Your organisation has not set up TeamsPro yet: an administrator signs in once "
+            "on the web first.",
+            code="unknown_tenant",
+        )
+    stmt = select(User).where(
+        User.provider_key == provider_key,
+        User.tenant_id == tenant_id,
+        User.object_id == object_id,
+    )
+    user = (await session.execute(stmt)).scalar_one_or_none()
+    if user is None:
+        guest = bool(upn and "#EXT#" in upn.upper())
+        user = User(
+            org_id=org.id,
+            provider_key=provider_key,
+            tenant_id=tenant_id,
+            object_id=object_id,
+            upn=upn,
+            email=upn if upn and "@" in upn and not guest else None,
+            display_name=(display_name or upn or "Teams user")[:200],
+        )
+        session.add(user)
+        await session.flush()
+        await org_service.set_role(
+            session=session,
+            org_id=org.id,
+            user_id=user.id,
+            role=Role.guest if guest else Role.member,
+            is_guest=guest,
+        )
+    member = await org_service.membership(session=session, org_id=org.id, user_id=user.id)
+    return _checked(user, org, member, via)
+
+
 async def upsert_external_user(
     *, session: AsyncSession, cache: Cache, vault: SecretBox, identity: Identity, org_name: str
 ) -> User:

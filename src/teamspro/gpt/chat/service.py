@@ -111,6 +111,7 @@ async def begin(
     regenerate: bool = False,
     channel: str = "web",
     history: list[dict[str, str]] | None = None,
+    external_ref: str | None = None,
 ) -> Turn:
     """Steps 1: keep what the person typed and prepare the model call."""
     text = text.strip()
@@ -145,6 +146,7 @@ async def begin(
             user_id=principal.user.id,
             title=text[:60] or "New conversation",
             channel=channel,
+            external_ref=external_ref,
         )
         new_conversation = True
     else:

@@ -36,8 +36,13 @@ class Conversation(TenantMixin, Base):
     title: Mapped[str] = mapped_column(String(200), default="New conversation")
     channel: Mapped[str] = mapped_column(String(16), default="web")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The Teams conversation (chat or channel thread) it belongs to; None on the web.
+    external_ref: Mapped[str | None] = mapped_column(String(255))
 
-    __table_args__ = (Index("ix_gpt_conversation_user", "org_id", "user_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_gpt_conversation_user", "org_id", "user_id", "updated_at"),
+        Index("ix_gpt_conversation_external", "org_id", "external_ref"),
+    )
 
 
 class Message(TenantMixin, Base):
@@ -63,8 +68,11 @@ class Message(TenantMixin, Base):
     latency_ms: Mapped[int | None]
     first_token_ms: Mapped[int | None]
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The Teams message that showed this answer: Teams' feedback names it, not ours.
+    external_id: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
+        Index("ix_gpt_message_external", "org_id", "external_id"),
         Index("ix_gpt_message_usage", "org_id", "role", "created_at"),
         Index("ix_gpt_message_user_usage", "user_id", "role", "created_at"),
     )

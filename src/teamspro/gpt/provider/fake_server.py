@@ -41,6 +41,7 @@ BEHAVIOURS = [
     "cut",  # a clean end mid-answer: no finish_reason, no [DONE]
     "garbage",  # 200 with a body that is not OpenAI's
     "hang",
+    "cite",  # quotes the first numbered source of the system prompt and cites it as [1]
 ]
 
 
@@ -59,6 +60,11 @@ def _reply(model: str, messages: list[dict[str, Any]]) -> str:
         return "**Bold** answer with a [link](https://example.com) <script>alert(1)</script>"
     if model.startswith("slow"):
         return " ".join(f"word{i}" for i in range(40))
+    if model.startswith("cite"):
+        system = next((str(m.get("content")) for m in messages if m.get("role") == "system"), "")
+        source = system.split("Sources:\n[1] ", 1)[-1].split("\n", 2)
+        quoted = " ".join(source[1].split()[:25]) if len(source) > 1 else ""
+        return f"According to the sources: {quoted} [1]" if quoted else "I found no source."
     return f"You said: {content}"
 
 

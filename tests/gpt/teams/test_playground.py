@@ -1,0 +1,152 @@
+"""GPT Pro in Teams, end to end: the Microsoft 365 Agents Playground (a Teams client that
+checks streaming and AI-entity rules as Teams does) talks to TeamsPro's /api/messages over
+real HTTP, and TeamsPro answers with the fake OpenAI-compatible model over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from sqlalchemy import select
+
+from teamspro.app import create_app
+from teamspro.core.identity.models import User
+from teamspro.core.tenancy import service as org_service
+from teamspro.core.tenancy.models import Role
+from teamspro.gpt.conversation.models import Conversation, Feedback, Message
+from tests.fixtures.app import Account, Seeder, make_settings
+from tests.fixtures.live import FakeLLM, serve
+from tests.fixtures.playground import Playground, playground
+
+POLICY = (
+    b"# Fabrikam travel policy\n\n## Hotels\n\n"
+    b"Hotel costs are reimbursed up to 180 euros per night in every city.\n"
+)
+
+
+@dataclass
+class Teams:
+    pg: Playground
+    api: httpx2.Client
+    seeder: Seeder
+    admin: Account
+
+    def bot(self, name: str, **fields: Any) -> dict[str, Any]:
+        bot = self.api.post("/api/v1/gpt/bots", json={"name": name, **fields}).json()
+        assert self.api.post(f"/api/v1/gpt/bots/{bot['id']}/publish").status_code == 200
+        return bot
+
+    def text_of(self, message: dict[str, Any]) -> str:
+        return str(message.get("text") or "")
+
+
+@pytest.fixture
+def teams(tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM) -> Iterator[Teams]:
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        embedded_worker=True,
+        gpt={"providers": [fake_llm.provider()], "first_token_timeout_seconds": 5},
+        outbound_allow=[fake_llm.host],
+        teams={"allow_unauthenticated": True},
+    )
+    with serve(create_app(settings)) as url, playground(url) as pg:
+        seeder = Seeder(settings)
+        tenant = pg.config["tenantId"]
+
+        async def claim(session: Any) -> Any:  # as the tenant's first web sign-in would
+            org = await org_service.create(
+                session=session, name="Fabrikam", provider_key="entra", external_tenant_id=tenant
+            )
+            return org.id
+
+        org_id = seeder.run(claim)
+        admin = seeder.user(org_id, role=Role.admin)
+        api = httpx2.Client(
+            base_url=url, headers={"authorization": f"Bearer {seeder.token(admin)}"}, timeout=30
+        )
+        yield Teams(pg, api, seeder, admin)
+        api.close()
+
+
+def _final(messages: list[dict[str, Any]], marker: str) -> dict[str, Any] | None:
+    """The finished message holding ``marker``: a stream's final, or a plain message."""
+    for m in messages:
+        stream = m.get("streamEntity") or {}
+        if marker in (m.get("text") or "") and stream.get("streamType") in ("final", None):
+            return m
+    return None
+
+
+def _ready(teams: Teams, bot: dict[str, Any]) -> None:
+    up = teams.api.post(
+        f"/api/v1/gpt/bots/{bot['id']}/documents", files=[("files", ("travel.md", POLICY))]
+    )
+    assert up.status_code == 201, up.text
+    deadline = time.monotonic() + 60
+    url = f"/api/v1/gpt/bots/{bot['id']}/documents"
+    while teams.api.get(url).json()["value"][0]["status"] != "ready":
+        assert time.monotonic() < deadline, "the document was not indexed in time"
+        time.sleep(0.2)
+
+
+def test_a_question_gets_a_streamed_cited_answer_and_its_feedback_is_kept(
+    teams: Teams, fake_llm: FakeLLM
+) -> None:
+    bot = teams.bot("Travel helper", provider_key="fake", model="cite")
+    _ready(teams, bot)
+    teams.pg.send("How much are hotel costs reimbursed?")
+    answer = teams.pg.wait(lambda ms: _final(ms, "180 euros"))
+    # Streamed: an informative update first, then the text, then the final message.
+    assert answer["versions"] >= 3
+    assert (
+        answer["text"].startswith("According to the sources: Hotel costs")
+        and "[1]" in answer["text"]
+    )
+    ai = answer["aiEntity"]
+    assert "AIGeneratedContent" in ai["additionalType"] and answer["feedbackLoopEnabled"]
+    cite = ai["citation"][0]
+    assert cite["position"] == 1 and cite["appearance"]["name"] == "Fabrikam travel policy"
+    assert cite["appearance"]["keywords"] == ["Hotels", "page 1"]
+    assert "180 euros" in cite["appearance"]["abstract"]
+    assert (
+        cite["appearance"]["url"].endswith("#page=1")
+        and "/api/v1/gpt/documents/" in cite["appearance"]["url"]
+    )
+
+    # Like, with a comment, through Teams' feedback loop: stored on the answer, as on the web.
+    reply = teams.pg.invoke(
+        "message/submitAction",
+        {
+            "actionName": "feedback",
+            "actionValue": {"reaction": "like", "feedback": '{"feedbackText": "Spot on"}'},
+        },
+        replyToId=answer["messageId"],
+    )
+    assert reply is None or reply.get("status", 200) == 200
+
+    async def stored(session: Any) -> tuple[Any, ...]:
+        person = (
+            await session.execute(
+                select(User).where(User.object_id == teams.pg.config["currentUser"]["aadObjectId"])
+            )
+        ).scalar_one()
+        conv = (await session.execute(select(Conversation))).scalar_one()
+        msgs = list((await session.execute(select(Message).order_by(Message.created_at))).scalars())
+        feedback = list((await session.execute(select(Feedback))).scalars())
+        return person, conv, msgs, feedback
+
+    deadline = time.monotonic() + 10
+    while not (found := teams.seeder.run(stored))[3] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    person, conv, msgs, feedback = found
+    assert person.display_name == "Alex Wilber" and conv.user_id == person.id
+    assert conv.channel == "teams" and conv.external_ref == teams.pg.personal
+    assert [m.role.value for m in msgs] == ["user", "assistant"]
+    assert msgs[1].external_id == answer["messageId"] and msgs[1].citations
+    assert [(f.message_id, f.rating, f.comment) for f in feedback] == [(msgs[1].id, 1, "Spot on")]
