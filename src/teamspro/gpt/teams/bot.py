@@ -324,7 +324,9 @@ def _appearance(state: AppState, citation: dict[str, Any]) -> Any:
 
 
 async def _say(ctx: ActivityContext[Any], personal: bool, text: str) -> None:
-    if personal and ctx.stream.count:
+    """A refusal, in place of the answer: in a personal chat the streamed message (which
+    showed "looking through its knowledge") ends with it."""
+    if personal:
         ctx.stream.emit(text)
         await ctx.stream.close()
     else:
