@@ -114,17 +114,25 @@ class KnowledgeSettings(BaseModel):
     ocr_max_pages: int = 100
 
 
-class TeamsSettings(BaseModel):
-    """The Microsoft Teams bot (gpt/teams): its Entra app registration and who it trusts.
-
-    Without ``app_id`` the endpoint refuses every activity, unless ``allow_unauthenticated``
-    (local development with the Agents Playground, never production) says otherwise.
-    """
+class TeamsApp(BaseModel):
+    """One Teams app's bot registration in Entra: GPT Pro and Image Pro each have one (Teams
+    lets a bot id belong to one app)."""
 
     app_id: str | None = None
     app_password: str | None = None  # the registration's client secret: replies are signed
     # The registration's tenant for a single-tenant bot; multi-tenant bots leave it unset.
     app_tenant_id: str | None = None
+
+
+class TeamsSettings(BaseModel):
+    """The Teams bots (core/teams.py): their registrations and who they trust.
+
+    A bot without ``app_id`` refuses every activity, unless ``allow_unauthenticated`` (local
+    development with the Agents Playground, never production) says otherwise.
+    """
+
+    gpt: TeamsApp = TeamsApp()
+    images: TeamsApp = TeamsApp()
     allow_unauthenticated: bool = False
     # The sign-in provider (TEAMSPRO_OIDC_PROVIDERS key) whose organisations Teams tenants are:
     # a Teams user is the person who signs in on the web with the same tenant and object id.
@@ -133,7 +141,7 @@ class TeamsSettings(BaseModel):
     # Entra login live (default: Microsoft's public cloud).
     openid_metadata_url: str | None = None
     login_endpoint: str | None = None
-    # The bot a Teams chat starts with when a person may use several (by name).
+    # The GPT Pro bot a Teams chat starts with when a person may use several (by name).
     default_bot: str | None = None
 
 

@@ -144,8 +144,7 @@ def secured(
         tmp_path,
         sqlite_url,
         teams={
-            "app_id": APP_ID,
-            "app_password": "not-used-by-these-tests",
+            "gpt": {"app_id": APP_ID, "app_password": "not-used-by-these-tests"},
             "openid_metadata_url": f"{key_server}/v1/.well-known/openidconfiguration",
             "login_endpoint": key_server,
         },

@@ -1,13 +1,8 @@
-"""The Teams bot on Microsoft's Teams SDK for Python (``microsoft-teams-apps``).
+"""GPT Pro's Teams bot: personal chats, group chats and channel threads with any published
+bot, on the Teams SDK wiring of core/teams.py.
 
-The SDK checks each activity's token (Bot Framework and Entra issuers, the app id as
-audience, the ``serviceurl`` claim, signing keys from the published metadata, cached), routes
-activities to the handlers below and speaks Teams' reply, streaming and citation protocol.
-TeamsPro keeps the HTTP endpoint (gpt/teams/api.py), so the SDK's FastAPI adapter, which
-replaces the application's lifespan, is not used: ``_Endpoint`` hands it the route instead.
-
-The handlers stay thin: who is asking and which bot answers live in gpt/teams/service.py, the
-turn itself is the web chat's (gpt/chat/service.py).
+The handlers stay thin: which bot answers lives in gpt/teams/service.py, the turn itself is
+the web chat's (gpt/chat/service.py); only how it is shown is Teams'.
 """
 
 from __future__ import annotations
@@ -15,10 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-import warnings
 from typing import TYPE_CHECKING, Any
 
-from teamspro.config import TeamsSettings
+from teamspro.core import teams
 from teamspro.core.db import transaction
 from teamspro.core.errors import QuotaExceeded, TeamsProError, Unauthenticated
 from teamspro.core.state import AppState
@@ -29,137 +23,50 @@ from teamspro.gpt.provider.base import CRUMB
 from teamspro.gpt.runtime import models
 from teamspro.gpt.teams import cards
 from teamspro.gpt.teams import service as teams_service
-from teamspro.gpt.teams.service import Asker
 
 if TYPE_CHECKING:
     from microsoft_teams.apps import ActivityContext, App
-    from microsoft_teams.apps.http.adapter import HttpRouteHandler
 
 log = logging.getLogger(__name__)
-KEY = "teams"
+KEY = "teams.gpt"
 CARD = "application/vnd.microsoft.card.adaptive"
 ABSTRACT_CHARS = 160  # Teams' limits on a citation's fields
 NAME_CHARS = 80
 
 
-class _Endpoint:
-    """Receives the SDK's messaging route (JWT checks included) for our own router to call."""
+async def endpoint(state: AppState) -> teams.Endpoint | None:
+    """GPT Pro's SDK endpoint for this app; None when its bot is not configured."""
 
-    def __init__(self) -> None:
-        self.handle: HttpRouteHandler | None = None
+    def wire(app: App) -> None:
+        @app.on_message
+        async def on_message(ctx: ActivityContext[Any]) -> None:
+            await _message(state, ctx)
 
-    def register_route(self, method: str, path: str, handler: HttpRouteHandler) -> None:
-        self.handle = handler
+        @app.on_install_add
+        async def on_install(ctx: ActivityContext[Any]) -> None:
+            await _welcome(state, ctx)
 
-    def serve_static(self, path: str, directory: str) -> None:
-        raise NotImplementedError("TeamsPro serves its own files.")
+        @app.on_message_submit_feedback
+        async def on_feedback(ctx: ActivityContext[Any]) -> None:
+            await _feedback(state, ctx)
 
-    async def start(self, port: int) -> None:
-        raise NotImplementedError("TeamsPro runs the HTTP server.")
-
-    async def stop(self) -> None:
-        return None
-
-
-def enabled(cfg: TeamsSettings) -> bool:
-    return bool(cfg.app_id) or cfg.allow_unauthenticated
-
-
-async def endpoint(state: AppState) -> _Endpoint | None:
-    """The SDK's endpoint for this app, built once; None when Teams is not configured."""
-    if not enabled(state.settings.teams):
-        return None
-    if KEY not in state.products:
-        found = _Endpoint()
-        app = _build(state, found)
-        await app.initialize()
-        state.products[KEY] = found
-    return state.products[KEY]
-
-
-def _cloud(cfg: TeamsSettings) -> Any:
-    from microsoft_teams.api.auth.cloud_environment import PUBLIC, with_overrides
-
-    overrides = {}
-    if cfg.openid_metadata_url:
-        overrides["openid_metadata_url"] = cfg.openid_metadata_url
-    if cfg.login_endpoint:
-        overrides["login_endpoint"] = cfg.login_endpoint.rstrip("/")
-    return with_overrides(PUBLIC, **overrides) if overrides else PUBLIC
-
-
-def _build(state: AppState, found: _Endpoint) -> App:
-    # Imported here: the SDK is large, and reads a .env file of the working directory when
-    # imported; a server without Teams never loads it. (Its HTML-widget preview warns at
-    # import; TeamsPro does not use it.)
-    from microsoft_teams.common.experimental import ExperimentalWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExperimentalWarning)
-        from microsoft_teams.apps import App
-
-    cfg = state.settings.teams
-    if cfg.allow_unauthenticated:
-        log.warning(
-            "TEAMSPRO_TEAMS__ALLOW_UNAUTHENTICATED is on: /api/messages accepts activities "
-            "without a token (development with the Agents Playground only)."
-        )
-    app = App(
-        client_id=cfg.app_id,
-        client_secret=cfg.app_password,
-        tenant_id=cfg.app_tenant_id,
-        cloud=_cloud(cfg),
-        http_server_adapter=found,
-        dangerously_allow_unauthenticated_requests=cfg.allow_unauthenticated,
-        state=False,
-    )
-
-    @app.on_message
-    async def on_message(ctx: ActivityContext[Any]) -> None:
-        await _message(state, ctx)
-
-    @app.on_install_add
-    async def on_install(ctx: ActivityContext[Any]) -> None:
-        await _welcome(state, ctx)
-
-    @app.on_message_submit_feedback
-    async def on_feedback(ctx: ActivityContext[Any]) -> None:
-        await _feedback(state, ctx)
-
-    return app
+    return await teams.endpoint(state, KEY, state.settings.teams.gpt, wire)
 
 
 # --- handlers -------------------------------------------------------------------------------
 
 
-def _asker(activity: Any) -> Asker | None:
-    sender = activity.from_
-    tenant = activity.conversation.tenant_id or getattr(
-        getattr(activity.channel_data, "tenant", None), "id", None
-    )
-    if not sender or not sender.aad_object_id or not tenant:
-        return None
-    return Asker(
-        tenant_id=tenant,
-        object_id=sender.aad_object_id,
-        upn=getattr(sender, "user_principal_name", None),
-        name=sender.name or "",
-    )
-
-
 async def _who(state: AppState, ctx: ActivityContext[Any]) -> Any:
     """The person and their Teams conversation's row, or None after saying why not."""
-    asker = _asker(ctx.activity)
-    if asker is None:
+    who = teams.asker(ctx.activity)
+    if who is None:
         await ctx.send("Teams did not say who you are (no Entra user): TeamsPro cannot answer.")
         return None
     conversation = ctx.activity.conversation
     refusal = ""
     try:
         async with transaction(state.sessionmaker) as session:
-            principal = await teams_service.person(
-                session=session, settings=state.settings, asker=asker
-            )
+            principal = await teams.person(session=session, settings=state.settings, who=who)
             chat = await teams_service.chat_for(
                 session=session,
                 org_id=principal.org.id,
@@ -343,9 +250,9 @@ async def _send_card(ctx: ActivityContext[Any], card: dict[str, Any]) -> None:
 async def _feedback(state: AppState, ctx: ActivityContext[Any]) -> None:
     """Teams' like/dislike on an answer, stored as the web's feedback on the same message."""
     activity = ctx.activity
-    asker = _asker(activity)
+    who = teams.asker(activity)
     action = activity.value.action_value if activity.value else None
-    if asker is None or action is None:
+    if who is None or action is None:
         return
     reaction = getattr(action, "reaction", None)
     try:
@@ -354,9 +261,7 @@ async def _feedback(state: AppState, ctx: ActivityContext[Any]) -> None:
         comment = ""
     async with transaction(state.sessionmaker) as session:
         try:
-            principal = await teams_service.person(
-                session=session, settings=state.settings, asker=asker
-            )
+            principal = await teams.person(session=session, settings=state.settings, who=who)
         except Unauthenticated:
             return
         answer = await teams_service.answer_shown_as(

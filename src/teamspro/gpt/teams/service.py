@@ -8,7 +8,6 @@ same whatever carries the activity.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from teamspro.config import Settings
 from teamspro.core.cache import Cache
 from teamspro.core.db import transaction, utcnow
-from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.service import Principal
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.models import Bot, BotStatus
@@ -27,29 +25,6 @@ from teamspro.gpt.teams.models import TeamsChat
 # Commands a person can type (or pick from the bot's command list in Teams).
 COMMANDS = ("bots", "use", "new", "help")
 THREAD_HISTORY = 40  # messages of a shared thread given to the model, newest last
-
-
-@dataclass(frozen=True)
-class Asker:
-    """Who sent a Teams activity, as Teams says: their tenant, Entra object id and name."""
-
-    tenant_id: str
-    object_id: str
-    upn: str | None
-    name: str
-
-
-async def person(*, session: AsyncSession, settings: Settings, asker: Asker) -> Principal:
-    """The TeamsPro person behind a Teams user (Unauthenticated for an unknown tenant)."""
-    return await identity_service.principal_for_external(
-        session=session,
-        provider_key=settings.teams.identity_provider,
-        tenant_id=asker.tenant_id,
-        object_id=asker.object_id,
-        upn=asker.upn,
-        display_name=asker.name,
-        via="teams",
-    )
 
 
 async def usable_bots(

@@ -1,0 +1,167 @@
+"""Teams bots on Microsoft's Teams SDK for Python (``microsoft-teams-apps``), for both products.
+
+The SDK checks each activity's token (Bot Framework and Entra issuers, the app id as
+audience, the ``serviceurl`` claim, signing keys from the published metadata, cached), routes
+activities to a product's handlers and speaks Teams' reply, streaming, citation and message
+extension protocol. TeamsPro keeps the HTTP endpoints (each product's router calls
+``handle``), so the SDK's FastAPI adapter, which replaces the application's lifespan, is not
+used: ``Endpoint`` receives the SDK's route instead.
+
+Who sent an activity is decided here once for both products: the person whose web sign-in
+has the same tenant and Entra object id (core/identity/service.principal_for_external).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import JSONResponse, Response
+
+from teamspro.config import Settings, TeamsApp, TeamsSettings
+from teamspro.core.errors import InvalidInput, NotFound
+from teamspro.core.identity import service as identity_service
+from teamspro.core.identity.service import Principal
+from teamspro.core.state import AppState
+
+if TYPE_CHECKING:
+    from microsoft_teams.apps import App
+    from microsoft_teams.apps.http.adapter import HttpRouteHandler
+
+log = logging.getLogger(__name__)
+
+
+class Endpoint:
+    """Receives the SDK's messaging route (token checks included) for a router to call."""
+
+    def __init__(self) -> None:
+        self.handle: HttpRouteHandler | None = None
+
+    def register_route(self, method: str, path: str, handler: HttpRouteHandler) -> None:
+        self.handle = handler
+
+    def serve_static(self, path: str, directory: str) -> None:
+        raise NotImplementedError("TeamsPro serves its own files.")
+
+    async def start(self, port: int) -> None:
+        raise NotImplementedError("TeamsPro runs the HTTP server.")
+
+    async def stop(self) -> None:
+        return None
+
+
+def enabled(cfg: TeamsSettings, registration: TeamsApp) -> bool:
+    return bool(registration.app_id) or cfg.allow_unauthenticated
+
+
+def _cloud(cfg: TeamsSettings) -> Any:
+    from microsoft_teams.api.auth.cloud_environment import PUBLIC, with_overrides
+
+    overrides = {}
+    if cfg.openid_metadata_url:
+        overrides["openid_metadata_url"] = cfg.openid_metadata_url
+    if cfg.login_endpoint:
+        overrides["login_endpoint"] = cfg.login_endpoint.rstrip("/")
+    return with_overrides(PUBLIC, **overrides) if overrides else PUBLIC
+
+
+async def endpoint(
+    state: AppState, key: str, registration: TeamsApp, wire: Callable[[App], None]
+) -> Endpoint | None:
+    """A product's SDK endpoint, built once per app (``wire`` adds its handlers); None when
+    the product's bot is not configured."""
+    cfg = state.settings.teams
+    if not enabled(cfg, registration):
+        return None
+    if key not in state.products:
+        found = Endpoint()
+        app = _app(cfg, registration, found)
+        wire(app)
+        await app.initialize()
+        state.products[key] = found
+    return state.products[key]
+
+
+def _app(cfg: TeamsSettings, registration: TeamsApp, found: Endpoint) -> App:
+    # Imported here: the SDK is large, and reads a .env file of the working directory when
+    # imported; a server without Teams never loads it. (Its HTML-widget preview warns at
+    # import; TeamsPro does not use it.)
+    from microsoft_teams.common.experimental import ExperimentalWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        from microsoft_teams.apps import App
+
+    if cfg.allow_unauthenticated:
+        log.warning(
+            "TEAMSPRO_TEAMS__ALLOW_UNAUTHENTICATED is on: the Teams endpoints accept "
+            "activities without a token (development with the Agents Playground only)."
+        )
+    return App(
+        client_id=registration.app_id,
+        client_secret=registration.app_password,
+        tenant_id=registration.app_tenant_id,
+        cloud=_cloud(cfg),
+        http_server_adapter=found,
+        dangerously_allow_unauthenticated_requests=cfg.allow_unauthenticated,
+        state=False,
+    )
+
+
+async def handle(request: Request, found: Endpoint | None, what: str) -> Response:
+    """An activity in, through the SDK (token first), and its HTTP answer out."""
+    if found is None or found.handle is None:
+        raise NotFound(f"The {what} Teams bot is not configured on this server.")
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise InvalidInput("The activity is not JSON.", code="invalid_activity") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput("The activity is not a JSON object.", code="invalid_activity")
+    result = await found.handle({"body": body, "headers": dict(request.headers)})
+    if result.get("body") is None:
+        return Response(status_code=result["status"])
+    return JSONResponse(result["body"], status_code=result["status"])
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who sent a Teams activity, as Teams says: their tenant, Entra object id and name."""
+
+    tenant_id: str
+    object_id: str
+    upn: str | None
+    name: str
+
+
+def asker(activity: Any) -> Asker | None:
+    """The sender of an SDK activity; None when Teams did not name an Entra user."""
+    sender = activity.from_
+    tenant = activity.conversation.tenant_id if activity.conversation else None
+    tenant = tenant or getattr(getattr(activity.channel_data, "tenant", None), "id", None)
+    if not sender or not sender.aad_object_id or not tenant:
+        return None
+    return Asker(
+        tenant_id=tenant,
+        object_id=sender.aad_object_id,
+        upn=getattr(sender, "user_principal_name", None),
+        name=sender.name or "",
+    )
+
+
+async def person(*, session: AsyncSession, settings: Settings, who: Asker) -> Principal:
+    """The TeamsPro person behind a Teams user (Unauthenticated for an unknown tenant)."""
+    return await identity_service.principal_for_external(
+        session=session,
+        provider_key=settings.teams.identity_provider,
+        tenant_id=who.tenant_id,
+        object_id=who.object_id,
+        upn=who.upn,
+        display_name=who.name,
+        via="teams",
+    )
