@@ -36,6 +36,7 @@ def routers() -> list[APIRouter]:
     from teamspro.images.image import pages as images_pages
     from teamspro.images.tab import api as tabs_api
     from teamspro.images.tab import pages as tab_pages
+    from teamspro.images.teams import api as images_teams_api
     from teamspro.web import pages as web_pages
 
     return [
@@ -56,6 +57,7 @@ def routers() -> list[APIRouter]:
         images_api.router,
         images_api.files_router,
         tab_pages.router,
+        images_teams_api.router,
         images_pages.router,
         identity_pages.router,
         tenancy_pages.router,
