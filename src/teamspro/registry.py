@@ -32,6 +32,7 @@ def routers() -> list[APIRouter]:
     from teamspro.gpt.knowledge import pages as knowledge_pages
     from teamspro.gpt.provider import api as provider_api
     from teamspro.gpt.teams import api as teams_api
+    from teamspro.gpt.teams import pages as teams_pages
     from teamspro.images.image import api as images_api
     from teamspro.images.image import pages as images_pages
     from teamspro.images.tab import api as tabs_api
@@ -49,6 +50,7 @@ def routers() -> list[APIRouter]:
         chat_api.router,
         openai_api.router,
         teams_api.router,
+        teams_pages.router,
         bot_pages.router,
         chat_pages.router,
         knowledge_api.router,

@@ -12,11 +12,12 @@ import typer
 if TYPE_CHECKING:
     from teamspro.config import Settings
 
-from teamspro.cli import admin, kb
+from teamspro.cli import admin, kb, teams
 
 app = typer.Typer(no_args_is_help=True, help="TeamsPro: GPT Pro and Image Pro for Microsoft Teams.")
 app.add_typer(admin.app, name="admin")
 app.add_typer(kb.app, name="kb")
+app.add_typer(teams.app, name="teams")
 
 
 def _settings():

@@ -165,3 +165,55 @@ async def person(*, session: AsyncSession, settings: Settings, who: Asker) -> Pr
         display_name=who.name,
         via="teams",
     )
+
+
+# --- app packages -------------------------------------------------------------------------
+
+MANIFEST_VERSION = "1.19"
+MANIFEST_SCHEMA = (
+    "https://developer.microsoft.com/en-us/json-schemas/teams/v1.19/MicrosoftTeams.schema.json"
+)
+
+
+def manifest_base(settings: Settings, *, app_key: str, version: str) -> dict[str, Any]:
+    """What every TeamsPro app's manifest starts with: a stable id per server and app (Teams
+    updates the app instead of adding another), this server as developer and valid domain,
+    and Teams single sign-on when a provider offers it."""
+    import uuid
+    from urllib.parse import urlsplit
+
+    base = settings.public_url
+    body: dict[str, Any] = {
+        "$schema": MANIFEST_SCHEMA,
+        "manifestVersion": MANIFEST_VERSION,
+        "version": version,
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/{app_key}")),
+        "developer": {
+            "name": "TeamsPro",
+            "websiteUrl": base,
+            "privacyUrl": f"{base}/",
+            "termsOfUseUrl": f"{base}/",
+        },
+        "icons": {"color": "color.png", "outline": "outline.png"},
+        "accentColor": "#5B5FC7",
+        "permissions": ["identity"],
+        "validDomains": [urlsplit(base).netloc],
+    }
+    sso = next((p for p in settings.oidc_providers if p.sso_audience), None)
+    if sso is not None:
+        body["webApplicationInfo"] = {"id": sso.client_id, "resource": sso.sso_audience}
+    return body
+
+
+def app_zip(manifest: dict[str, Any], color: bytes, outline: bytes) -> bytes:
+    """The package Teams' admin centre takes: manifest.json and its two icons."""
+    import io
+    import json
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        z.writestr("color.png", color)
+        z.writestr("outline.png", outline)
+    return buf.getvalue()

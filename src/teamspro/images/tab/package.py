@@ -4,69 +4,87 @@ icons, made for this server's address, to upload in Teams' admin centre."""
 from __future__ import annotations
 
 import io
-import json
-import uuid
-import zipfile
 from typing import Any
-from urllib.parse import urlsplit
 
 from PIL import Image, ImageDraw
 
 from teamspro.config import Settings
+from teamspro.core import teams
 
-MANIFEST_VERSION = "1.19"
-SCHEMA = "https://developer.microsoft.com/en-us/json-schemas/teams/v1.19/MicrosoftTeams.schema.json"
 # Teams' own placeholders, filled in when the tab is added to a channel.
 CONFIG_QUERY = (
     "entityId={entityId}&teamId={teamId}&teamName={teamName}"
     "&channelId={channelId}&channelName={channelName}"
 )
+SEARCH_COMMAND = "searchImages"
 
 
 def app_id(settings: Settings) -> str:
     """Stable per instance: the same address always makes the same app."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{settings.public_url}/images"))
+    return str(teams.manifest_base(settings, app_key="images", version="0")["id"])
 
 
 def manifest(settings: Settings, version: str) -> dict[str, Any]:
+    """The channel tab (configure, pin), the personal library tab, and, once Image Pro's bot
+    is registered (TEAMSPRO_TEAMS__IMAGES__APP_ID), the message extension searching images."""
     base = settings.public_url
-    host = urlsplit(base).netloc
-    body: dict[str, Any] = {
-        "$schema": SCHEMA,
-        "manifestVersion": MANIFEST_VERSION,
-        "version": version,
-        "id": app_id(settings),
-        "developer": {
-            "name": "TeamsPro",
-            "websiteUrl": base,
-            "privacyUrl": f"{base}/",
-            "termsOfUseUrl": f"{base}/",
-        },
-        "name": {"short": "Image Pro", "full": "Image Pro: edit and pin your image"},
-        "description": {
-            "short": "Edit and pin an image in a channel tab.",
-            "full": (
-                "Upload an image or attach one from SharePoint, edit it (draw, shapes, text, "
-                "filters, crop), save it to the team's library and pin it to the tab. Every "
-                "version is kept, and every image is searchable."
-            ),
-        },
-        "icons": {"color": "color.png", "outline": "outline.png"},
-        "accentColor": "#5B5FC7",
-        "configurableTabs": [
-            {
-                "configurationUrl": f"{base}/images/tabs/configure?{CONFIG_QUERY}",
-                "canUpdateConfiguration": True,
-                "scopes": ["team"],
-                "context": ["channelTab"],
-            }
-        ],
-        "permissions": ["identity"],
-        "validDomains": [host],
+    body = teams.manifest_base(settings, app_key="images", version=version)
+    body["name"] = {"short": "Image Pro", "full": "Image Pro: edit and pin your image"}
+    body["description"] = {
+        "short": "Edit and pin an image in a channel tab.",
+        "full": (
+            "Upload an image or attach one from SharePoint, edit it (draw, shapes, text, "
+            "filters, crop), save it to the team's library and pin it to the tab. Every "
+            "version is kept, and every image is searchable."
+        ),
     }
-    sso = next((p for p in settings.oidc_providers if p.sso_audience), None)
-    if sso is not None:
-        body["webApplicationInfo"] = {"id": sso.client_id, "resource": sso.sso_audience}
+    body["configurableTabs"] = [
+        {
+            "configurationUrl": f"{base}/images/tabs/configure?{CONFIG_QUERY}",
+            "canUpdateConfiguration": True,
+            "scopes": ["team"],
+            "context": ["channelTab"],
+        }
+    ]
+    body["staticTabs"] = [
+        {
+            "entityId": "library",
+            "name": "Library",
+            "contentUrl": f"{base}/images?inTeams=1",
+            "websiteUrl": f"{base}/images",
+            "scopes": ["personal"],
+        }
+    ]
+    bot_id = settings.teams.images.app_id
+    if bot_id:
+        body["bots"] = [
+            {
+                "botId": bot_id,
+                "scopes": ["personal", "team", "groupChat"],
+                "isNotificationOnly": True,
+            }
+        ]
+        body["composeExtensions"] = [
+            {
+                "botId": bot_id,
+                "commands": [
+                    {
+                        "id": SEARCH_COMMAND,
+                        "type": "query",
+                        "title": "Search images",
+                        "description": "Find an image of your organisation's libraries",
+                        "initialRun": True,
+                        "parameters": [
+                            {
+                                "name": "searchQuery",
+                                "title": "Search",
+                                "description": "Words, or #tag",
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
     return body
 
 
@@ -89,9 +107,4 @@ def _icons() -> tuple[bytes, bytes]:
 
 def package(settings: Settings, version: str = "1.0.0") -> bytes:
     color, outline = _icons()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("manifest.json", json.dumps(manifest(settings, version), indent=2))
-        z.writestr("color.png", color)
-        z.writestr("outline.png", outline)
-    return buf.getvalue()
+    return teams.app_zip(manifest(settings, version), color, outline)
