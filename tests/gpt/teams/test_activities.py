@@ -345,7 +345,11 @@ def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
     adele = ("0b3f0000-0000-4000-8000-00000000000a", "Adele Vance")
     with serve(_connector(replies)) as connector, TestClient(create_app(settings)) as client:
         auth = {"authorization": f"Bearer {seeder.token(admin)}"}
-        bot = client.post("/api/v1/gpt/bots", headers=auth, json={"name": "IT helper"}).json()
+        bot = client.post(
+            "/api/v1/gpt/bots",
+            headers=auth,
+            json={"name": "IT helper", "starters": ["Reset my printer"]},
+        ).json()
         client.patch(
             f"/api/v1/gpt/bots/{bot['id']}",
             headers=auth,
@@ -355,6 +359,14 @@ def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
         for who, text in ((megan, "the printer is jammed"), (adele, "same on floor 2")):
             sent = client.post("/api/messages", json=_mention(connector, thread, TENANT, who, text))
             assert sent.status_code == 200, sent.text
+        # The bot added to a personal chat greets with its welcome card and starters.
+        joined = {
+            **_mention(connector, "a:alex-personal", TENANT, megan, ""),
+            "type": "conversationUpdate",
+            "membersAdded": [{"id": f"28:{APP_ID}"}],
+        }
+        joined["conversation"]["conversationType"] = "personal"
+        assert client.post("/api/messages", json=joined).status_code == 200
         # Someone from a tenant no organisation claimed: told so, and nothing of theirs kept.
         stranger = _mention(
             connector, thread + "x", "0000dead-0000-4000-8000-000000000000", megan, "hi"
@@ -364,7 +376,10 @@ def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
     texts = [(conversation, body.get("text", "")) for conversation, body in replies]
     assert texts[0] == (thread, "You said: the printer is jammed")
     assert texts[1] == (thread, "You said: same on floor 2")
-    assert "has not set up TeamsPro" in texts[2][1]
+    welcome = replies[2][1]["attachments"][0]["content"]
+    assert replies[2][0] == "a:alex-personal" and welcome["body"][0]["text"] == "🤖 IT helper"
+    assert welcome["actions"][0]["data"]["msteams"]["value"] == "Reset my printer"
+    assert "has not set up TeamsPro" in texts[3][1]
     assert "AIGeneratedContent" in json.dumps(replies[0][1]["entities"])
     # The second answer was given the whole thread, whoever said what.
     sent_to_model = [m["content"] for m in fake_llm.requests[-1]["messages"][1:]]

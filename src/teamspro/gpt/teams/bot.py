@@ -46,6 +46,12 @@ async def endpoint(state: AppState) -> teams.Endpoint | None:
         async def on_install(ctx: ActivityContext[Any]) -> None:
             await _welcome(state, ctx)
 
+        @app.on_conversation_update
+        async def on_members(ctx: ActivityContext[Any]) -> None:
+            added = ctx.activity.members_added or []
+            if any(m.id == ctx.activity.recipient.id for m in added):  # the bot joined
+                await _welcome(state, ctx)
+
         @app.on_message_submit_feedback
         async def on_feedback(ctx: ActivityContext[Any]) -> None:
             await _feedback(state, ctx)
