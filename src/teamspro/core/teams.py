@@ -13,9 +13,10 @@ has the same tenant and Entra object id (core/identity/service.principal_for_ext
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from teamspro.core.state import AppState
 if TYPE_CHECKING:
     from microsoft_teams.apps import App
     from microsoft_teams.apps.http.adapter import HttpRouteHandler
+    from PIL.Image import Image as PILImage
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +131,37 @@ async def handle(request: Request, found: Endpoint | None, what: str) -> Respons
     return JSONResponse(result["body"], status_code=result["status"])
 
 
+def later(state: AppState, work: Coroutine[Any, Any, None]) -> None:
+    """Run a turn after the activity's HTTP request has been answered.
+
+    Why: Teams' connector gives the bot 15 seconds to answer an activity's POST and then
+    delivers it again; a model taking longer would be asked the same question twice. The
+    reply goes out through the connector anyway (streamed or sent), so the POST is answered
+    at once. Tasks are kept until done (asyncio holds only weak references) and cancelled at
+    shutdown with the app's other resources.
+    """
+    if "teams.tasks" not in state.products:
+        state.products["teams.tasks"] = set()
+        state.closers.append(lambda: _cancel(state.products["teams.tasks"]))
+    tasks: set[asyncio.Task[None]] = state.products["teams.tasks"]
+
+    async def guarded() -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("a Teams turn failed")
+
+    task = asyncio.get_running_loop().create_task(guarded())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def _cancel(tasks: set[asyncio.Task[None]]) -> None:
+    for task in list(tasks):
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 @dataclass(frozen=True)
 class Asker:
     """Who sent a Teams activity, as Teams says: their tenant, Entra object id and name."""
@@ -205,8 +238,8 @@ def manifest_base(settings: Settings, *, app_key: str, version: str) -> dict[str
     return body
 
 
-def app_zip(manifest: dict[str, Any], color: bytes, outline: bytes) -> bytes:
-    """The package Teams' admin centre takes: manifest.json and its two icons."""
+def app_zip(manifest: dict[str, Any], color: PILImage, outline: PILImage) -> bytes:
+    """The package Teams' admin centre takes: manifest.json and its two icons as PNG."""
     import io
     import json
     import zipfile
@@ -214,6 +247,8 @@ def app_zip(manifest: dict[str, Any], color: bytes, outline: bytes) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
-        z.writestr("color.png", color)
-        z.writestr("outline.png", outline)
+        for name, icon in (("color.png", color), ("outline.png", outline)):
+            png = io.BytesIO()
+            icon.save(png, "PNG")
+            z.writestr(name, png.getvalue())
     return buf.getvalue()

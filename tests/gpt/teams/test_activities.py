@@ -8,7 +8,7 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +319,13 @@ def _mention(
     }
 
 
+def _wait(done: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the bot did not reply in time"
+        time.sleep(0.05)
+
+
 def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
     tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM
 ) -> None:
@@ -356,9 +363,16 @@ def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
             json={"provider_key": "fake", "model": "echo"},
         )
         assert client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=auth).status_code == 200
-        for who, text in ((megan, "the printer is jammed"), (adele, "same on floor 2")):
+        for count, (who, text) in enumerate(
+            ((megan, "the printer is jammed"), (adele, "same on floor 2")), start=1
+        ):
+            started = time.monotonic()
             sent = client.post("/api/messages", json=_mention(connector, thread, TENANT, who, text))
             assert sent.status_code == 200, sent.text
+            # Answered at once: the reply goes out through the connector (Teams would
+            # deliver the activity again after 15 seconds without an answer).
+            assert time.monotonic() - started < 5
+            _wait(lambda n=count: len(replies) >= n)
         # The bot added to a personal chat greets with its welcome card and starters.
         joined = {
             **_mention(connector, "a:alex-personal", TENANT, megan, ""),
@@ -367,11 +381,13 @@ def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
         }
         joined["conversation"]["conversationType"] = "personal"
         assert client.post("/api/messages", json=joined).status_code == 200
+        _wait(lambda: len(replies) >= 3)
         # Someone from a tenant no organisation claimed: told so, and nothing of theirs kept.
         stranger = _mention(
             connector, thread + "x", "0000dead-0000-4000-8000-000000000000", megan, "hi"
         )
         assert client.post("/api/messages", json=stranger).status_code == 200
+        _wait(lambda: len(replies) >= 4)
 
     texts = [(conversation, body.get("text", "")) for conversation, body in replies]
     assert texts[0] == (thread, "You said: the printer is jammed")
@@ -401,3 +417,43 @@ def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
         ("Megan Bowen", thread, "teams"),
         ("Adele Vance", thread, "teams"),
     ]
+
+
+def test_the_activity_is_answered_before_a_slow_model_is(
+    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM
+) -> None:
+    """A model that has not started answering after 6 seconds: the POST was answered long
+    before (Teams redelivers an activity left unanswered for 15 s), then the person is told."""
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        gpt={"providers": [fake_llm.provider()], "first_token_timeout_seconds": 6},
+        outbound_allow=[fake_llm.host],
+        teams={"allow_unauthenticated": True},
+    )
+    seeder = Seeder(settings)
+
+    async def claim(session: Any) -> Any:
+        return (
+            await org_service.create(
+                session=session, name="Contoso", provider_key="entra", external_tenant_id=TENANT
+            )
+        ).id
+
+    admin = seeder.user(seeder.run(claim), role=MemberRole.admin)
+    replies: list[tuple[str, dict[str, Any]]] = []
+    with serve(_connector(replies)) as connector, TestClient(create_app(settings)) as client:
+        auth = {"authorization": f"Bearer {seeder.token(admin)}"}
+        bot = client.post("/api/v1/gpt/bots", headers=auth, json={"name": "Slow"}).json()
+        client.patch(
+            f"/api/v1/gpt/bots/{bot['id']}",
+            headers=auth,
+            json={"provider_key": "fake", "model": "hang"},
+        )
+        client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=auth)
+        question = _mention(connector, "a:personal", TENANT, ("0b3f-alex", "Alex"), "hello?")
+        question["conversation"]["conversationType"] = "personal"
+        started = time.monotonic()
+        assert client.post("/api/messages", json=question).status_code == 200
+        assert time.monotonic() - started < 4
+        _wait(lambda: any("Your question is kept" in json.dumps(b) for _, b in replies))

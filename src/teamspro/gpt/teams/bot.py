@@ -40,7 +40,7 @@ async def endpoint(state: AppState) -> teams.Endpoint | None:
     def wire(app: App) -> None:
         @app.on_message
         async def on_message(ctx: ActivityContext[Any]) -> None:
-            await _message(state, ctx)
+            teams.later(state, _message(state, ctx))  # answered through the connector
 
         @app.on_install_add
         async def on_install(ctx: ActivityContext[Any]) -> None:

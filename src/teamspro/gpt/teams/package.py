@@ -10,7 +10,6 @@ bot id belong to one app, so a second named app needs its own registration and s
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -59,7 +58,7 @@ def manifest(settings: Settings, version: str, bot: str | None = None) -> dict[s
     return body
 
 
-def _icons() -> tuple[bytes, bytes]:
+def _icons() -> tuple[Image.Image, Image.Image]:
     color = Image.new("RGB", (192, 192), "#5B5FC7")
     draw = ImageDraw.Draw(color)
     draw.rounded_rectangle((36, 44, 156, 124), radius=18, outline="white", width=8)
@@ -70,12 +69,7 @@ def _icons() -> tuple[bytes, bytes]:
     line = ImageDraw.Draw(outline)
     line.rounded_rectangle((4, 6, 27, 21), radius=3, outline=(255, 255, 255, 255), width=2)
     line.polygon([(9, 20), (9, 26), (15, 21)], fill=(255, 255, 255, 255))
-    out = []
-    for image in (color, outline):
-        buf = io.BytesIO()
-        image.save(buf, "PNG")
-        out.append(buf.getvalue())
-    return out[0], out[1]
+    return color, outline
 
 
 def package(settings: Settings, version: str = "1.0.0", bot: str | None = None) -> bytes:

@@ -3,7 +3,6 @@ icons, made for this server's address, to upload in Teams' admin centre."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -88,7 +87,7 @@ def manifest(settings: Settings, version: str) -> dict[str, Any]:
     return body
 
 
-def _icons() -> tuple[bytes, bytes]:
+def _icons() -> tuple[Image.Image, Image.Image]:
     color = Image.new("RGB", (192, 192), "#5B5FC7")
     draw = ImageDraw.Draw(color)
     draw.rectangle((40, 52, 152, 140), outline="white", width=8)
@@ -97,12 +96,7 @@ def _icons() -> tuple[bytes, bytes]:
     line = ImageDraw.Draw(outline)
     line.rectangle((4, 7, 27, 24), outline=(255, 255, 255, 255), width=2)
     line.polygon([(7, 22), (13, 15), (17, 19), (20, 16), (25, 22)], fill=(255, 255, 255, 255))
-    out = []
-    for image in (color, outline):
-        buf = io.BytesIO()
-        image.save(buf, "PNG")
-        out.append(buf.getvalue())
-    return out[0], out[1]
+    return color, outline
 
 
 def package(settings: Settings, version: str = "1.0.0") -> bytes:
