@@ -9,6 +9,8 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -326,13 +328,24 @@ def _wait(done: Callable[[], bool], timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
-    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM
-) -> None:
+@dataclass
+class Connected:
+    client: TestClient
+    seeder: Seeder
+    connector: str
+    replies: list[tuple[str, dict[str, Any]]]
+
+
+@contextmanager
+def _connected(
+    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM, model: str, **bot: Any
+) -> Iterator[Connected]:
+    """TeamsPro (activities without tokens) whose tenant's organisation has one published
+    bot on the fake model, and a connector recording the bot's replies."""
     settings = make_settings(
         tmp_path,
         sqlite_url,
-        gpt={"providers": [fake_llm.provider()]},
+        gpt={"providers": [fake_llm.provider()], "first_token_timeout_seconds": 6},
         outbound_allow=[fake_llm.host],
         teams={"allow_unauthenticated": True},
     )
@@ -347,22 +360,30 @@ def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
 
     admin = seeder.user(seeder.run(claim), role=MemberRole.admin)
     replies: list[tuple[str, dict[str, Any]]] = []
+    with serve(_connector(replies)) as connector, TestClient(create_app(settings)) as client:
+        auth = {"authorization": f"Bearer {seeder.token(admin)}"}
+        made = client.post("/api/v1/gpt/bots", headers=auth, json=bot).json()
+        client.patch(
+            f"/api/v1/gpt/bots/{made['id']}",
+            headers=auth,
+            json={"provider_key": "fake", "model": model},
+        )
+        assert (
+            client.post(f"/api/v1/gpt/bots/{made['id']}/publish", headers=auth).status_code == 200
+        )
+        yield Connected(client, seeder, connector, replies)
+
+
+def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
+    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM
+) -> None:
     thread = "19:general@thread.tacv2;messageid=1700000000000"
     megan = ("0b3f0000-0000-4000-8000-00000000000m", "Megan Bowen")
     adele = ("0b3f0000-0000-4000-8000-00000000000a", "Adele Vance")
-    with serve(_connector(replies)) as connector, TestClient(create_app(settings)) as client:
-        auth = {"authorization": f"Bearer {seeder.token(admin)}"}
-        bot = client.post(
-            "/api/v1/gpt/bots",
-            headers=auth,
-            json={"name": "IT helper", "starters": ["Reset my printer"]},
-        ).json()
-        client.patch(
-            f"/api/v1/gpt/bots/{bot['id']}",
-            headers=auth,
-            json={"provider_key": "fake", "model": "echo"},
-        )
-        assert client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=auth).status_code == 200
+    with _connected(
+        tmp_path, sqlite_url, fake_llm, "echo", name="IT helper", starters=["Reset my printer"]
+    ) as up:
+        client, seeder, connector, replies = up.client, up.seeder, up.connector, up.replies
         for count, (who, text) in enumerate(
             ((megan, "the printer is jammed"), (adele, "same on floor 2")), start=1
         ):
@@ -424,33 +445,8 @@ def test_the_activity_is_answered_before_a_slow_model_is(
 ) -> None:
     """A model that has not started answering after 6 seconds: the POST was answered long
     before (Teams redelivers an activity left unanswered for 15 s), then the person is told."""
-    settings = make_settings(
-        tmp_path,
-        sqlite_url,
-        gpt={"providers": [fake_llm.provider()], "first_token_timeout_seconds": 6},
-        outbound_allow=[fake_llm.host],
-        teams={"allow_unauthenticated": True},
-    )
-    seeder = Seeder(settings)
-
-    async def claim(session: Any) -> Any:
-        return (
-            await org_service.create(
-                session=session, name="Contoso", provider_key="entra", external_tenant_id=TENANT
-            )
-        ).id
-
-    admin = seeder.user(seeder.run(claim), role=MemberRole.admin)
-    replies: list[tuple[str, dict[str, Any]]] = []
-    with serve(_connector(replies)) as connector, TestClient(create_app(settings)) as client:
-        auth = {"authorization": f"Bearer {seeder.token(admin)}"}
-        bot = client.post("/api/v1/gpt/bots", headers=auth, json={"name": "Slow"}).json()
-        client.patch(
-            f"/api/v1/gpt/bots/{bot['id']}",
-            headers=auth,
-            json={"provider_key": "fake", "model": "hang"},
-        )
-        client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=auth)
+    with _connected(tmp_path, sqlite_url, fake_llm, "hang", name="Slow") as up:
+        client, connector, replies = up.client, up.connector, up.replies
         question = _mention(connector, "a:personal", TENANT, ("0b3f-alex", "Alex"), "hello?")
         question["conversation"]["conversationType"] = "personal"
         started = time.monotonic()
