@@ -1,5 +1,6 @@
 """Every table of every domain, imported once for Alembic and for table discovery."""
 
+from teamspro.core.audit.models import AuditEvent
 from teamspro.core.identity.models import ApiToken, LoginLink, User, UserSession
 from teamspro.core.tenancy.models import Membership, Organization
 from teamspro.gpt.bot.models import Bot, BotAccess
@@ -13,6 +14,7 @@ from teamspro.images.tab.models import PinEvent, TabConfig
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Bot",
     "BotAccess",
     "Conversation",

@@ -453,3 +453,18 @@ def test_the_activity_is_answered_before_a_slow_model_is(
         assert client.post("/api/messages", json=question).status_code == 200
         assert time.monotonic() - started < 4
         _wait(lambda: any("Your question is kept" in json.dumps(b) for _, b in replies))
+
+
+def test_tools_in_teams_use_the_zone_the_teams_client_reports(
+    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM
+) -> None:
+    with _connected(
+        tmp_path, sqlite_url, fake_llm, "tools", name="Clock", plugins=["datetime"]
+    ) as up:
+        question = _mention(up.connector, "a:personal", TENANT, ("0b3f-alex", "Alex"), "{}")
+        question["conversation"]["conversationType"] = "personal"
+        question["localTimezone"] = "Asia/Tokyo"
+        assert up.client.post("/api/messages", json=question).status_code == 200
+        _wait(lambda: any("The tool said:" in json.dumps(b) for _, b in up.replies))
+    said = next(b["text"] for _, b in up.replies if "The tool said:" in b.get("text", ""))
+    assert "(Asia/Tokyo, UTC+0900)" in said

@@ -42,6 +42,8 @@ class Bot(TenantMixin, Base):
     max_output_tokens: Mapped[int] = mapped_column(default=800)
     welcome_message: Mapped[str] = mapped_column(Text, default="")
     starters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Keys of the plugins whose tools the model may call (gpt/plugins).
+    plugins: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Retrieval from the knowledge base: how many passages, and the least similarity kept.
     kb_top_k: Mapped[int] = mapped_column(default=5)
     kb_min_score: Mapped[float] = mapped_column(default=0.2)

@@ -18,6 +18,7 @@ from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.models import Bot, BotStatus
 from teamspro.gpt.bot.schemas import BotCreate, BotUpdate
 from teamspro.gpt.conversation import service as conv_service
+from teamspro.gpt.plugins import service as plugin_service
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.registry import KIND_LABELS
 from teamspro.gpt.provider.schemas import ProviderCreate
@@ -41,6 +42,7 @@ async def _form_values(request: Request) -> dict[str, Any]:
     values["kb_min_score"] = form.get("kb_min_score") or 0.2
     values["kb_embedding"] = str(form.get("kb_embedding") or "local").strip()
     values["starters"] = [s for s in str(form.get("starters") or "").splitlines() if s.strip()]
+    values["plugins"] = [str(p) for p in form.getlist("plugins")]
     values["audience"] = form.get("audience") or "organization"
     values["audience_user_ids"] = form.getlist("audience_user_ids")
     values["admin_user_ids"] = form.getlist("admin_user_ids")
@@ -63,7 +65,13 @@ async def _editor(
     providers = await provider_service.list_all(
         session=session, org_id=principal.org.id, settings=state.settings
     )
-    ctx = {"bot": bot, "members": members, "providers": providers, "error": error}
+    ctx = {
+        "bot": bot,
+        "members": members,
+        "providers": providers,
+        "plugins": plugin_service.available(),
+        "error": error,
+    }
     return render(request, "gpt/bot_form.html", ctx, status_code=400 if error else 200)
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from teamspro.gpt.bot.models import Audience, BotStatus
+
+PluginKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 
 
 class BotBase(BaseModel):
@@ -25,6 +28,7 @@ class BotBase(BaseModel):
     kb_embedding: str = Field(default="local", min_length=1, max_length=120)
     welcome_message: str = Field(default="", max_length=2000)
     starters: list[str] = Field(default_factory=list, max_length=6)
+    plugins: list[PluginKey] = Field(default_factory=list, max_length=20)
     audience: Audience = Audience.organization
     audience_user_ids: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
     admin_user_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
@@ -49,6 +53,7 @@ class BotUpdate(BaseModel):
     kb_embedding: str | None = Field(default=None, min_length=1, max_length=120)
     welcome_message: str | None = Field(default=None, max_length=2000)
     starters: list[str] | None = Field(default=None, max_length=6)
+    plugins: list[PluginKey] | None = Field(default=None, max_length=20)
     audience: Audience | None = None
     audience_user_ids: list[uuid.UUID] | None = Field(default=None, max_length=1000)
     admin_user_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)

@@ -17,6 +17,7 @@ from teamspro.core.identity.service import Principal
 from teamspro.core.tenancy.models import Membership, Role
 from teamspro.gpt.bot.models import AccessKind, Audience, Bot, BotAccess, BotStatus
 from teamspro.gpt.bot.schemas import BotCreate, BotUpdate
+from teamspro.gpt.plugins import service as plugin_service
 
 FIELDS = (
     "name",
@@ -32,6 +33,7 @@ FIELDS = (
     "kb_embedding",
     "welcome_message",
     "starters",
+    "plugins",
     "audience",
 )
 
@@ -61,6 +63,7 @@ class BotConfig:
     updated_at: datetime
     audience_user_ids: list[uuid.UUID] = field(default_factory=list)
     admin_user_ids: list[uuid.UUID] = field(default_factory=list)
+    plugins: list[str] = field(default_factory=list)
 
     def can_manage(self, principal: Principal) -> bool:
         if principal.org.id != self.org_id or principal.role == Role.guest:
@@ -92,6 +95,7 @@ class BotConfig:
         raw.setdefault("kb_top_k", 5)  # entries cached by an older release
         raw.setdefault("kb_min_score", 0.2)
         raw.setdefault("kb_embedding", "local")
+        raw.setdefault("plugins", [])
         return cls(**raw)
 
 
@@ -111,7 +115,8 @@ async def _config(session: AsyncSession, bot: Bot) -> BotConfig:
         starters=list(bot.starters or []),
         audience_user_ids=[a.user_id for a in access if a.kind == AccessKind.audience],
         admin_user_ids=[a.user_id for a in access if a.kind == AccessKind.admin],
-        **{f: getattr(bot, f) for f in FIELDS if f != "starters"},
+        plugins=list(bot.plugins or []),
+        **{f: getattr(bot, f) for f in FIELDS if f not in ("starters", "plugins")},
     )
 
 
@@ -190,6 +195,14 @@ async def _set_access(
         session.add(BotAccess(org_id=bot.org_id, bot_id=bot.id, user_id=user_id, kind=kind))
 
 
+def _check_plugins(plugins: list[str]) -> list[str]:
+    known = plugin_service.available()
+    unknown = [p for p in plugins if p not in known]
+    if unknown:
+        raise InvalidInput(f"Unknown plugin {unknown[0]!r}.", code="unknown_plugin")
+    return list(dict.fromkeys(plugins))
+
+
 def _clean_starters(starters: list[str]) -> list[str]:
     cleaned = [s.strip()[:200] for s in starters if s.strip()]
     return list(dict.fromkeys(cleaned))
@@ -201,6 +214,7 @@ async def create(*, session: AsyncSession, principal: Principal, body: BotCreate
         raise PermissionDenied("Only organisation admins create bots.")
     values = body.model_dump(include=set(FIELDS))
     values["starters"] = _clean_starters(body.starters)
+    values["plugins"] = _check_plugins(body.plugins)
     bot = Bot(org_id=principal.org.id, created_by=principal.user.id, **values)
     session.add(bot)
     await session.flush()
@@ -217,7 +231,11 @@ async def update(
     for name in FIELDS:
         value = getattr(body, name)
         if value is not None:
-            setattr(bot, name, _clean_starters(value) if name == "starters" else value)
+            if name == "starters":
+                value = _clean_starters(value)
+            elif name == "plugins":
+                value = _check_plugins(value)
+            setattr(bot, name, value)
     if "provider_key" in body.model_fields_set and body.provider_key is None:
         bot.provider_key = None
     if body.audience_user_ids is not None:

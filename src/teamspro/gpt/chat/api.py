@@ -25,6 +25,8 @@ class ChatIn(BaseModel):
     message: str = Field(default="", max_length=chat_service.MAX_MESSAGE_CHARS)
     conversation_id: uuid.UUID | None = None
     regenerate: bool = False
+    # The person's time zone (IANA, as browsers report it), for tools that tell the time.
+    time_zone: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_+\-/. ]+$")
 
 
 def sse(event: chat_service.Event) -> bytes:
@@ -53,6 +55,7 @@ async def chat(
         text=body.message,
         conversation_id=body.conversation_id,
         regenerate=body.regenerate,
+        time_zone=body.time_zone,
     )
     await session.commit()  # the person's message is safe before the model is called
 

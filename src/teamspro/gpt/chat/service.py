@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
@@ -33,12 +33,15 @@ from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.chat import markdown, tokens, usage
 from teamspro.gpt.conversation.models import Conversation, Message, MessageStatus, Role
 from teamspro.gpt.knowledge import service as kb_service
+from teamspro.gpt.plugins import service as plugin_service
+from teamspro.gpt.plugins.base import CallContext
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.base import (
     ChatModel,
     ChatRequest,
     ProviderError,
     ProviderTimeout,
+    ProviderToolLoop,
     Source,
     Usage,
 )
@@ -46,6 +49,10 @@ from teamspro.gpt.provider.registry import Models
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 20_000
+# Rounds of tool calls a turn allows before the model must answer; a tool's result is cut to
+# this many tokens before the model reads it.
+MAX_TOOL_ROUNDS = 4
+TOOL_RESULT_TOKENS = 1500
 CITATION_RULES = (
     "When you use a numbered source, cite it as [n]. If the sources do not hold the answer, "
     "say so rather than guess."
@@ -61,6 +68,8 @@ class Turn:
     provider: ProviderConfig | None
     request: ChatRequest
     sources: list[Source] = field(default_factory=list)
+    time_zone: str | None = None  # the person's, for tools that need it
+    user_id: uuid.UUID | None = None  # who asked (tool calls are audited under them)
 
 
 @dataclass
@@ -112,6 +121,7 @@ async def begin(
     channel: str = "web",
     history: list[dict[str, str]] | None = None,
     external_ref: str | None = None,
+    time_zone: str | None = None,
 ) -> Turn:
     """Steps 1: keep what the person typed and prepare the model call."""
     text = text.strip()
@@ -223,12 +233,14 @@ async def begin(
     )
     session.add(answer)
     conv.updated_at = utcnow()
+    tools = plugin_service.tools_for(bot.plugins) if provider else {}
     request = ChatRequest(
         model=bot.model,
         messages=messages,
         temperature=bot.temperature,
         max_tokens=bot.max_output_tokens,
         sources=sources,
+        tools=[t.schema() for t in tools.values()],
     )
     return Turn(
         bot=bot,
@@ -238,6 +250,8 @@ async def begin(
         provider=provider,
         request=request,
         sources=sources,
+        time_zone=time_zone,
+        user_id=principal.user.id,
     )
 
 
@@ -284,26 +298,76 @@ async def stream(
             "user_message_id": str(turn.user_message_id),
         },
     )
+    calls: list[plugin_service.Call] = []
+    tools = plugin_service.tools_for(turn.bot.plugins) if turn.request.tools else {}
+    request = turn.request
     try:
-        chunks = model.stream(turn.request).__aiter__()
-        first_wait = settings.gpt.first_token_timeout_seconds
-        while True:
-            try:
-                if first_token_ms is None:
-                    chunk = await asyncio.wait_for(chunks.__anext__(), first_wait)
-                else:
-                    chunk = await chunks.__anext__()
-            except StopAsyncIteration:
+        for round_number in range(MAX_TOOL_ROUNDS + 1):
+            chunks = model.stream(request).__aiter__()
+            first_wait = settings.gpt.first_token_timeout_seconds
+            asked: list[dict[str, Any]] = []
+            said: list[str] = []
+            while True:
+                try:
+                    if first_token_ms is None:
+                        chunk = await asyncio.wait_for(chunks.__anext__(), first_wait)
+                    else:
+                        chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except TimeoutError as exc:
+                    raise ProviderTimeout("The model did not start answering in time.") from exc
+                if chunk.usage:
+                    used = chunk.usage
+                if chunk.tool_calls:
+                    asked = chunk.tool_calls
+                if chunk.text:
+                    if first_token_ms is None:
+                        first_token_ms = int((time.perf_counter() - started) * 1000)
+                    parts.append(chunk.text)
+                    said.append(chunk.text)
+                    yield Event("delta", {"text": chunk.text})
+            if not asked:
                 break
-            except TimeoutError as exc:
-                raise ProviderTimeout("The model did not start answering in time.") from exc
-            if chunk.usage:
-                used = chunk.usage
-            if chunk.text:
-                if first_token_ms is None:
-                    first_token_ms = int((time.perf_counter() - started) * 1000)
-                parts.append(chunk.text)
-                yield Event("delta", {"text": chunk.text})
+            if round_number == MAX_TOOL_ROUNDS:
+                raise ProviderToolLoop(
+                    f"The model kept calling tools ({MAX_TOOL_ROUNDS} rounds) instead of answering."
+                )
+            # The model's request and each tool's result join the conversation, and the model
+            # is asked again; the calls are shown as they finish.
+            followed: list[dict[str, Any]] = [
+                {
+                    "role": "assistant",
+                    "content": "".join(said) or None,
+                    "tool_calls": [
+                        {
+                            "id": c["id"],
+                            "type": "function",
+                            "function": {"name": c["name"], "arguments": c["arguments"]},
+                        }
+                        for c in asked
+                    ],
+                }
+            ]
+            for asked_call in asked:
+                call = await plugin_service.run(
+                    maker=maker,
+                    tools=tools,
+                    call=plugin_service.Call(
+                        id=asked_call["id"],
+                        name=asked_call["name"],
+                        arguments=asked_call["arguments"],
+                    ),
+                    ctx=CallContext(time_zone=turn.time_zone),
+                    org_id=turn.bot.org_id,
+                    bot_id=turn.bot.id,
+                    user_id=turn.user_id,
+                )
+                call.result = tokens.truncate(call.result, TOOL_RESULT_TOKENS)
+                calls.append(call)
+                yield Event("tool", call.dump())
+                followed.append({"role": "tool", "tool_call_id": call.id, "content": call.result})
+            request = replace(request, messages=[*request.messages, *followed])
     except ProviderError as exc:
         status = MessageStatus.interrupted if parts else MessageStatus.failed
         error = exc.message
@@ -327,6 +391,7 @@ async def stream(
             counted = await finish(
                 maker=maker,
                 turn=turn,
+                calls=[c.dump() for c in calls],
                 text=text,
                 status=status,
                 error=error,
@@ -343,6 +408,7 @@ async def stream(
             "error": error,
             "usage": {"prompt_tokens": counted[0], "completion_tokens": counted[1]},
             "citations": counted[2],
+            "tool_calls": [c.dump() for c in calls],
         },
     )
 
@@ -354,6 +420,7 @@ async def finish(
     text: str,
     status: MessageStatus,
     error: str | None,
+    calls: list[dict[str, Any]] | None = None,
     used: Usage | None,
     latency_ms: int,
     first_token_ms: int | None,
@@ -390,6 +457,7 @@ async def finish(
                 latency_ms=latency_ms,
                 first_token_ms=first_token_ms,
                 citations=citations,
+                tool_calls=calls or [],
             )
         )
     return prompt_tokens, completion, citations

@@ -33,3 +33,11 @@ def trim_history(history: list[dict[str, str]], budget: int) -> list[dict[str, s
         kept.append(message)
         used += cost
     return list(reversed(kept))
+
+
+def truncate(text: str, budget: int) -> str:
+    """``text`` cut to ``budget`` tokens, saying so when it was cut."""
+    ids = _encoding().encode(text)
+    if len(ids) <= budget:
+        return text
+    return _encoding().decode(ids[:budget]) + f" … [cut: {len(ids) - budget} more tokens]"

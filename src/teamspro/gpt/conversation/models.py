@@ -68,6 +68,8 @@ class Message(TenantMixin, Base):
     latency_ms: Mapped[int | None]
     first_token_ms: Mapped[int | None]
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The tools the model called for this answer: name, arguments, status, result, duration.
+    tool_calls: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The Teams message that showed this answer: Teams' feedback names it, not ours.
     external_id: Mapped[str | None] = mapped_column(String(255))
 

@@ -39,6 +39,7 @@ class MessageRead(BaseModel):
     latency_ms: int | None
     first_token_ms: int | None
     citations: list[dict[str, Any]]
+    tool_calls: list[dict[str, Any]] = []
     created_at: datetime
 
 

@@ -52,6 +52,13 @@ class ProviderMalformed(ProviderError):
     code = "provider_malformed"
 
 
+class ProviderToolLoop(ProviderError):
+    """The model kept asking for tools past the turn's bound instead of answering."""
+
+    code = "tool_loop"
+    retryable = False
+
+
 class ProviderRejected(ProviderError):
     code = "provider_rejected"
     retryable = False
@@ -91,16 +98,19 @@ class Chunk:
     text: str = ""
     usage: Usage | None = None
     finish_reason: str | None = None
+    # Whole calls ({id, name, arguments}), on the chunk that ends a round asking for tools.
     tool_calls: list[dict[str, Any]] | None = None
 
 
 @dataclass
 class ChatRequest:
     model: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     temperature: float = 0.3
     max_tokens: int = 800
     sources: list[Source] = field(default_factory=list)
+    # OpenAI-protocol tool declarations the model may call (gpt/plugins); none: no tools.
+    tools: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ChatModel(Protocol):

@@ -42,6 +42,7 @@ BEHAVIOURS = [
     "garbage",  # 200 with a body that is not OpenAI's
     "hang",
     "cite",  # quotes the first numbered source of the system prompt and cites it as [1]
+    "tools-loop",  # asks for a tool call every time, never answering
 ]
 
 
@@ -60,6 +61,8 @@ def _reply(model: str, messages: list[dict[str, Any]]) -> str:
         return "**Bold** answer with a [link](https://example.com) <script>alert(1)</script>"
     if model.startswith("slow"):
         return " ".join(f"word{i}" for i in range(40))
+    if model.startswith("tools") and messages and messages[-1].get("role") == "tool":
+        return f"The tool said: {messages[-1].get('content')}"
     if model.startswith("cite"):
         system = next((str(m.get("content")) for m in messages if m.get("role") == "system"), "")
         source = system.split("Sources:\n[1] ", 1)[-1].split("\n", 2)
@@ -86,6 +89,14 @@ def _usage(messages: list[dict[str, Any]], reply: str) -> dict[str, int]:
 def _error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> Response:
     body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _calls_tool(model: str, body: dict[str, Any]) -> bool:
+    """``tools`` asks for a tool until it has a result; ``tools-loop`` never stops asking."""
+    if model.startswith("tools-loop"):
+        return True
+    messages = body.get("messages") or []
+    return model.startswith("tools") and not (messages and messages[-1].get("role") == "tool")
 
 
 async def models(request: Request) -> Response:
@@ -136,14 +147,24 @@ async def completions(request: Request) -> Response:
 
     async def events() -> AsyncIterator[bytes]:
         yield chunk({"role": "assistant", "content": ""})
-        if model.startswith("tools"):
+        if _calls_tool(model, body):
+            # The first tool offered, with the person's message as its arguments when that
+            # is JSON; sent in pieces, as OpenAI streams them.
+            offered = body.get("tools") or [{"function": {"name": "lookup"}}]
+            last: dict[str, Any] = next(
+                (m for m in reversed(messages) if m.get("role") == "user"), {}
+            )
+            arguments = str(last.get("content") or "{}")
             call = {
                 "index": 0,
-                "id": "call_1",
+                "id": f"call_{uuid.uuid4().hex[:8]}",
                 "type": "function",
-                "function": {"name": "lookup", "arguments": '{"q": "x"}'},
+                "function": {"name": offered[0]["function"]["name"], "arguments": ""},
             }
             yield chunk({"tool_calls": [call]})
+            half = len(arguments) // 2
+            for piece in (arguments[:half], arguments[half:]):
+                yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
             yield chunk({}, "tool_calls")
         else:
             for i, word in enumerate(_words(reply)):

@@ -32,6 +32,8 @@ class OpenAIChat:
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         started = finished = False
+        extra: dict[str, Any] = {"tools": request.tools} if request.tools else {}
+        calls: dict[int, dict[str, str]] = {}  # tool calls arrive in pieces, by index
         try:
             stream = await self._client.chat.completions.create(  # type: ignore[call-overload]
                 model=request.model,
@@ -40,10 +42,11 @@ class OpenAIChat:
                 max_tokens=request.max_tokens,
                 stream=True,
                 stream_options={"include_usage": True},
+                **extra,
             )
             async for event in stream:
-                chunk = _chunk(event)
-                started = started or bool(chunk.text)
+                chunk = _chunk(event, calls)
+                started = started or bool(chunk.text) or bool(calls)
                 finished = finished or bool(chunk.finish_reason)
                 yield chunk
         except ProviderError:
@@ -58,14 +61,20 @@ class OpenAIChat:
             raise ProviderMalformed("The model provider sent an answer this server cannot read.")
 
 
-def _chunk(event: Any) -> Chunk:
+def _chunk(event: Any, calls: dict[int, dict[str, str]]) -> Chunk:
     chunk = Chunk()
     if event.choices:
         choice = event.choices[0]
         chunk.text = choice.delta.content or ""
         chunk.finish_reason = choice.finish_reason
-        if choice.delta.tool_calls:
-            chunk.tool_calls = [c.model_dump() for c in choice.delta.tool_calls]
+        for piece in choice.delta.tool_calls or []:
+            call = calls.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
+            call["id"] = piece.id or call["id"]
+            if piece.function:
+                call["name"] += piece.function.name or ""
+                call["arguments"] += piece.function.arguments or ""
+        if choice.finish_reason and calls:
+            chunk.tool_calls = [calls[i] for i in sorted(calls)]
     if event.usage:
         chunk.usage = Usage(event.usage.prompt_tokens, event.usage.completion_tokens)
     return chunk

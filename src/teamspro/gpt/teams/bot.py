@@ -182,6 +182,7 @@ async def _turn(
                 channel="teams",
                 history=history,
                 external_ref=conversation.id,
+                time_zone=_time_zone(ctx.activity),
             )
     except QuotaExceeded as exc:  # the message says when chatting resumes
         await _say(ctx, personal, exc.message)
@@ -217,6 +218,13 @@ async def _turn(
         shown_as.append((await ctx.send(final)).id)
     if shown_as and shown_as[0]:
         await teams_service.link_answer(state.sessionmaker, turn.answer_id, shown_as[0])
+
+
+def _time_zone(activity: Any) -> str | None:
+    """The person's zone as their Teams client reports it (``localTimezone``, an IANA name;
+    the SDK keeps it among the activity's extra fields)."""
+    found = (activity.model_extra or {}).get("localTimezone")
+    return str(found)[:64] if found else None
 
 
 def _appearance(state: AppState, citation: dict[str, Any]) -> Any:

@@ -11,6 +11,8 @@
   const stopBtn = form.querySelector("[data-stop]");
   const sendBtn = form.querySelector("[data-send]");
   const notice = root.querySelector("[data-notice]");
+  // The person's time zone (IANA), for tools that tell the time.
+  const zone = (Intl.DateTimeFormat().resolvedOptions().timeZone || "").slice(0, 64) || null;
   let controller = null;
   // An icon rather than an emoji: not every machine has a colour emoji font.
   const THUMB = '<svg viewBox="0 0 24 24" width="16" height="16" fill="currentColor" aria-hidden="true"><path d="M2 21h4V9H2zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6V3a1.5 1.5 0 0 0-.4-1L13.2 1 7.6 6.6A2 2 0 0 0 7 8v11a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7z"/></svg>';
@@ -118,6 +120,18 @@
     sendBtn.disabled = on;
   }
 
+  // A tool the model called, collapsed: its name and outcome, then arguments and result.
+  function toolCall(call) {
+    const box = el("details", "tool-call");
+    box.setAttribute("data-testid", "tool-call");
+    const summary = el("summary");
+    summary.textContent = `Used ${call.name}` + (call.status === "ok" ? "" : ` (${call.status})`);
+    const body = el("pre");
+    body.textContent = `${call.arguments || "{}"}\n→ ${call.result}`;
+    box.append(summary, body);
+    return box;
+  }
+
   async function run(text, regenerate) {
     const welcome = list.querySelector("[data-welcome]");
     if (welcome) welcome.remove();
@@ -132,7 +146,7 @@
     notice.textContent = "";
     try {
       const res = await api(`/api/v1/gpt/bots/${botId}/chat`, "POST",
-        { message: text, conversation_id: convId, regenerate: !!regenerate }, controller.signal);
+        { message: text, conversation_id: convId, regenerate: !!regenerate, time_zone: zone }, controller.signal);
       if (!res.ok) {
         const body = await res.json().catch(() => ({}));
         msg.remove();
@@ -164,6 +178,8 @@
             raw += data.text;
             bubble.textContent = raw;
             list.scrollTop = list.scrollHeight;
+          } else if (kind === "tool") {
+            msg.insertBefore(toolCall(data), bubble);
           } else if (kind === "error") {
             notice.textContent = data.message + (data.retryable ? " Use Regenerate to try again." : "");
           } else if (kind === "done") {
