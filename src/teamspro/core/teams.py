@@ -115,10 +115,13 @@ def _app(cfg: TeamsSettings, registration: TeamsApp, found: Endpoint) -> App:
     )
 
 
-async def handle(request: Request, found: Endpoint | None, what: str) -> Response:
+async def handle(request: Request, found: Endpoint | None, what: str, setting: str) -> Response:
     """An activity in, through the SDK (token first), and its HTTP answer out."""
     if found is None or found.handle is None:
-        raise NotFound(f"The {what} Teams bot is not configured on this server.")
+        raise NotFound(
+            f"The {what} Teams bot is not configured on this server (set {setting}).",
+            code="teams_not_configured",
+        )
     try:
         body = await request.json()
     except ValueError as exc:

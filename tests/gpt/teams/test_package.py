@@ -58,6 +58,13 @@ def test_without_a_registration_the_package_says_what_to_set(
     admin = {"authorization": f"Bearer {seeder.token(seeder.user(seeder.org(), role=Role.admin))}"}
     with TestClient(create_app(settings)) as client:
         refused = client.get("/gpt/teams/app-package.zip", headers=admin)
+        for path, setting in (
+            ("/api/messages", "TEAMSPRO_TEAMS__GPT__APP_ID"),
+            ("/api/images/messages", "TEAMSPRO_TEAMS__IMAGES__APP_ID"),
+        ):
+            off = client.post(path, json={"type": "message"})
+            assert off.status_code == 404 and off.json()["error"]["code"] == "teams_not_configured"
+            assert setting in off.json()["error"]["message"]
     assert refused.status_code == 400  # (a page: the reason is shown as HTML)
     assert "set TEAMSPRO_TEAMS__GPT__APP_ID" in refused.text
 

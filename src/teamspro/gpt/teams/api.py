@@ -16,4 +16,6 @@ router = APIRouter(tags=["teams"])
 async def messages(request: Request, state: StateDep) -> Response:
     """Bot Framework activities from Teams (or the Agents Playground). Invokes (feedback)
     answer in the body."""
-    return await teams.handle(request, await bot.endpoint(state), "GPT Pro")
+    return await teams.handle(
+        request, await bot.endpoint(state), "GPT Pro", "TEAMSPRO_TEAMS__GPT__APP_ID"
+    )

@@ -15,4 +15,6 @@ router = APIRouter(tags=["teams"])
 @router.post("/api/images/messages", include_in_schema=False)
 async def messages(request: Request, state: StateDep) -> Response:
     """Bot Framework activities for Image Pro's app (its message extension)."""
-    return await teams.handle(request, await bot.endpoint(state), "Image Pro")
+    return await teams.handle(
+        request, await bot.endpoint(state), "Image Pro", "TEAMSPRO_TEAMS__IMAGES__APP_ID"
+    )
