@@ -468,3 +468,19 @@ def test_tools_in_teams_use_the_zone_the_teams_client_reports(
         _wait(lambda: any("The tool said:" in json.dumps(b) for _, b in up.replies))
     said = next(b["text"] for _, b in up.replies if "The tool said:" in b.get("text", ""))
     assert "(Asia/Tokyo, UTC+0900)" in said
+
+
+def test_a_turn_failing_on_our_side_still_tells_the_person(
+    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM, monkeypatch: Any
+) -> None:
+    from teamspro.gpt.teams import service as teams_service
+
+    async def broken(**_: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(teams_service, "conversation_id", broken)
+    with _connected(tmp_path, sqlite_url, fake_llm, "echo", name="Helper") as up:
+        question = _mention(up.connector, "a:personal", TENANT, ("0b3f-alex", "Alex"), "hi")
+        question["conversation"]["conversationType"] = "personal"
+        assert up.client.post("/api/messages", json=question).status_code == 200
+        _wait(lambda: any("went wrong on our side" in json.dumps(b) for _, b in up.replies))

@@ -7,6 +7,7 @@ the web chat's (gpt/chat/service.py); only how it is shown is Teams'.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -40,7 +41,7 @@ async def endpoint(state: AppState) -> teams.Endpoint | None:
     def wire(app: App) -> None:
         @app.on_message
         async def on_message(ctx: ActivityContext[Any]) -> None:
-            teams.later(state, _message(state, ctx))  # answered through the connector
+            teams.later(state, _safely(state, ctx))  # answered through the connector
 
         @app.on_install_add
         async def on_install(ctx: ActivityContext[Any]) -> None:
@@ -101,6 +102,21 @@ async def _welcome(state: AppState, ctx: ActivityContext[Any]) -> None:
         return
     _, _, bots, bot = found
     await _send_card(ctx, cards.welcome(bot) if bot else cards.picker(bots, None))
+
+
+async def _safely(state: AppState, ctx: ActivityContext[Any]) -> None:
+    """A turn that fails for a reason of ours still ends with a word to the person, not a
+    "looking through its knowledge…" left hanging."""
+    try:
+        await _message(state, ctx)
+    except Exception:
+        log.exception("a Teams turn failed")
+        with contextlib.suppress(Exception):
+            await _say(
+                ctx,
+                (ctx.activity.conversation.conversation_type or "personal") == "personal",
+                "Something went wrong on our side while answering. Please try again.",
+            )
 
 
 async def _message(state: AppState, ctx: ActivityContext[Any]) -> None:
