@@ -49,6 +49,10 @@ def test_the_model_calls_a_tool_and_answers_with_its_result(org: Org) -> None:
     detail = org.client.get(f"/api/v1/gpt/conversations/{conversation}", headers=org.member_auth)
     answer = detail.json()["messages"][-1]
     assert answer["tool_calls"][0]["result"] == tool["result"]
+    exported = org.client.get(
+        f"/api/v1/gpt/conversations/{conversation}/export?format=md", headers=org.member_auth
+    )
+    assert "> Used current_time (ok):" in exported.text
     # And in the organisation's audit log, for admins only.
     assert org.client.get("/api/v1/audit", headers=org.member_auth).status_code == 403
     log = org.client.get("/api/v1/audit?kind=plugin_call", headers=org.admin_auth).json()

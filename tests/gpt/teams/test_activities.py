@@ -465,9 +465,10 @@ def test_tools_in_teams_use_the_zone_the_teams_client_reports(
         question["conversation"]["conversationType"] = "personal"
         question["localTimezone"] = "Asia/Tokyo"
         assert up.client.post("/api/messages", json=question).status_code == 200
-        _wait(lambda: any("The tool said:" in json.dumps(b) for _, b in up.replies))
-    said = next(b["text"] for _, b in up.replies if "The tool said:" in b.get("text", ""))
-    assert "(Asia/Tokyo, UTC+0900)" in said
+        _wait(lambda: any("_Used: current_time_" in json.dumps(b) for _, b in up.replies))
+    # (The streamed updates come first; the final message is the last one.)
+    said = [b["text"] for _, b in up.replies if "The tool said:" in b.get("text", "")][-1]
+    assert "(Asia/Tokyo, UTC+0900)" in said and said.endswith("_Used: current_time_")
 
 
 def test_a_turn_failing_on_our_side_still_tells_the_person(

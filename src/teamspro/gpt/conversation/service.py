@@ -169,7 +169,10 @@ def export_markdown(conversation: Conversation, bot_name: str, items: list[Messa
     for msg in items:
         who = "You" if msg.role == Role.user else bot_name
         note = "" if msg.status == MessageStatus.complete else f" _({msg.status.value})_"
-        lines += [f"## {who}{note}", "", msg.content, ""]
+        lines += [f"## {who}{note}", ""]
+        for call in msg.tool_calls or []:
+            lines.append(f"> Used {call.get('name')} ({call.get('status')}): {call.get('result')}")
+        lines += ["", msg.content, ""] if msg.tool_calls else [msg.content, ""]
         for cite in msg.citations or []:
             lines.append(f"- [{cite.get('n')}] {cite.get('title', '')}")
     return "\n".join(lines).rstrip() + "\n"
@@ -195,6 +198,7 @@ def export_json(conversation: Conversation, bot_name: str, items: list[Message])
                 "completion_tokens": m.completion_tokens,
                 "latency_ms": m.latency_ms,
                 "citations": m.citations,
+                "tool_calls": m.tool_calls or [],
                 "created_at": m.created_at.isoformat(),
             }
             for m in items

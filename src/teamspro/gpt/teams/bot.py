@@ -223,6 +223,12 @@ async def _turn(
                 ctx.stream.emit(note)
         elif event.kind == "done":
             done = event.data
+    # Teams has no collapsible part: the tools the model used are named in a last line.
+    used = sorted({c["name"] for c in done.get("tool_calls", [])})
+    if used:
+        parts.append(f"\n\n_Used: {', '.join(used)}_")
+        if personal:
+            ctx.stream.emit(parts[-1])
     final = MessageActivityInput(text="" if personal else "".join(parts))
     final.add_ai_generated().add_feedback()
     for citation in done.get("citations", []):
