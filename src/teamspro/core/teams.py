@@ -14,11 +14,16 @@ has the same tenant and Entra object id (core/identity/service.principal_for_ext
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import logging
+import uuid
 import warnings
+import zipfile
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,11 +52,13 @@ class Endpoint:
     def register_route(self, method: str, path: str, handler: HttpRouteHandler) -> None:
         self.handle = handler
 
+    # The SDK calls these only from ``App.start()``/static hosting, which TeamsPro never
+    # uses: reaching one is a wiring mistake, said plainly.
     def serve_static(self, path: str, directory: str) -> None:
-        raise NotImplementedError("TeamsPro serves its own files.")
+        raise RuntimeError("TeamsPro serves its own files; the Teams SDK does not.")
 
     async def start(self, port: int) -> None:
-        raise NotImplementedError("TeamsPro runs the HTTP server.")
+        raise RuntimeError("TeamsPro runs the HTTP server; the Teams SDK does not.")
 
     async def stop(self) -> None:
         return None
@@ -215,9 +222,6 @@ def manifest_base(settings: Settings, *, app_key: str, version: str) -> dict[str
     """What every TeamsPro app's manifest starts with: a stable id per server and app (Teams
     updates the app instead of adding another), this server as developer and valid domain,
     and Teams single sign-on when a provider offers it."""
-    import uuid
-    from urllib.parse import urlsplit
-
     base = settings.public_url
     body: dict[str, Any] = {
         "$schema": MANIFEST_SCHEMA,
@@ -243,10 +247,6 @@ def manifest_base(settings: Settings, *, app_key: str, version: str) -> dict[str
 
 def app_zip(manifest: dict[str, Any], color: PILImage, outline: PILImage) -> bytes:
     """The package Teams' admin centre takes: manifest.json and its two icons as PNG."""
-    import io
-    import json
-    import zipfile
-
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))

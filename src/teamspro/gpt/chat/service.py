@@ -34,7 +34,7 @@ from teamspro.gpt.chat import markdown, tokens, usage
 from teamspro.gpt.conversation.models import Conversation, Message, MessageStatus, Role
 from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.plugins import service as plugin_service
-from teamspro.gpt.plugins.base import CallContext
+from teamspro.gpt.plugins.base import CallContext, Tool
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.base import (
     ChatModel,
@@ -69,6 +69,8 @@ class Turn:
     request: ChatRequest
     sources: list[Source] = field(default_factory=list)
     time_zone: str | None = None  # the person's, for tools that need it
+    # The tools the model may call, by name (their declarations are in ``request.tools``).
+    tools: dict[str, Tool] = field(default_factory=dict)
     user_id: uuid.UUID | None = None  # who asked (tool calls are audited under them)
 
 
@@ -251,6 +253,7 @@ async def begin(
         request=request,
         sources=sources,
         time_zone=time_zone,
+        tools=tools,
         user_id=principal.user.id,
     )
 
@@ -299,7 +302,6 @@ async def stream(
         },
     )
     calls: list[plugin_service.Call] = []
-    tools = plugin_service.tools_for(turn.bot.plugins) if turn.request.tools else {}
     request = turn.request
     try:
         for round_number in range(MAX_TOOL_ROUNDS + 1):
@@ -352,7 +354,7 @@ async def stream(
             for asked_call in asked:
                 call = await plugin_service.run(
                     maker=maker,
-                    tools=tools,
+                    tools=turn.tools,
                     call=plugin_service.Call(
                         id=asked_call["id"],
                         name=asked_call["name"],
@@ -387,11 +389,12 @@ async def stream(
         raise
     finally:
         text = "".join(parts)
+        kept_calls = [c.dump() for c in calls]
         with anyio.CancelScope(shield=True):
             counted = await finish(
                 maker=maker,
                 turn=turn,
-                calls=[c.dump() for c in calls],
+                calls=kept_calls,
                 text=text,
                 status=status,
                 error=error,
@@ -408,7 +411,7 @@ async def stream(
             "error": error,
             "usage": {"prompt_tokens": counted[0], "completion_tokens": counted[1]},
             "citations": counted[2],
-            "tool_calls": [c.dump() for c in calls],
+            "tool_calls": kept_calls,
         },
     )
 

@@ -342,7 +342,7 @@ async def _ingest(
     if parsed.scanned:
         await _advance(maker, document_id, owner, DocumentStatus.ocr, pages=len(parsed.pages))
         try:
-            parsed = await _read_scans(settings, data, parsed, notes)
+            parsed, notes = await _read_scans(settings, data, parsed)
         except parsing.ParseError as exc:
             return await _end(
                 maker, document_id, owner, DocumentStatus(exc.status), reason=exc.reason
@@ -420,11 +420,11 @@ async def _ingest(
 
 
 async def _read_scans(
-    settings: Settings, data: bytes, parsed: parsing.Parsed, notes: list[str]
-) -> parsing.Parsed:
-    """The document with its scanned pages read by OCR; what could not be read goes to
-    ``notes`` (shown on the ready document), and a document left with no text at all is
-    unreadable, with the reason."""
+    settings: Settings, data: bytes, parsed: parsing.Parsed
+) -> tuple[parsing.Parsed, list[str]]:
+    """The document with its scanned pages read by OCR, and what could not be read (shown
+    on the ready document); a document left with no text at all is unreadable, with the
+    reason."""
     kb = settings.kb
     why = ocr.unavailable(kb.ocr_languages)
     if why is None:
@@ -444,8 +444,7 @@ async def _read_scans(
     if not any(b.text.strip() for p in parsed.pages for b in p.blocks):
         found = "No text was found" + (" by OCR." if why is None else ".")
         raise parsing.Unreadable(" ".join([found, *skipped]))
-    notes += skipped
-    return parsed
+    return parsed, skipped
 
 
 async def stale(*, session: AsyncSession) -> list[tuple[str, str, DocumentStatus]]:

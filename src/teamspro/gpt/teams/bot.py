@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamspro.core import teams
 from teamspro.core.db import transaction
-from teamspro.core.errors import QuotaExceeded, TeamsProError, Unauthenticated
+from teamspro.core.errors import TeamsProError, Unauthenticated
 from teamspro.core.state import AppState
 from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.chat import service as chat_service
@@ -114,7 +114,7 @@ async def _safely(state: AppState, ctx: ActivityContext[Any]) -> None:
         with contextlib.suppress(Exception):
             await _say(
                 ctx,
-                (ctx.activity.conversation.conversation_type or "personal") == "personal",
+                _personal(ctx.activity),
                 "Something went wrong on our side while answering. Please try again.",
             )
 
@@ -159,7 +159,7 @@ async def _turn(
     from microsoft_teams.api.activities.message.message import MessageActivityInput
 
     conversation = ctx.activity.conversation
-    personal = (conversation.conversation_type or "personal") == "personal"
+    personal = _personal(ctx.activity)
     shown_as: list[str] = []  # the streamed message's id (Teams' stream id), from its first part
     if personal:
 
@@ -200,10 +200,7 @@ async def _turn(
                 external_ref=conversation.id,
                 time_zone=_time_zone(ctx.activity),
             )
-    except QuotaExceeded as exc:  # the message says when chatting resumes
-        await _say(ctx, personal, exc.message)
-        return
-    except TeamsProError as exc:
+    except TeamsProError as exc:  # a plan limit's message says when chatting resumes
         await _say(ctx, personal, exc.message)
         return
     # The question is committed: the model is called with no transaction open.
@@ -240,6 +237,11 @@ async def _turn(
         shown_as.append((await ctx.send(final)).id)
     if shown_as and shown_as[0]:
         await teams_service.link_answer(state.sessionmaker, turn.answer_id, shown_as[0])
+
+
+def _personal(activity: Any) -> bool:
+    """A one-to-one chat with the bot, where Teams lets answers stream."""
+    return (activity.conversation.conversation_type or "personal") == "personal"
 
 
 def _time_zone(activity: Any) -> str | None:
