@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.graph",
     "tests.fixtures.graph_drive",
     "tests.fixtures.live",
+    "tests.fixtures.plugin_servers",
 ]
 
 

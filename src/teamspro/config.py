@@ -95,6 +95,13 @@ class GptSettings(BaseModel):
     request_timeout_seconds: float = 60
     # Time allowed for the model's first token before the turn fails as a timeout.
     first_token_timeout_seconds: float = 30
+    # A plugin call: time to connect and to wait between bytes of the answer, the answer's
+    # size kept at most (a tool's result is cut to a token budget anyway), and the time a
+    # whole call may take, token request and redirects included.
+    plugin_connect_timeout_seconds: float = 5
+    plugin_read_timeout_seconds: float = 10
+    plugin_max_response_kb: int = 512
+    plugin_call_timeout_seconds: float = 15
 
 
 class KnowledgeSettings(BaseModel):

@@ -6,6 +6,7 @@ from teamspro.core.tenancy.models import Membership, Organization
 from teamspro.gpt.bot.models import Bot, BotAccess
 from teamspro.gpt.conversation.models import Conversation, Feedback, Message
 from teamspro.gpt.knowledge.models import KnowledgeChunk, KnowledgeDocument
+from teamspro.gpt.plugins.models import Plugin
 from teamspro.gpt.provider.models import ModelProvider
 from teamspro.gpt.teams.models import TeamsChat
 from teamspro.images.image.models import Image, ImageColor, ImageTag, ImageVersion, Rendition
@@ -32,6 +33,7 @@ __all__ = [
     "ModelProvider",
     "Organization",
     "PinEvent",
+    "Plugin",
     "Rendition",
     "TabConfig",
     "TeamsChat",

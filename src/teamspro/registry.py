@@ -31,6 +31,8 @@ def routers() -> list[APIRouter]:
     from teamspro.gpt.conversation import api as conversation_api
     from teamspro.gpt.knowledge import api as knowledge_api
     from teamspro.gpt.knowledge import pages as knowledge_pages
+    from teamspro.gpt.plugins import api as plugin_api
+    from teamspro.gpt.plugins import pages as plugin_pages
     from teamspro.gpt.provider import api as provider_api
     from teamspro.gpt.teams import api as teams_api
     from teamspro.gpt.teams import pages as teams_pages
@@ -48,12 +50,14 @@ def routers() -> list[APIRouter]:
         tenancy_api.router,
         bot_api.router,
         provider_api.router,
+        plugin_api.router,
         conversation_api.router,
         chat_api.router,
         openai_api.router,
         teams_api.router,
         teams_pages.router,
         bot_pages.router,
+        plugin_pages.router,
         chat_pages.router,
         knowledge_api.router,
         knowledge_pages.router,

@@ -1,15 +1,16 @@
 """One policy for every URL an organisation admin gives the server to call.
 
-A provider's base URL (and, later, a plugin's server) is typed by an organisation admin, but
-the server calls it from inside the network, with a key: left alone it would reach loopback
-services (Redis, PostgreSQL), the cloud metadata endpoint, or anything on the private network,
-and show what answered. So such URLs are http or https only, and every address their host
-resolves to must be public, checked when the URL is saved (a clear 400) and again on every
-request, after DNS resolution (a name may later resolve elsewhere) and on every redirect hop:
-the transport connects to the address it checked, with the name kept for the Host header and
-TLS. An instance admin may allow named hosts (``TEAMSPRO_OUTBOUND_ALLOW``), e.g. an Ollama on
-the private network. URLs from the instance's own settings (Graph, OpenID, instance-wide
-providers) are trusted and do not go through here.
+A provider's base URL and a plugin's document, server and token URLs are typed by an
+organisation admin, but the server calls them from inside the network, with a key: left alone
+it would reach loopback services (Redis, PostgreSQL), the cloud metadata endpoint, or anything
+on the private network, and show what answered. So every address such a host resolves to must
+be public, and the scheme https (a key or a person's data never crosses the network in
+clear), checked when the URL is saved (a clear 400) and again on every request, after DNS
+resolution (a name may later resolve elsewhere) and on every redirect hop: the transport
+connects to the address it checked, with the name kept for the Host header and TLS. An
+instance admin may allow named hosts (``TEAMSPRO_OUTBOUND_ALLOW``), e.g. an Ollama on the
+private network, which may then be plain http. URLs from the instance's own settings (Graph,
+OpenID, instance-wide providers) are trusted and do not go through here.
 
 Why hand-written: the maintained SSRF guards for Python wrap ``requests`` or ``urllib3``;
 none plugs into httpx's transport API, which the ``openai`` client uses.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -104,40 +105,102 @@ class OutboundPolicy:
             )
         return addresses
 
+    async def judge(self, url: str) -> tuple[str, str, int, str | None]:
+        """Scheme, host, port and the address to connect to (None: an allowed host, connect
+        by name), or ``Refused``. The address is judged before the scheme, so a private
+        address is refused as such whatever its scheme."""
+        scheme, host, port = self.split(url)
+        if self.allowed(host, port):
+            return scheme, host, port, None
+        address = (await self.public_addresses(host, port))[0]
+        if scheme != "https":
+            raise Refused(
+                "Only https URLs may be called (an instance admin can allow a host with "
+                "TEAMSPRO_OUTBOUND_ALLOW)."
+            )
+        return scheme, host, port, address
+
     async def check(self, url: str) -> None:
         """Refuse, with a reason, a URL the server must not call (when it is saved)."""
-        _, host, port = self.split(url)
-        if not self.allowed(host, port):
-            await self.public_addresses(host, port)
+        await self.judge(url)
+
+
+class TooLarge(httpx2.ReadError):
+    """An answer past the size a caller accepts: reading stops there."""
+
+
+class _Capped(httpx2.AsyncByteStream):
+    def __init__(self, inner: httpx2.AsyncByteStream, limit: int, request: httpx2.Request) -> None:
+        self._inner, self._limit, self._request = inner, limit, request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        seen = 0
+        async for piece in self._inner:
+            seen += len(piece)
+            if seen > self._limit:
+                raise TooLarge(
+                    f"The answer is larger than {self._limit // 1024} KB.", request=self._request
+                )
+            yield piece
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class GuardedTransport(httpx2.AsyncBaseTransport):
-    """Checks every request (each redirect hop is one) and connects to the checked address."""
+    """Checks every request (each redirect hop is one) and connects to the checked address;
+    with ``max_response_bytes``, a body stops being read past that size (a server answering
+    without end cannot fill the memory), and bodies come uncompressed, so the size counted is
+    the size kept (a compressed answer could be a bomb)."""
 
-    def __init__(self, policy: OutboundPolicy, **options: Any) -> None:
+    def __init__(
+        self, policy: OutboundPolicy, max_response_bytes: int | None = None, **options: Any
+    ) -> None:
         self._policy = policy
+        self._limit = max_response_bytes
         self._inner = httpx2.AsyncHTTPTransport(**options)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         url = request.url
         try:
-            scheme, host, port = self._policy.split(str(url))
-            if not self._policy.allowed(host, port):
-                address = (await self._policy.public_addresses(host, port))[0]
+            scheme, host, _, address = await self._policy.judge(str(url))
+            if address is not None:
                 request.url = url.copy_with(host=address)
                 if scheme == "https":
                     request.extensions = {**request.extensions, "sni_hostname": host}
         except Refused as exc:
             # A connection error, as for a host that is down: callers show a generic message.
             raise httpx2.ConnectError(exc.message, request=request) from exc
-        return await self._inner.handle_async_request(request)
+        if self._limit is not None:
+            request.headers["Accept-Encoding"] = "identity"
+        response = await self._inner.handle_async_request(request)
+        if self._limit is not None:
+            if response.headers.get("content-encoding", "identity").lower() != "identity":
+                await response.aclose()
+                raise httpx2.ReadError(
+                    "The server compressed its answer though asked not to.", request=request
+                )
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self._limit:
+                await response.aclose()
+                raise TooLarge(
+                    f"The answer is larger than {self._limit // 1024} KB.", request=request
+                )
+            stream = response.stream
+            assert isinstance(stream, httpx2.AsyncByteStream)
+            response.stream = _Capped(stream, self._limit, request)
+        return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()
 
 
-def guarded_client(policy: OutboundPolicy, **options: Any) -> httpx2.AsyncClient:
+def guarded_client(
+    policy: OutboundPolicy, *, max_response_bytes: int | None = None, **options: Any
+) -> httpx2.AsyncClient:
     """An HTTP client for URLs an organisation admin chose."""
     limits = options.pop("limits", None)
-    transport = GuardedTransport(policy, **({"limits": limits} if limits else {}))
+    transport = GuardedTransport(
+        policy, max_response_bytes, **({"limits": limits} if limits else {})
+    )
     return httpx2.AsyncClient(transport=transport, **options)

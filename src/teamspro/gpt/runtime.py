@@ -10,9 +10,11 @@ from fastapi import Depends
 from teamspro.core.deps import StateDep
 from teamspro.core.outbound import OutboundPolicy, guarded_client
 from teamspro.core.state import AppState
+from teamspro.gpt.plugins.remote import Outbound
 from teamspro.gpt.provider.registry import Models
 
 KEY = "gpt"
+PLUGINS_KEY = "gpt.plugins"
 
 
 def models(state: AppState) -> Models:
@@ -27,6 +29,21 @@ def models(state: AppState) -> Models:
         state.products[KEY] = Models(http, guarded)
         state.closers += [http.aclose, guarded.aclose]
     return state.products[KEY]
+
+
+def outbound(state: AppState) -> Outbound:
+    """How plugins reach their servers: the outbound policy, with plugins' limits."""
+    if PLUGINS_KEY not in state.products:
+        gpt = state.settings.gpt
+        made = Outbound(
+            OutboundPolicy(state.settings.outbound_allow),
+            connect_timeout=gpt.plugin_connect_timeout_seconds,
+            read_timeout=gpt.plugin_read_timeout_seconds,
+            max_bytes=gpt.plugin_max_response_kb * 1024,
+        )
+        state.products[PLUGINS_KEY] = made
+        state.closers.append(made.aclose)
+    return state.products[PLUGINS_KEY]
 
 
 def get_models(state: StateDep) -> Models:

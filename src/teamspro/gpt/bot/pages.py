@@ -69,7 +69,7 @@ async def _editor(
         "bot": bot,
         "members": members,
         "providers": providers,
-        "plugins": plugin_service.available(),
+        "plugins": await plugin_service.available(session=session, org_id=principal.org.id),
         "error": error,
     }
     return render(request, "gpt/bot_form.html", ctx, status_code=400 if error else 200)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from teamspro.gpt.bot.models import Audience, BotStatus
-
-PluginKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+from teamspro.gpt.plugins.schemas import PluginKey
 
 
 class BotBase(BaseModel):

@@ -195,14 +195,6 @@ async def _set_access(
         session.add(BotAccess(org_id=bot.org_id, bot_id=bot.id, user_id=user_id, kind=kind))
 
 
-def _check_plugins(plugins: list[str]) -> list[str]:
-    known = plugin_service.available()
-    unknown = [p for p in plugins if p not in known]
-    if unknown:
-        raise InvalidInput(f"Unknown plugin {unknown[0]!r}.", code="unknown_plugin")
-    return list(dict.fromkeys(plugins))
-
-
 def _clean_starters(starters: list[str]) -> list[str]:
     cleaned = [s.strip()[:200] for s in starters if s.strip()]
     return list(dict.fromkeys(cleaned))
@@ -214,7 +206,9 @@ async def create(*, session: AsyncSession, principal: Principal, body: BotCreate
         raise PermissionDenied("Only organisation admins create bots.")
     values = body.model_dump(include=set(FIELDS))
     values["starters"] = _clean_starters(body.starters)
-    values["plugins"] = _check_plugins(body.plugins)
+    values["plugins"] = await plugin_service.check_keys(
+        session=session, org_id=principal.org.id, keys=body.plugins
+    )
     bot = Bot(org_id=principal.org.id, created_by=principal.user.id, **values)
     session.add(bot)
     await session.flush()
@@ -234,7 +228,9 @@ async def update(
             if name == "starters":
                 value = _clean_starters(value)
             elif name == "plugins":
-                value = _check_plugins(value)
+                value = await plugin_service.check_keys(
+                    session=session, org_id=bot.org_id, keys=value
+                )
             setattr(bot, name, value)
     if "provider_key" in body.model_fields_set and body.provider_key is None:
         bot.provider_key = None
@@ -248,6 +244,19 @@ async def update(
     await session.flush()
     await cache.delete(cache_key(bot.id))
     return bot
+
+
+async def forget_plugin(
+    *, session: AsyncSession, cache: Cache, org_id: uuid.UUID, key: str
+) -> None:
+    """A deleted plugin leaves every bot's list, so a later plugin under the same key is not
+    enabled without an admin choosing it."""
+    for bot in (await session.execute(select(Bot).where(Bot.org_id == org_id))).scalars():
+        if key in (bot.plugins or []):
+            bot.plugins = [k for k in bot.plugins if k != key]
+            bot.updated_at = utcnow()
+            await cache.delete(cache_key(bot.id))
+    await session.flush()
 
 
 async def set_status(*, session: AsyncSession, cache: Cache, bot: Bot, status: BotStatus) -> Bot:

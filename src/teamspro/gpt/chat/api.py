@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
+from teamspro.gpt import runtime
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.chat import service as chat_service
 from teamspro.gpt.chat import usage
@@ -50,6 +51,7 @@ async def chat(
         session=session,
         settings=state.settings,
         vault=state.vault,
+        cache=state.cache,
         principal=principal,
         bot=bot,
         text=body.message,
@@ -61,7 +63,11 @@ async def chat(
 
     async def events() -> AsyncIterator[bytes]:
         async for event in chat_service.stream(
-            turn=turn, models=models, maker=state.sessionmaker, settings=state.settings
+            turn=turn,
+            models=models,
+            maker=state.sessionmaker,
+            settings=state.settings,
+            outbound=runtime.outbound(state),
         ):
             yield sse(event)
 

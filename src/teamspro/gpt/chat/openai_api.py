@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput, NotFound, retry_after
+from teamspro.gpt import runtime
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.chat import service as chat_service
 from teamspro.gpt.chat.service import Event
@@ -121,6 +122,7 @@ async def chat_completions(
         session=session,
         settings=state.settings,
         vault=state.vault,
+        cache=state.cache,
         principal=principal,
         bot=bot,
         text=body.messages[-1].text(),
@@ -129,7 +131,11 @@ async def chat_completions(
     )
     await session.commit()
     events = chat_service.stream(
-        turn=turn, models=models, maker=state.sessionmaker, settings=state.settings
+        turn=turn,
+        models=models,
+        maker=state.sessionmaker,
+        settings=state.settings,
+        outbound=runtime.outbound(state),
     )
     cid, created = f"chatcmpl-{turn.answer_id.hex}", int(time.time())
     if body.stream:

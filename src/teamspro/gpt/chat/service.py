@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import ProviderConfig, Settings
+from teamspro.core.cache import Cache
 from teamspro.core.crypto import SecretBox
 from teamspro.core.db import transaction, utcnow
 from teamspro.core.errors import InvalidInput, NotFound
@@ -33,8 +34,10 @@ from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.chat import markdown, tokens, usage
 from teamspro.gpt.conversation.models import Conversation, Message, MessageStatus, Role
 from teamspro.gpt.knowledge import service as kb_service
+from teamspro.gpt.plugins import calls as plugin_calls
 from teamspro.gpt.plugins import service as plugin_service
 from teamspro.gpt.plugins.base import CallContext, Tool
+from teamspro.gpt.plugins.remote import Outbound
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.base import (
     ChatModel,
@@ -115,6 +118,7 @@ async def begin(
     session: AsyncSession,
     settings: Settings,
     vault: SecretBox,
+    cache: Cache,
     principal: Principal,
     bot: BotConfig,
     text: str,
@@ -235,7 +239,11 @@ async def begin(
     )
     session.add(answer)
     conv.updated_at = utcnow()
-    tools = plugin_service.tools_for(bot.plugins) if provider else {}
+    tools: dict[str, Tool] = {}
+    if provider and bot.plugins:
+        tools = await plugin_service.tools_for(
+            session=session, cache=cache, vault=vault, org_id=bot.org_id, keys=bot.plugins
+        )
     request = ChatRequest(
         model=bot.model,
         messages=messages,
@@ -284,8 +292,10 @@ async def stream(
     models: Models,
     maker: async_sessionmaker[AsyncSession],
     settings: Settings,
+    outbound: Outbound | None = None,
 ) -> AsyncIterator[Event]:
-    """Steps 2 and 3: stream the model's answer and keep it, whatever happens."""
+    """Steps 2 and 3: stream the model's answer and keep it, whatever happens (``outbound``:
+    how the turn's plugins reach their servers)."""
     model: ChatModel = models.chat(turn.provider)
     started = time.perf_counter()
     first_token_ms: int | None = None
@@ -301,7 +311,7 @@ async def stream(
             "user_message_id": str(turn.user_message_id),
         },
     )
-    calls: list[plugin_service.Call] = []
+    calls: list[plugin_calls.Call] = []
     request = turn.request
     try:
         for round_number in range(MAX_TOOL_ROUNDS + 1):
@@ -352,18 +362,19 @@ async def stream(
                 }
             ]
             for asked_call in asked:
-                call = await plugin_service.run(
+                call = await plugin_calls.run(
                     maker=maker,
                     tools=turn.tools,
-                    call=plugin_service.Call(
+                    call=plugin_calls.Call(
                         id=asked_call["id"],
                         name=asked_call["name"],
                         arguments=asked_call["arguments"],
                     ),
-                    ctx=CallContext(time_zone=turn.time_zone),
+                    ctx=CallContext(time_zone=turn.time_zone, outbound=outbound),
                     org_id=turn.bot.org_id,
                     bot_id=turn.bot.id,
                     user_id=turn.user_id,
+                    time_limit=settings.gpt.plugin_call_timeout_seconds,
                 )
                 call.result = tokens.truncate(call.result, TOOL_RESULT_TOKENS)
                 calls.append(call)

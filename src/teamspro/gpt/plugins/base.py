@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from teamspro.gpt.plugins.remote import Outbound
 
 
 class ToolFailed(Exception):
@@ -18,9 +21,11 @@ class ToolFailed(Exception):
 
 @dataclass(frozen=True)
 class CallContext:
-    """Who the call is made for: the person's time zone (IANA or Windows name) when known."""
+    """Who the call is made for (the person's time zone, IANA or Windows name, when known)
+    and how a remote plugin reaches its server (``plugins.remote.Outbound``)."""
 
     time_zone: str | None = None
+    outbound: Outbound | None = None
 
 
 @dataclass(frozen=True)

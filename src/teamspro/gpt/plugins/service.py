@@ -1,106 +1,491 @@
-"""The tools a bot may use, and calling one safely: arguments checked against the tool's
-schema before anything runs, a time limit, and an audit record of every call."""
+"""Plugins an organisation configures (imported from an OpenAPI document, an ai-plugin.json
+or an MCP server), and the tools a bot's turn may call. The configuration is cached per
+organisation like a bot's, and dropped on every change; secrets are encrypted at rest and
+decrypted only for the turn that calls them."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema_rs
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamspro.core.audit import service as audit
-from teamspro.core.db import transaction
-from teamspro.gpt.plugins import builtin
+from teamspro.core.cache import Cache
+from teamspro.core.crypto import SecretBox
+from teamspro.core.db import release, utcnow
+from teamspro.core.errors import Conflict, InvalidInput, NotFound
+from teamspro.gpt.plugins import builtin, remote, spec
 from teamspro.gpt.plugins.base import CallContext, Tool, ToolFailed
+from teamspro.gpt.plugins.models import Plugin
+from teamspro.gpt.plugins.remote import Outbound, Target
+from teamspro.gpt.plugins.schemas import (
+    AuthIn,
+    AuthRead,
+    OperationRead,
+    PluginCreate,
+    PluginRead,
+    PluginUpdate,
+)
+from teamspro.gpt.plugins.spec import Operation
 
-# Plugins every organisation has (configured plugins join them in the plugin configuration).
+# Plugins every organisation has, beside the ones it configures.
 BUILTIN: dict[str, tuple[str, list[Tool]]] = {builtin.KEY: (builtin.NAME, builtin.TOOLS)}
-CALL_TIMEOUT_SECONDS = 15.0
+AUTH_FIELDS = ("api_key_in", "api_key_name", "token_url", "client_id", "scope")
+SOURCE_LABELS = {
+    "openapi_url": "OpenAPI document (URL)",
+    "openapi_upload": "OpenAPI document (upload)",
+    "ai_plugin": "ai-plugin.json manifest (URL)",
+    "mcp": "MCP server (streamable HTTP)",
+}
 
 
-def available() -> dict[str, str]:
-    """Plugin key -> name, for the bot form."""
-    return {key: name for key, (name, _) in BUILTIN.items()}
+def cache_key(org_id: uuid.UUID) -> str:
+    return f"plugins:{org_id}"
 
 
-def tools_for(plugins: list[str]) -> dict[str, Tool]:
-    """The tools of a bot's enabled plugins, by name (unknown keys are skipped)."""
-    found: dict[str, Tool] = {}
-    for key in plugins:
-        for tool in BUILTIN.get(key, ("", []))[1]:
-            found[tool.name] = tool
-    return found
+def _builtin_reads() -> list[PluginRead]:
+    return [
+        PluginRead(
+            id=None,
+            key=key,
+            name=name,
+            description="Built in.",
+            kind="builtin",
+            source="builtin",
+            source_url="",
+            server_url="",
+            auth=AuthRead(kind="none", has_secret=False),
+            operations=[
+                OperationRead(
+                    name=t.name,
+                    ref=t.name,
+                    description=t.description,
+                    method="",
+                    path="",
+                    enabled=True,
+                    parameters=t.parameters,
+                )
+                for t in tools
+            ],
+            updated_at=None,
+        )
+        for key, (name, tools) in BUILTIN.items()
+    ]
+
+
+def to_read(row: Plugin) -> PluginRead:
+    auth = {k: v for k, v in (row.auth or {}).items() if k in AUTH_FIELDS}
+    return PluginRead(
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        description=row.description,
+        kind=row.kind,
+        source=row.source,
+        source_url=row.source_url,
+        server_url=row.server_url,
+        auth=AuthRead(kind=row.auth_kind, has_secret=bool(row.secret_encrypted), **auth),
+        operations=[
+            OperationRead(**{k: v for k, v in o.items() if k in OperationRead.model_fields})
+            for o in row.operations
+        ],
+        updated_at=row.updated_at,
+    )
+
+
+async def _rows(session: AsyncSession, org_id: uuid.UUID) -> list[Plugin]:
+    stmt = select(Plugin).where(Plugin.org_id == org_id).order_by(Plugin.key)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_all(*, session: AsyncSession, org_id: uuid.UUID) -> list[PluginRead]:
+    """The built-in plugins, then the organisation's."""
+    return _builtin_reads() + [to_read(r) for r in await _rows(session, org_id)]
+
+
+async def available(*, session: AsyncSession, org_id: uuid.UUID) -> dict[str, str]:
+    """Plugin key -> name, for the bot form and to check a bot's list."""
+    own = {r.key: r.name for r in await _rows(session, org_id)}
+    return {**{k: name for k, (name, _) in BUILTIN.items()}, **own}
+
+
+async def check_keys(*, session: AsyncSession, org_id: uuid.UUID, keys: list[str]) -> list[str]:
+    """A bot's plugin list, each known to the organisation, without repeats."""
+    known = await available(session=session, org_id=org_id)
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise InvalidInput(f"Unknown plugin {unknown[0]!r}.", code="unknown_plugin")
+    return list(dict.fromkeys(keys))
+
+
+async def get(*, session: AsyncSession, org_id: uuid.UUID, plugin_id: uuid.UUID) -> Plugin:
+    """One of the organisation's plugins; any other is 'not found'."""
+    row = await session.get(Plugin, plugin_id)
+    if row is None or row.org_id != org_id:
+        raise NotFound("No such plugin.")
+    return row
 
 
 @dataclass
-class Call:
-    """One tool call of a turn, as stored with the answer and shown in the chat."""
-
-    id: str
+class Imported:
     name: str
-    arguments: str
-    plugin: str = ""
-    status: str = "ok"
-    result: str = ""
-    duration_ms: int = 0
-
-    def dump(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+    description: str
+    kind: str
+    source_url: str
+    server_url: str
+    operations: list[Operation]
 
 
-async def run(
-    *,
-    maker: async_sessionmaker[AsyncSession],
-    tools: dict[str, Tool],
-    call: Call,
-    ctx: CallContext,
-    org_id: uuid.UUID,
-    bot_id: uuid.UUID,
-    user_id: uuid.UUID | None,
-) -> Call:
-    """Make one call the model asked for; whatever happens, the call ends with a status and
-    a result the model can read, and one audit record (no connection held while it runs)."""
-    started = time.perf_counter()
-    tool = tools.get(call.name)
+async def _fetch(outbound: Outbound, url: str, what: str) -> bytes:
+    await outbound.policy.check(url)
     try:
-        if tool is None:
-            raise ToolFailed(f"There is no tool called {call.name!r}.", "unknown_tool")
-        call.plugin = tool.plugin
-        args = _arguments(tool, call.arguments)
-        call.result = await asyncio.wait_for(tool.run(args, ctx), CALL_TIMEOUT_SECONDS)
-    except ToolFailed as exc:
-        call.status, call.result = exc.status, f"Error: {exc.message}"
-    except TimeoutError:
-        call.status, call.result = "timeout", "Error: the tool did not answer in time."
-    call.duration_ms = int((time.perf_counter() - started) * 1000)
-    async with transaction(maker) as session:
-        audit.record(
-            session,
-            org_id=org_id,
-            kind="plugin_call",
-            status=call.status,
-            actor_id=user_id,
-            scope_id=bot_id,
-            subject=call.plugin or "(none)",
-            operation=call.name,
-            duration_ms=call.duration_ms,
+        async with outbound.fresh(max_bytes=spec.MAX_DOCUMENT_BYTES) as http:
+            answer = await http.get(url, headers={"Accept": "application/json, */*"})
+            await answer.aread()
+    except Exception as exc:
+        raise InvalidInput(
+            f"{what} could not be read: {remote.failure(exc, 'its server').message}",
+            code="plugin_unreachable",
+        ) from exc
+    if answer.status_code != 200:
+        raise InvalidInput(
+            f"{what} could not be read: its server answered HTTP {answer.status_code}.",
+            code="plugin_unreachable",
         )
-    return call
+    return answer.content
 
 
-def _arguments(tool: Tool, raw: str) -> dict[str, Any]:
+async def _from_openapi(doc: dict[str, Any], url: str, key: str, server: str) -> Imported:
+    operations = spec.openapi_operations(doc, key)
+    base = server or spec.server_url(doc, url)
+    if not base:
+        raise spec.BadSpec("The document names no server URL with a host: give the API's URL.")
+    info = doc.get("info") or {}
+    return Imported(
+        name=str(info.get("title") or key)[:100],
+        description=str(info.get("description") or "")[:2000],
+        kind="openapi",
+        source_url=url,
+        server_url=base,
+        operations=operations,
+    )
+
+
+async def _import(
+    outbound: Outbound,
+    *,
+    source: str,
+    url: str,
+    document: str,
+    key: str,
+    server: str,
+    target: Target,
+) -> Imported:
+    """Read what the plugin offers from its source. No database connection is held."""
+    if source == "openapi_upload":
+        if not document.strip():
+            raise InvalidInput("Upload an OpenAPI document.", code="document_required")
+        return await _from_openapi(spec.parse_document(document), "", key, server)
+    if not url:
+        raise InvalidInput("Give the URL to read the plugin from.", code="url_required")
+    if source == "openapi_url":
+        doc = spec.parse_document(await _fetch(outbound, url, "The OpenAPI document"))
+        return await _from_openapi(doc, url, key, server)
+    if source == "ai_plugin":
+        manifest = spec.read_manifest(
+            spec.parse_document(await _fetch(outbound, url, "The ai-plugin.json")), url
+        )
+        _check_manifest_auth(manifest, target.auth_kind)
+        doc = spec.parse_document(await _fetch(outbound, manifest.api_url, "The OpenAPI document"))
+        found = await _from_openapi(doc, manifest.api_url, key, server)
+        found.name, found.description = manifest.name, manifest.description[:2000]
+        found.source_url = url
+        return found
+    await outbound.policy.check(url)
+    target.server_url = url
     try:
-        args = json.loads(raw or "{}")
-    except ValueError as exc:
-        raise ToolFailed("The arguments are not JSON.", "invalid") from exc
-    if not isinstance(args, dict):
-        raise ToolFailed("The arguments must be a JSON object.", "invalid")
-    errors = [e.message for e in jsonschema_rs.validator_for(tool.parameters).iter_errors(args)]
-    if errors:
-        raise ToolFailed(f"Invalid arguments: {'; '.join(errors[:3])}", "invalid")
-    return args
+        tools = await remote.mcp_tools(outbound, target)
+    except ToolFailed as exc:
+        raise InvalidInput(exc.message, code="plugin_unreachable") from exc
+    return Imported(
+        name=key,
+        description="",
+        kind="mcp",
+        source_url=url,
+        server_url=url,
+        operations=spec.mcp_operations(tools, key),
+    )
+
+
+def _check_manifest_auth(manifest: spec.Manifest, auth_kind: str) -> None:
+    """A manifest's auth says what the API expects; per-person sign-in cannot be given."""
+    if manifest.auth_type in ("oauth", "user_http"):
+        raise InvalidInput(
+            f"This plugin signs in each person ({manifest.auth_type}); TeamsPro calls plugins "
+            "with the organisation's credentials only (API key, bearer token or OAuth2 client "
+            "credentials).",
+            code="unsupported_auth",
+        )
+    if manifest.auth_type == "service_http" and auth_kind == "none":
+        raise InvalidInput(
+            "This plugin expects a service token (auth type service_http): choose bearer token "
+            "or API key and give it.",
+            code="credentials_required",
+        )
+
+
+def _auth_values(
+    auth: AuthIn, current_secret: str | None, vault: SecretBox
+) -> tuple[dict[str, Any], str | None]:
+    """The non-secret auth settings and the encrypted secret, checked for completeness."""
+    secret = current_secret
+    if auth.secret is not None:
+        secret = vault.encrypt(auth.secret) if auth.secret else None
+    if auth.kind == "none":
+        return {}, None
+    if secret is None:
+        raise InvalidInput("Give the key, token or client secret.", code="secret_required")
+    if auth.kind == "oauth2" and not (auth.token_url and auth.client_id):
+        raise InvalidInput(
+            "OAuth2 client credentials need a token URL and a client id.", code="oauth2_incomplete"
+        )
+    values = auth.model_dump(include=set(AUTH_FIELDS))
+    return values, secret
+
+
+def _enable(operations: list[Operation], names: list[str] | None, before: dict[str, bool]) -> None:
+    """Which operations the model sees: the admin's pick, else the ones enabled before (new
+    ones on a refresh stay off until the admin picks them), else all on a first import."""
+    known = {o.name for o in operations}
+    if names is not None:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise InvalidInput(f"Unknown operation {unknown[0]!r}.", code="unknown_operation")
+    for op in operations:
+        if names is not None:
+            op.enabled = op.name in names
+        elif before:
+            op.enabled = before.get(op.name, False)
+
+
+def _target(row: Plugin | None, auth: AuthIn, vault: SecretBox) -> Target:
+    secret = auth.secret
+    if secret is None and row is not None and row.secret_encrypted:
+        secret = vault.decrypt(row.secret_encrypted)
+    return Target(
+        id=str(row.id if row else uuid.uuid4()),
+        key=row.key if row else "",
+        kind="mcp",
+        server_url="",
+        auth_kind=auth.kind,
+        auth=auth.model_dump(include=set(AUTH_FIELDS)),
+        secret=secret or "",
+    )
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    cache: Cache,
+    org_id: uuid.UUID,
+    vault: SecretBox,
+    outbound: Outbound,
+    body: PluginCreate,
+) -> Plugin:
+    """Import a plugin from its source; the admin's pick of operations applies."""
+    if body.key in BUILTIN:
+        raise Conflict("This key is a built-in plugin's.", code="plugin_exists")
+    auth_values, secret = _auth_values(body.auth, None, vault)
+    await release(session)  # no connection held while remote servers answer
+    if body.auth.kind == "oauth2":
+        await outbound.policy.check(body.auth.token_url)
+    found = await _import(
+        outbound,
+        source=body.source,
+        url=body.url,
+        document=body.document,
+        key=body.key,
+        server=body.server_url,
+        target=_target(None, body.auth, vault),
+    )
+    await outbound.policy.check(found.server_url)
+    _enable(found.operations, body.enabled, {})
+    exists = await session.execute(
+        select(Plugin.id).where(Plugin.org_id == org_id, Plugin.key == body.key)
+    )
+    if exists.first():
+        raise Conflict("A plugin with this key exists.", code="plugin_exists")
+    row = Plugin(
+        org_id=org_id,
+        key=body.key,
+        name=body.name or found.name,
+        description=found.description,
+        kind=found.kind,
+        source=body.source,
+        source_url=found.source_url,
+        server_url=found.server_url,
+        operations=[o.dump() for o in found.operations],
+        auth_kind=body.auth.kind,
+        auth=auth_values,
+        secret_encrypted=secret,
+    )
+    session.add(row)
+    await session.flush()
+    await cache.delete(cache_key(org_id))
+    return row
+
+
+async def update(
+    *,
+    session: AsyncSession,
+    cache: Cache,
+    row: Plugin,
+    vault: SecretBox,
+    outbound: Outbound,
+    body: PluginUpdate,
+) -> Plugin:
+    """Rename, re-point, change credentials, pick operations, or read the source again.
+    Remote work (checks, reading the source) happens before the row changes, with no
+    connection held: a failure leaves the plugin as it was."""
+    auth = body.auth
+    auth_values, secret = (row.auth, row.secret_encrypted)
+    if auth is not None:
+        auth_values, secret = _auth_values(auth, row.secret_encrypted, vault)
+    operations = [Operation.load(o) for o in row.operations]
+    checks = [u for u in (body.server_url, auth.token_url if auth else "") if u]
+    reread = body.refresh or body.document is not None
+    if reread and (row.source == "openapi_upload") != (body.document is not None):
+        raise InvalidInput(
+            "An uploaded document is replaced by uploading again; others are read again with "
+            "refresh.",
+            code="refresh_mismatch",
+        )
+    found: Imported | None = None
+    if reread or checks:
+        current = auth or AuthIn(kind=row.auth_kind, **(row.auth or {}))  # type: ignore[arg-type]
+        target = _target(row, current, vault)
+        source, url, key = row.source, row.source_url, row.key
+        server = body.server_url or (row.server_url if source == "openapi_upload" else "")
+        await release(session)
+        for url_to_check in checks:
+            await outbound.policy.check(url_to_check)
+        if reread:
+            found = await _import(
+                outbound,
+                source=source,
+                url=url,
+                document=body.document or "",
+                key=key,
+                server=server,
+                target=target,
+            )
+            _enable(found.operations, None, {o.name: o.enabled for o in operations})
+            operations = found.operations
+    if body.enabled is not None:
+        _enable(operations, body.enabled, {})
+    if found is not None:
+        row.description = found.description or row.description
+        row.server_url = found.server_url
+    if body.server_url:
+        row.server_url = body.server_url
+    if body.name:
+        row.name = body.name
+    if auth is not None:
+        row.auth, row.secret_encrypted, row.auth_kind = auth_values, secret, auth.kind
+    row.operations = [o.dump() for o in operations]
+    row.updated_at = utcnow()
+    await session.flush()
+    await cache.delete(cache_key(row.org_id))
+    return row
+
+
+async def remove(*, session: AsyncSession, cache: Cache, row: Plugin) -> None:
+    await session.delete(row)
+    await session.flush()
+    await cache.delete(cache_key(row.org_id))
+
+
+def _cached(row: Plugin) -> dict[str, Any]:
+    """What a turn needs of a plugin (the secret still encrypted)."""
+    return {
+        "id": str(row.id),
+        "key": row.key,
+        "name": row.name,
+        "description": row.description,
+        "kind": row.kind,
+        "server_url": row.server_url,
+        "operations": [o for o in row.operations if o.get("enabled", True)],
+        "auth_kind": row.auth_kind,
+        "auth": row.auth or {},
+        "secret_encrypted": row.secret_encrypted,
+        "version": row.updated_at.isoformat(),
+    }
+
+
+async def _configured(
+    session: AsyncSession, cache: Cache, org_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    hit = await cache.get(cache_key(org_id))
+    if hit is not None:
+        return list(hit)
+    found = [_cached(r) for r in await _rows(session, org_id)]
+    await cache.set(cache_key(org_id), found)
+    return found
+
+
+def _runner(target: Target, op: Operation) -> Any:
+    async def run(args: dict[str, Any], ctx: CallContext) -> str:
+        if ctx.outbound is None:
+            raise ToolFailed("Plugins cannot reach their servers here.", "failed")
+        if target.kind == "mcp":
+            return await remote.call_mcp(ctx.outbound, target, op, args)
+        return await remote.call_operation(ctx.outbound, target, op, args)
+
+    return run
+
+
+async def tools_for(
+    *,
+    session: AsyncSession,
+    cache: Cache,
+    vault: SecretBox,
+    org_id: uuid.UUID,
+    keys: list[str],
+) -> dict[str, Tool]:
+    """The tools of a bot's plugins, by name (keys no longer configured are skipped)."""
+    found: dict[str, Tool] = {}
+    for key in keys:
+        for tool in BUILTIN.get(key, ("", []))[1]:
+            found[tool.name] = tool
+    wanted = [k for k in keys if k not in BUILTIN]
+    if not wanted:
+        return found
+    for plugin in await _configured(session, cache, org_id):
+        if plugin["key"] not in wanted:
+            continue
+        secret = plugin["secret_encrypted"]
+        target = Target(
+            id=plugin["id"],
+            key=plugin["key"],
+            kind=plugin["kind"],
+            server_url=plugin["server_url"],
+            auth_kind=plugin["auth_kind"],
+            auth=plugin["auth"],
+            secret=(vault.decrypt(secret) or "") if secret else "",
+            version=plugin["version"],
+        )
+        about = (
+            f" ({plugin['name']}: {plugin['description'][:300]})" if plugin["description"] else ""
+        )
+        for raw in plugin["operations"]:
+            op = Operation.load(raw)
+            found[op.name] = Tool(
+                plugin=plugin["key"],
+                name=op.name,
+                description=(op.description + about)[:1024],
+                parameters=op.parameters,
+                run=_runner(target, op),
+            )
+    return found

@@ -99,6 +99,22 @@ def _calls_tool(model: str, body: dict[str, Any]) -> bool:
     return model.startswith("tools") and not (messages and messages[-1].get("role") == "tool")
 
 
+def _tool_call(body: dict[str, Any], messages: list[dict[str, Any]]) -> tuple[str, str]:
+    """The tool to call and its arguments (sent in pieces, as OpenAI streams them): the one
+    the person's JSON message names as ``{"tool": name, "arguments": {...}}``, else the first
+    tool offered with the whole message as its arguments."""
+    offered = body.get("tools") or [{"function": {"name": "lookup"}}]
+    last: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    arguments = str(last.get("content") or "{}")
+    try:
+        asked = json.loads(arguments)
+    except ValueError:
+        asked = None
+    if isinstance(asked, dict) and isinstance(asked.get("tool"), str):
+        return asked["tool"], json.dumps(asked.get("arguments") or {})
+    return str(offered[0]["function"]["name"]), arguments
+
+
 async def models(request: Request) -> Response:
     data = [{"id": b, "object": "model", "created": 0, "owned_by": "fake"} for b in BEHAVIOURS]
     return JSONResponse({"object": "list", "data": data})
@@ -148,18 +164,12 @@ async def completions(request: Request) -> Response:
     async def events() -> AsyncIterator[bytes]:
         yield chunk({"role": "assistant", "content": ""})
         if _calls_tool(model, body):
-            # The first tool offered, with the person's message as its arguments when that
-            # is JSON; sent in pieces, as OpenAI streams them.
-            offered = body.get("tools") or [{"function": {"name": "lookup"}}]
-            last: dict[str, Any] = next(
-                (m for m in reversed(messages) if m.get("role") == "user"), {}
-            )
-            arguments = str(last.get("content") or "{}")
+            name, arguments = _tool_call(body, messages)
             call = {
                 "index": 0,
                 "id": f"call_{uuid.uuid4().hex[:8]}",
                 "type": "function",
-                "function": {"name": offered[0]["function"]["name"], "arguments": ""},
+                "function": {"name": name, "arguments": ""},
             }
             yield chunk({"tool_calls": [call]})
             half = len(arguments) // 2

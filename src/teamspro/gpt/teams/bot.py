@@ -17,6 +17,7 @@ from teamspro.core import teams
 from teamspro.core.db import transaction
 from teamspro.core.errors import TeamsProError, Unauthenticated
 from teamspro.core.state import AppState
+from teamspro.gpt import runtime
 from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.chat import service as chat_service
 from teamspro.gpt.conversation import service as conversation_service
@@ -191,6 +192,7 @@ async def _turn(
                 session=session,
                 settings=state.settings,
                 vault=state.vault,
+                cache=state.cache,
                 principal=principal,
                 bot=bot,
                 text=text,
@@ -207,7 +209,11 @@ async def _turn(
     parts: list[str] = []
     done: dict[str, Any] = {}
     async for event in chat_service.stream(
-        turn=turn, models=models(state), maker=state.sessionmaker, settings=state.settings
+        turn=turn,
+        models=models(state),
+        maker=state.sessionmaker,
+        settings=state.settings,
+        outbound=runtime.outbound(state),
     ):
         if event.kind == "delta":
             parts.append(event.data["text"])
