@@ -19,6 +19,7 @@ JOB_MODULES = [
 def routers() -> list[APIRouter]:
     from teamspro.core import health
     from teamspro.core.audit import api as audit_api
+    from teamspro.core.audit import pages as audit_pages
     from teamspro.core.identity import api as identity_api
     from teamspro.core.identity import pages as identity_pages
     from teamspro.core.tenancy import api as tenancy_api
@@ -46,6 +47,7 @@ def routers() -> list[APIRouter]:
     return [
         health.router,
         audit_api.router,
+        audit_pages.router,
         identity_api.router,
         tenancy_api.router,
         bot_api.router,

@@ -535,3 +535,21 @@ def test_the_plugin_pages_import_and_change_a_plugin(org: Org, plugin_api: Plugi
         files={"document": ("", b"", "application/octet-stream")},
     )
     assert bad.status_code == 400 and "local, private or link-local" in bad.text
+
+
+def test_reading_a_document_fetches_nothing_it_names(org: Org, plugin_api: PluginAPI) -> None:
+    """Schema dialects and ids are URLs too: validating the document must not fetch them."""
+    named = f"{plugin_api.url}/dialect"
+    document = openapi()
+    document["jsonSchemaDialect"] = named
+    document["components"]["schemas"]["Note"]["$id"] = f"{named}/note"
+    before = len(plugin_api.seen)
+    made = add(
+        org,
+        key="dialect",
+        source="openapi_upload",
+        document=json.dumps(document),
+        server_url=f"{plugin_api.url}/api",
+    )
+    assert made.status_code == 400 and "Unknown JSON Schema dialect" in made.text, made.text
+    assert len(plugin_api.seen) == before

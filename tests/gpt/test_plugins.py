@@ -11,6 +11,7 @@ import pytest
 
 from teamspro.gpt.plugins import builtin
 from teamspro.gpt.plugins.base import CallContext, ToolFailed
+from tests.fixtures.app import sign_in
 from tests.gpt.conftest import Org, chat
 
 
@@ -94,3 +95,17 @@ def test_unknown_plugins_are_refused_and_bots_without_plugins_offer_no_tools(
     bot = org.bot(model="echo")
     chat(org, bot["id"], "hello")
     assert "tools" not in fake_llm.requests[-1]  # type: ignore[attr-defined]
+
+
+def test_admins_read_the_audit_log_on_a_page(org: Org) -> None:
+    bot = org.bot(model="tools", plugins=["datetime"])
+    chat(org, bot["id"], json.dumps({"time_zone": "UTC"}))
+    sign_in(org.client, org.seeder, org.admin)
+    page = org.client.get("/admin/audit?kind=plugin_call")
+    assert page.status_code == 200
+    assert page.text.count('data-testid="audit-row"') == 1 and "current_time" in page.text
+    none = org.client.get("/admin/audit?kind=plugin_call&status=timeout")
+    assert "audit-row" not in none.text and "Nothing recorded that matches" in none.text
+    org.client.cookies.clear()
+    sign_in(org.client, org.seeder, org.member)
+    assert org.client.get("/admin/audit").status_code == 403
