@@ -70,6 +70,23 @@ def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], 
             "base_url": "http://127.0.0.1:9/v1",
         },
     )
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "secret of B", "version": "1"},
+        "paths": {"/x": {"get": {"operationId": "x", "responses": {"200": {"description": "ok"}}}}},
+    }
+    plugin = client.post(
+        "/api/v1/gpt/plugins",
+        headers=auth,
+        json={
+            "key": "b",
+            "source": "openapi_upload",
+            "document": json.dumps(spec),
+            "server_url": "http://127.0.0.1:9/api",
+            "auth": {"kind": "bearer", "secret": "secret of B"},
+        },
+    )
+    assert plugin.status_code == 201, plugin.text
     document = client.post(
         f"/api/v1/gpt/bots/{bot['id']}/documents",
         headers=auth,
@@ -97,6 +114,7 @@ def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], 
         "conversation_id": ids["conversation_id"],
         "message_id": ids["message_id"],
         "provider_id": provider.json()["id"],
+        "plugin_id": plugin.json()["id"],
     }, auth
 
 
@@ -156,6 +174,8 @@ def test_collections_only_list_own_tenant(client: TestClient, seeder: Seeder) ->
         assert client.get(url, headers=auth).json()["value"] == [], url
     assert client.get("/v1/models", headers=auth).json()["data"] == []
     assert [p["key"] for p in client.get("/api/v1/gpt/providers", headers=auth).json()] == []
+    plugins = client.get("/api/v1/gpt/plugins", headers=auth).json()
+    assert [p["key"] for p in plugins] == ["datetime"]  # the built-in one only
     assert client.get("/api/v1/gpt/usage", headers=auth).json()["rows"] == []
     assert client.get("/api/v1/images", headers=auth).json()["value"] == []
     libraries = client.get("/api/v1/images/libraries", headers=auth).json()["value"]

@@ -49,7 +49,14 @@ def gpt_settings(
         },
         # The instance admin allows the local servers (by host:port); nothing else local.
         # Port 9 of loopback (discard) is closed: an allowed host that is down.
-        outbound_allow=[fake_llm.host, plugin_api.host, mcp_server.host, "127.0.0.1:9"],
+        # The API is also allowed under a second name: another origin for redirects.
+        outbound_allow=[
+            fake_llm.host,
+            plugin_api.host,
+            plugin_api.host.replace("127.0.0.1", "localhost"),
+            mcp_server.host,
+            "127.0.0.1:9",
+        ],
     )
 
 
@@ -553,3 +560,25 @@ def test_reading_a_document_fetches_nothing_it_names(org: Org, plugin_api: Plugi
     )
     assert made.status_code == 400 and "Unknown JSON Schema dialect" in made.text, made.text
     assert len(plugin_api.seen) == before
+
+
+def test_credentials_stay_with_the_origin_they_were_given_for(
+    org: Org, plugin_api: PluginAPI
+) -> None:
+    """A redirect to another (allowed) origin is followed without the API key header."""
+    plugin_api.inward = f"{plugin_api.url.replace('127.0.0.1', 'localhost')}/api/broken"
+    made = add(
+        org,
+        key="keyed",
+        source="openapi_url",
+        url=f"{plugin_api.url}/openapi.json",
+        auth={"kind": "api_key", "api_key_name": "X-Weather-Key", "secret": "k-123"},
+    )
+    assert made.status_code == 201, made.text
+    bot = org.bot(model="tools", plugins=["keyed"])
+    call = tool_event(ask(org, bot, "keyed_bounce"))
+    assert call["status"] == "http_error" and "upstream exploded" in call["result"]
+    bounced, landed = plugin_api.seen[-2:]
+    assert bounced["path"] == "/api/bounce" and bounced["headers"]["x-weather-key"] == "k-123"
+    assert landed["path"] == "/api/broken" and "x-weather-key" not in landed["headers"]
+    assert landed["headers"]["host"].startswith("localhost:")

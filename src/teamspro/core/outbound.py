@@ -161,19 +161,28 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         self._inner = httpx2.AsyncHTTPTransport(**options)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        url = request.url
         try:
-            scheme, host, _, address = await self._policy.judge(str(url))
-            if address is not None:
-                request.url = url.copy_with(host=address)
-                if scheme == "https":
-                    request.extensions = {**request.extensions, "sni_hostname": host}
+            scheme, host, _, address = await self._policy.judge(str(request.url))
         except Refused as exc:
             # A connection error, as for a host that is down: callers show a generic message.
             raise httpx2.ConnectError(exc.message, request=request) from exc
         if self._limit is not None:
             request.headers["Accept-Encoding"] = "identity"
-        response = await self._inner.handle_async_request(request)
+        sent = request
+        if address is not None:
+            # A copy goes to the checked address; the caller's request keeps its name, so a
+            # relative redirect resolves against the name (and TLS checks the name again).
+            extensions = dict(request.extensions)
+            if scheme == "https":
+                extensions["sni_hostname"] = host
+            sent = httpx2.Request(
+                request.method,
+                request.url.copy_with(host=address),
+                headers=request.headers,
+                stream=request.stream,
+                extensions=extensions,
+            )
+        response = await self._inner.handle_async_request(sent)
         if self._limit is not None:
             if response.headers.get("content-encoding", "identity").lower() != "identity":
                 await response.aclose()

@@ -58,10 +58,28 @@ class Outbound:
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": USER_AGENT, **(headers or {})},
+            event_hooks={"request": [_keep_secrets_home]},
         )
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+SECRET_ORIGIN = "teamspro.secret_origin"
+SECRET_HEADERS = "teamspro.secret_headers"
+
+
+async def _keep_secrets_home(request: httpx2.Request) -> None:
+    """Credentials in headers go to the origin they were given for, never to the host a
+    redirect points at (httpx drops only ``Authorization`` on its own)."""
+    home = request.extensions.get(SECRET_ORIGIN)
+    if home and str(request.url.copy_with(path="/", query=None, fragment=None)) != home:
+        for name in request.extensions.get(SECRET_HEADERS, ()):
+            request.headers.pop(name, None)
+
+
+def _origin(url: str) -> str:
+    return str(httpx2.URL(url).copy_with(path="/", query=None, fragment=None))
 
 
 @dataclass
@@ -119,7 +137,10 @@ async def _token(outbound: Outbound, target: Target, *, fresh: bool = False) -> 
     if target.auth.get("scope"):
         form["scope"] = str(target.auth["scope"])
     try:
-        answer = await outbound.client.post(str(target.auth.get("token_url") or ""), data=form)
+        # Not redirected: a 307 would send the client secret on to wherever it points.
+        answer = await outbound.client.post(
+            str(target.auth.get("token_url") or ""), data=form, follow_redirects=False
+        )
         await answer.aread()
     except httpx2.HTTPError as exc:
         raise failure(exc, "The plugin's token endpoint") from exc
@@ -195,6 +216,7 @@ async def call_operation(
                 url,
                 headers={**headers, **auth_headers},
                 json=body if op.body_arg and body is not None else None,
+                extensions={SECRET_ORIGIN: _origin(url), SECRET_HEADERS: tuple(auth_headers)},
             )
             await response.aread()
         except httpx2.HTTPError as exc:
