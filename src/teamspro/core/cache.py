@@ -17,6 +17,8 @@ PREFIXES = {
     "profile:": "user profiles",
     "bot:": "bot configuration",
     "imgtab:": "image configuration",
+    "plugins:": "plugins configuration",
+    "login-fail:": "sign-in throttle",
 }
 
 
