@@ -72,3 +72,8 @@ class BotAccess(TenantMixin, Base):
     kind: Mapped[AccessKind] = mapped_column(Enum(AccessKind, native_enum=False, length=16))
 
     __table_args__ = (UniqueConstraint("bot_id", "user_id", "kind"),)
+
+
+def cache_key(bot_id: uuid.UUID) -> str:
+    """Where a bot's configuration is cached (gpt/bot/service.BotConfig)."""
+    return f"bot:{bot_id}"

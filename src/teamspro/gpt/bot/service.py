@@ -15,7 +15,7 @@ from teamspro.core.db import utcnow
 from teamspro.core.errors import InvalidInput, NotFound, PermissionDenied
 from teamspro.core.identity.service import Principal
 from teamspro.core.tenancy.models import Membership, Role
-from teamspro.gpt.bot.models import AccessKind, Audience, Bot, BotAccess, BotStatus
+from teamspro.gpt.bot.models import AccessKind, Audience, Bot, BotAccess, BotStatus, cache_key
 from teamspro.gpt.bot.schemas import BotCreate, BotUpdate
 from teamspro.gpt.plugins import service as plugin_service
 
@@ -97,10 +97,6 @@ class BotConfig:
         raw.setdefault("kb_embedding", "local")
         raw.setdefault("plugins", [])
         return cls(**raw)
-
-
-def cache_key(bot_id: uuid.UUID) -> str:
-    return f"bot:{bot_id}"
 
 
 async def _config(session: AsyncSession, bot: Bot) -> BotConfig:
@@ -244,19 +240,6 @@ async def update(
     await session.flush()
     await cache.delete(cache_key(bot.id))
     return bot
-
-
-async def forget_plugin(
-    *, session: AsyncSession, cache: Cache, org_id: uuid.UUID, key: str
-) -> None:
-    """A deleted plugin leaves every bot's list, so a later plugin under the same key is not
-    enabled without an admin choosing it."""
-    for bot in (await session.execute(select(Bot).where(Bot.org_id == org_id))).scalars():
-        if key in (bot.plugins or []):
-            bot.plugins = [k for k in bot.plugins if k != key]
-            bot.updated_at = utcnow()
-            await cache.delete(cache_key(bot.id))
-    await session.flush()
 
 
 async def set_status(*, session: AsyncSession, cache: Cache, bot: Bot, status: BotStatus) -> Bot:

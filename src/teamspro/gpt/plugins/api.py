@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from teamspro.core.deps import AdminPrincipal, SessionDep, StateDep
 from teamspro.gpt import runtime
-from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.plugins import service
 from teamspro.gpt.plugins.schemas import PluginCreate, PluginRead, PluginUpdate
 
@@ -69,8 +68,5 @@ async def delete_plugin(
     plugin_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep, state: StateDep
 ) -> Response:
     row = await service.get(session=session, org_id=principal.org.id, plugin_id=plugin_id)
-    await bot_service.forget_plugin(
-        session=session, cache=state.cache, org_id=principal.org.id, key=row.key
-    )
     await service.remove(session=session, cache=state.cache, row=row)
     return Response(status_code=204)

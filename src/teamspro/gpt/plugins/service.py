@@ -6,7 +6,6 @@ decrypted only for the turn that calls them."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +15,9 @@ from teamspro.core.cache import Cache
 from teamspro.core.crypto import SecretBox
 from teamspro.core.db import release, utcnow
 from teamspro.core.errors import Conflict, InvalidInput, NotFound
-from teamspro.gpt.plugins import builtin, remote, spec
+from teamspro.gpt.bot.models import Bot
+from teamspro.gpt.bot.models import cache_key as bot_cache_key
+from teamspro.gpt.plugins import builtin, importer, remote
 from teamspro.gpt.plugins.base import CallContext, Tool, ToolFailed
 from teamspro.gpt.plugins.models import Plugin
 from teamspro.gpt.plugins.remote import Outbound, Target
@@ -128,114 +129,6 @@ async def get(*, session: AsyncSession, org_id: uuid.UUID, plugin_id: uuid.UUID)
     return row
 
 
-@dataclass
-class Imported:
-    name: str
-    description: str
-    kind: str
-    source_url: str
-    server_url: str
-    operations: list[Operation]
-
-
-async def _fetch(outbound: Outbound, url: str, what: str) -> bytes:
-    await outbound.policy.check(url)
-    try:
-        async with outbound.fresh(max_bytes=spec.MAX_DOCUMENT_BYTES) as http:
-            answer = await http.get(url, headers={"Accept": "application/json, */*"})
-            await answer.aread()
-    except Exception as exc:
-        raise InvalidInput(
-            f"{what} could not be read: {remote.failure(exc, 'its server').message}",
-            code="plugin_unreachable",
-        ) from exc
-    if answer.status_code != 200:
-        raise InvalidInput(
-            f"{what} could not be read: its server answered HTTP {answer.status_code}.",
-            code="plugin_unreachable",
-        )
-    return answer.content
-
-
-async def _from_openapi(doc: dict[str, Any], url: str, key: str, server: str) -> Imported:
-    operations = spec.openapi_operations(doc, key)
-    base = server or spec.server_url(doc, url)
-    if not base:
-        raise spec.BadSpec("The document names no server URL with a host: give the API's URL.")
-    info = doc.get("info") or {}
-    return Imported(
-        name=str(info.get("title") or key)[:100],
-        description=str(info.get("description") or "")[:2000],
-        kind="openapi",
-        source_url=url,
-        server_url=base,
-        operations=operations,
-    )
-
-
-async def _import(
-    outbound: Outbound,
-    *,
-    source: str,
-    url: str,
-    document: str,
-    key: str,
-    server: str,
-    target: Target,
-) -> Imported:
-    """Read what the plugin offers from its source. No database connection is held."""
-    if source == "openapi_upload":
-        if not document.strip():
-            raise InvalidInput("Upload an OpenAPI document.", code="document_required")
-        return await _from_openapi(spec.parse_document(document), "", key, server)
-    if not url:
-        raise InvalidInput("Give the URL to read the plugin from.", code="url_required")
-    if source == "openapi_url":
-        doc = spec.parse_document(await _fetch(outbound, url, "The OpenAPI document"))
-        return await _from_openapi(doc, url, key, server)
-    if source == "ai_plugin":
-        manifest = spec.read_manifest(
-            spec.parse_document(await _fetch(outbound, url, "The ai-plugin.json")), url
-        )
-        _check_manifest_auth(manifest, target.auth_kind)
-        doc = spec.parse_document(await _fetch(outbound, manifest.api_url, "The OpenAPI document"))
-        found = await _from_openapi(doc, manifest.api_url, key, server)
-        found.name, found.description = manifest.name, manifest.description[:2000]
-        found.source_url = url
-        return found
-    await outbound.policy.check(url)
-    target.server_url = url
-    try:
-        tools = await remote.mcp_tools(outbound, target)
-    except ToolFailed as exc:
-        raise InvalidInput(exc.message, code="plugin_unreachable") from exc
-    return Imported(
-        name=key,
-        description="",
-        kind="mcp",
-        source_url=url,
-        server_url=url,
-        operations=spec.mcp_operations(tools, key),
-    )
-
-
-def _check_manifest_auth(manifest: spec.Manifest, auth_kind: str) -> None:
-    """A manifest's auth says what the API expects; per-person sign-in cannot be given."""
-    if manifest.auth_type in ("oauth", "user_http"):
-        raise InvalidInput(
-            f"This plugin signs in each person ({manifest.auth_type}); TeamsPro calls plugins "
-            "with the organisation's credentials only (API key, bearer token or OAuth2 client "
-            "credentials).",
-            code="unsupported_auth",
-        )
-    if manifest.auth_type == "service_http" and auth_kind == "none":
-        raise InvalidInput(
-            "This plugin expects a service token (auth type service_http): choose bearer token "
-            "or API key and give it.",
-            code="credentials_required",
-        )
-
-
 def _auth_values(
     auth: AuthIn, current_secret: str | None, vault: SecretBox
 ) -> tuple[dict[str, Any], str | None]:
@@ -301,7 +194,7 @@ async def create(
     await release(session)  # no connection held while remote servers answer
     if body.auth.kind == "oauth2":
         await outbound.policy.check(body.auth.token_url)
-    found = await _import(
+    found = await importer.read_source(
         outbound,
         source=body.source,
         url=body.url,
@@ -362,7 +255,7 @@ async def update(
             "refresh.",
             code="refresh_mismatch",
         )
-    found: Imported | None = None
+    found: importer.Imported | None = None
     if reread or checks:
         current = auth or AuthIn(kind=row.auth_kind, **(row.auth or {}))  # type: ignore[arg-type]
         target = _target(row, current, vault)
@@ -372,7 +265,7 @@ async def update(
         for url_to_check in checks:
             await outbound.policy.check(url_to_check)
         if reread:
-            found = await _import(
+            found = await importer.read_source(
                 outbound,
                 source=source,
                 url=url,
@@ -402,6 +295,14 @@ async def update(
 
 
 async def remove(*, session: AsyncSession, cache: Cache, row: Plugin) -> None:
+    """Delete a plugin and take it off every bot, so a later plugin under the same key is not
+    enabled without an admin choosing it."""
+    stmt = select(Bot).where(Bot.org_id == row.org_id)
+    for bot in (await session.execute(stmt)).scalars():
+        if row.key in (bot.plugins or []):
+            bot.plugins = [k for k in bot.plugins if k != row.key]
+            bot.updated_at = utcnow()
+            await cache.delete(bot_cache_key(bot.id))
     await session.delete(row)
     await session.flush()
     await cache.delete(cache_key(row.org_id))
