@@ -582,3 +582,25 @@ def test_credentials_stay_with_the_origin_they_were_given_for(
     assert bounced["path"] == "/api/bounce" and bounced["headers"]["x-weather-key"] == "k-123"
     assert landed["path"] == "/api/broken" and "x-weather-key" not in landed["headers"]
     assert landed["headers"]["host"].startswith("localhost:")
+
+
+def test_an_api_key_can_travel_in_the_query_string(org: Org, plugin_api: PluginAPI) -> None:
+    made = add(
+        org,
+        key="q",
+        source="openapi_url",
+        url=f"{plugin_api.url}/openapi.json",
+        auth={
+            "kind": "api_key",
+            "api_key_in": "query",
+            "api_key_name": "api_key",
+            "secret": BEARER,
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["auth"]["api_key_in"] == "query"
+    bot = org.bot(model="tools", plugins=["q"])
+    call = tool_event(ask(org, bot, "q_getForecast", city="Kyiv", days=2))
+    assert call["status"] == "ok", call["result"]
+    assert plugin_api.seen[-1]["query"] == {"days": "2", "api_key": BEARER}
+    assert "authorization" not in plugin_api.seen[-1]["headers"]
