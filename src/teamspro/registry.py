@@ -22,6 +22,7 @@ def routers() -> list[APIRouter]:
     from teamspro.core.audit import pages as audit_pages
     from teamspro.core.identity import api as identity_api
     from teamspro.core.identity import pages as identity_pages
+    from teamspro.core.privacy import pages as privacy_pages
     from teamspro.core.tenancy import api as tenancy_api
     from teamspro.core.tenancy import pages as tenancy_pages
     from teamspro.gpt.bot import api as bot_api
@@ -70,6 +71,7 @@ def routers() -> list[APIRouter]:
         images_teams_api.router,
         images_pages.router,
         identity_pages.router,
+        privacy_pages.router,
         tenancy_pages.router,
         web_pages.router,
     ]

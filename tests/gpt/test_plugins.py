@@ -109,3 +109,25 @@ def test_admins_read_the_audit_log_on_a_page(org: Org) -> None:
     org.client.cookies.clear()
     sign_in(org.client, org.seeder, org.member)
     assert org.client.get("/admin/audit").status_code == 403
+
+
+def test_every_cache_key_written_has_a_declared_category(org: Org) -> None:
+    """Behaviour, not declarations: after a chat with a tool, a sign-in and an Image Pro tab,
+    every key in the cache starts with a prefix of core.cache.PREFIXES, whose category the
+    inventory says is cached."""
+    from teamspro.core import cache, inventory
+
+    bot = org.bot(model="tools", plugins=["datetime"])
+    chat(org, bot["id"], json.dumps({"time_zone": "UTC"}))
+    sign_in(org.client, org.seeder, org.admin)
+    tab = org.client.post(
+        "/api/v1/images/tabs", json={"entity_id": "t1", "name": "Tab"}, headers=org.admin_auth
+    ).json()
+    assert org.client.get(f"/images/tabs/{tab['id']}").status_code == 200
+    keys = list(org.client.app.state.tp.cache._items)  # type: ignore[attr-defined]
+    prefixes = {p for p in cache.PREFIXES if any(k.startswith(p) for k in keys)}
+    assert {"bot:", "imgtab:"} <= prefixes, keys
+    for key in keys:
+        prefix = next((p for p in cache.PREFIXES if key.startswith(p)), None)
+        assert prefix is not None, f"{key} has no declared prefix"
+        assert inventory.CATEGORIES[cache.PREFIXES[prefix]].cached

@@ -12,10 +12,11 @@ import typer
 if TYPE_CHECKING:
     from teamspro.config import Settings
 
-from teamspro.cli import admin, kb, teams
+from teamspro.cli import admin, data, kb, teams
 
 app = typer.Typer(no_args_is_help=True, help="TeamsPro: GPT Pro and Image Pro for Microsoft Teams.")
 app.add_typer(admin.app, name="admin")
+app.add_typer(data.app, name="data")
 app.add_typer(kb.app, name="kb")
 app.add_typer(teams.app, name="teams")
 

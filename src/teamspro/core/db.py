@@ -56,7 +56,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}
-    __data_category__: str = "platform"
+    # Which kind of data the table holds (core/inventory.CATEGORIES), or several.
+    __data_category__: str | tuple[str, ...] = "platform"
 
 
 class IdMixin:

@@ -15,7 +15,8 @@ class User(TenantMixin, Base):
     """A person as one identity provider tenant knows them: keyed by (tenant, object id)."""
 
     __tablename__ = "user_account"
-    __data_category__ = "user data"
+    # Name, e-mail, picture (profile) beside the directory ids (object id, UPN).
+    __data_category__ = ("user profiles", "user data")
 
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")

@@ -82,7 +82,7 @@ class Message(TenantMixin, Base):
 
 class Feedback(TenantMixin, Base):
     __tablename__ = "gpt_feedback"
-    __data_category__ = "message feedback"
+    __data_category__ = "bot conversations"
 
     message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gpt_message.id", ondelete="CASCADE"))
     bot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gpt_bot.id", ondelete="CASCADE"))

@@ -21,7 +21,7 @@ class TabConfig(TenantMixin, Base):
     """What a Teams configurable tab saved: its channel, library, pinned image and rules."""
 
     __tablename__ = "images_tab"
-    __data_category__ = "image configuration"
+    __data_category__ = ("image configuration", "Teams channel")
 
     # Teams' own id of the tab (the entityId it was saved with).
     entity_id: Mapped[str] = mapped_column(String(200))

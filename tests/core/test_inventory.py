@@ -1,0 +1,104 @@
+"""The data inventory is made from the code and kept honest by it: every table, cache key
+prefix and blob folder names a category the inventory holds, no category said not to be
+cached or stored is, and the tables render per app as the product pages do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from teamspro.core import cache, inventory, storage
+
+SEEDS = {
+    "gpt": [
+        "User profiles",
+        "Bot configuration",
+        "User data",
+        "Bot conversations",
+        "KB files",
+        "Teams files",
+    ],
+    "images": [
+        "User profiles",
+        "Image configuration",
+        "Image properties",
+        "User data",
+        "Teams channel",
+        "Teams conversations",
+        "Teams files",
+    ],
+}
+
+
+def test_the_code_and_the_inventory_agree() -> None:
+    assert inventory.drift() == []
+    places = inventory.where()
+    assert "gpt_plugin" in places["plugins configuration"].tables
+    assert places["bot configuration"].cache_prefixes == ["bot:"]
+    assert places["KB files"].blob_prefixes == ["blobs/"]
+
+
+def test_drift_is_caught() -> None:
+    """What the check says when a table is added without a category, or a category said
+    not to be cached gets cache keys, or one said not to be stored gets a table."""
+    tables = {**inventory.table_categories(), "new_table": ("",)}
+    assert inventory.drift(tables=tables) == ["new_table: no category"]
+    tables = {**inventory.table_categories(), "shadow": ("teams chats",)}
+    assert inventory.drift(tables=tables) == [
+        "shadow: category 'teams chats' is not in the inventory"
+    ]
+    cached = {**cache.PREFIXES, "conv:": "bot conversations"}
+    assert inventory.drift(cache_prefixes=cached) == [
+        "Bot conversations is said not to be cached: ['conv:']"
+    ]
+    stored = {**storage.PREFIXES, "teams-files/": "Teams files"}
+    assert inventory.drift(blob_prefixes=stored) == [
+        "Teams files is said not to be stored: ['teams-files/']"
+    ]
+
+
+def test_every_category_of_the_seeds_is_in_its_app_s_table() -> None:
+    for app, labels in SEEDS.items():
+        table = inventory.markdown(app)
+        rows = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
+        assert set(labels) <= set(rows), (app, rows)
+        for label in ("Teams files",) + (("Teams conversations",) if app == "images" else ()):
+            line = next(line for line in table.splitlines() if line.startswith(f"| {label} |"))
+            assert line.count("🚫") == 4, line  # never accessed, cached, stored or backed up
+    assert "Plugins configuration" in inventory.markdown("gpt")
+    assert "Image properties" not in inventory.markdown("gpt")
+
+
+def test_the_cli_prints_the_tables_and_json() -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "teamspro", "data", "inventory", "--app", "gpt"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert printed.startswith("## GPT Pro") and "| Bot configuration | ✔ | ✔ | ✔ | 🚫 |" in printed
+    assert "`User.Read` `email` `openid` `offline_access` `profile`" in printed
+    assert "Sites.ReadWrite.All" not in printed
+    raw = subprocess.run(
+        [sys.executable, "-m", "teamspro", "data", "inventory", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    data: dict[str, Any] = json.loads(raw)
+    images = {row["label"]: row for row in data["images"]}
+    assert images["Image properties"]["where"]["blob_prefixes"] == ["image-blobs/"]
+    assert images["Teams channel"]["where"]["tables"] == ["gpt_teams_chat", "images_tab"]
+
+
+def test_the_privacy_page_is_public_and_renders_both_apps(client: TestClient) -> None:
+    page = client.get("/privacy")
+    assert page.status_code == 200
+    for app in ("gpt", "images"):
+        assert f'data-testid="inventory-{app}"' in page.text
+    assert "<code>Sites.ReadWrite.All</code>" in page.text
+    assert "<code>gpt_plugin</code>" in page.text and "HTTPS on port 443" in page.text
