@@ -16,6 +16,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENTRA_SCOPES = ("openid", "profile", "email", "offline_access", "User.Read")
+# The Microsoft Graph scopes each app may ever ask for: the product pages' lists (shared/seeds).
+# Sign-in asks GPT Pro's; Image Pro adds Sites.ReadWrite.All when it redeems a grant for Graph.
+GRAPH_SCOPES = {"gpt": ENTRA_SCOPES, "images": (*ENTRA_SCOPES, "Sites.ReadWrite.All")}
+MICROSOFT_LOGIN = "login.microsoftonline.com"
+GRAPH_RESOURCE = "https://graph.microsoft.com/"
 
 
 class OidcProvider(BaseModel):
@@ -51,6 +56,10 @@ class OidcProvider(BaseModel):
             self.profile_source = "graph"
         if not self.issuer:
             raise ValueError("issuer is required for a generic OIDC provider")
+        extra = set(self.scopes) - set(GRAPH_SCOPES["gpt"])
+        if MICROSOFT_LOGIN in self.issuer.lower() and extra:
+            # The published promise: sign-in with Microsoft asks these scopes and no other.
+            raise ValueError(f"Microsoft sign-in may ask only {' '.join(ENTRA_SCOPES)}: {extra}")
         return self
 
 
@@ -164,6 +173,15 @@ class ImagesSettings(BaseModel):
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
     # What a library's stored grant is redeemed for: Image Pro's one Graph scope.
     graph_scope: str = "https://graph.microsoft.com/Sites.ReadWrite.All offline_access"
+
+    @field_validator("graph_scope")
+    @classmethod
+    def _published_scopes_only(cls, value: str) -> str:
+        asked = {s.removeprefix(GRAPH_RESOURCE) for s in value.split()}
+        if extra := asked - set(GRAPH_SCOPES["images"]):
+            raise ValueError(f"Image Pro may ask Graph only for the published scopes: {extra}")
+        return value
+
     graph_max_retries: int = 5
     # Files up to this size go in one PUT; larger ones through an upload session.
     graph_simple_upload_bytes: int = 4 * 1024 * 1024

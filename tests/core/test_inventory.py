@@ -81,7 +81,7 @@ def test_the_cli_prints_the_tables_and_json() -> None:
         check=True,
     ).stdout
     assert printed.startswith("## GPT Pro") and "| Bot configuration | ✔ | ✔ | ✔ | 🚫 |" in printed
-    assert "`User.Read` `email` `openid` `offline_access` `profile`" in printed
+    assert "scopes: `openid` `profile` `email` `offline_access` `User.Read`\n" in printed
     assert "Sites.ReadWrite.All" not in printed
     raw = subprocess.run(
         [sys.executable, "-m", "teamspro", "data", "inventory", "--format", "json"],

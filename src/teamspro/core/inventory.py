@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from teamspro.config import GRAPH_SCOPES as GRAPH_SCOPES  # shown beside the tables
 from teamspro.core import cache, storage
 from teamspro.core.db import Base
 
@@ -268,10 +269,3 @@ def markdown(app: str) -> str:
                 f"| {mark(c.backed_up)} | {c.retention} | {c.notes} |"
             )
     return "\n".join(lines)
-
-
-# The Microsoft Graph scopes each app may ever ask for (the product pages' lists).
-GRAPH_SCOPES = {
-    GPT: ("User.Read", "email", "openid", "offline_access", "profile"),
-    IMAGES: ("User.Read", "email", "openid", "offline_access", "profile", "Sites.ReadWrite.All"),
-}
