@@ -174,6 +174,12 @@ class ImagesSettings(BaseModel):
     # What a library's stored grant is redeemed for: Image Pro's one Graph scope.
     graph_scope: str = "https://graph.microsoft.com/Sites.ReadWrite.All offline_access"
 
+    graph_max_retries: int = 5
+    # Files up to this size go in one PUT; larger ones through an upload session.
+    graph_simple_upload_bytes: int = 4 * 1024 * 1024
+    # Upload-session slice size; Graph wants a multiple of 320 KiB.
+    graph_chunk_bytes: int = 10 * 320 * 1024
+
     @field_validator("graph_scope")
     @classmethod
     def _published_scopes_only(cls, value: str) -> str:
@@ -181,12 +187,6 @@ class ImagesSettings(BaseModel):
         if extra := asked - set(GRAPH_SCOPES["images"]):
             raise ValueError(f"Image Pro may ask Graph only for the published scopes: {extra}")
         return value
-
-    graph_max_retries: int = 5
-    # Files up to this size go in one PUT; larger ones through an upload session.
-    graph_simple_upload_bytes: int = 4 * 1024 * 1024
-    # Upload-session slice size; Graph wants a multiple of 320 KiB.
-    graph_chunk_bytes: int = 10 * 320 * 1024
 
 
 class Settings(BaseSettings):
@@ -202,6 +202,13 @@ class Settings(BaseSettings):
     base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Serve HTTPS directly (port 443 in production) with this certificate chain and key (PEM);
+    # unset, serve plain HTTP behind a reverse proxy that terminates TLS.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (the reverse proxy's);
+    # "*" trusts everyone, which only a server reachable through the proxy alone may do.
+    trusted_proxies: list[str] = ["127.0.0.1"]
     max_body_bytes: int = 64 * 1024 * 1024
     session_ttl_hours: int = 24 * 7
     login_link_ttl_minutes: int = 30
@@ -238,7 +245,17 @@ class Settings(BaseSettings):
         if self.base_url:
             return self.base_url
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.tls_cert_file else "http"
+        return f"{scheme}://{host}:{self.port}"
+
+    @model_validator(mode="after")
+    def _check_tls(self) -> Settings:
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("TEAMSPRO_TLS_CERT_FILE and TEAMSPRO_TLS_KEY_FILE go together")
+        for path in (self.tls_cert_file, self.tls_key_file):
+            if path is not None and not path.is_file():
+                raise ValueError(f"TLS file {path} does not exist")
+        return self
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -68,16 +68,26 @@ def serve(
         )
     sys.stderr.flush()
     if workers == 1:
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=True,
-        )
+        uvicorn.run(create_app(settings), **_uvicorn_options(settings))
         return
     _serve_processes(settings, workers)
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Where and how to listen: TLS when a certificate is configured, and forwarded headers
+    believed only from the configured proxies."""
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies,
+    }
+    if settings.tls_cert_file and settings.tls_key_file:
+        options["ssl_certfile"] = str(settings.tls_cert_file)
+        options["ssl_keyfile"] = str(settings.tls_key_file)
+    return options
 
 
 def _serve_processes(settings: Settings, workers: int) -> None:
@@ -109,11 +119,7 @@ def _serve_processes(settings: Settings, workers: int) -> None:
             "teamspro.app:create_worker_app",
             factory=True,
             workers=workers,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=True,
+            **_uvicorn_options(settings),
         )
     finally:
         if consumer is not None:

@@ -20,7 +20,7 @@ class JsonFormatter(logging.Formatter):
             "request_id": request_id_var.get(),
             "org_id": org_id_var.get(),
         }
-        for key in ("method", "path", "status", "duration_ms"):
+        for key in ("method", "path", "status", "duration_ms", "client", "scheme"):
             if hasattr(record, key):
                 payload[key] = getattr(record, key)
         if record.exc_info:

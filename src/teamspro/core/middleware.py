@@ -92,6 +92,9 @@ class RequestContextMiddleware:
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 1),
+                    # The peer, or the client a trusted proxy names (TEAMSPRO_TRUSTED_PROXIES).
+                    "client": (scope.get("client") or ("", 0))[0],
+                    "scheme": scope.get("scheme", "http"),
                 },
             )
 
