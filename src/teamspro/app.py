@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             flow_box=SecretBox(secret, "oidc-flow"),
         )
         jobs.configure(settings)
+        jobs.share_cache(cache)
         registry.load_jobs()
         consumer = (
             jobs.start_embedded_consumer(settings.worker_threads)
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.tracer_provider is not None:
                 app.state.tracer_provider.shutdown()  # flushes the last spans
             await http.aclose()
+            jobs.share_cache(None)
             await cache.close()
             await engine.dispose()
 

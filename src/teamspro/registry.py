@@ -9,10 +9,13 @@ import importlib
 
 from fastapi import APIRouter
 
+# Modules that register background work: jobs, and each product's part of a purge.
 JOB_MODULES = [
     "teamspro.core.tenancy.jobs",
     "teamspro.gpt.knowledge.jobs",
+    "teamspro.gpt.purge",
     "teamspro.images.image.jobs",
+    "teamspro.images.purge",
 ]
 
 

@@ -26,7 +26,7 @@ FORGET_AFTER_SECONDS = 24 * 3600
 BURST, REFILL_PER_SECOND = 10, 1 / 60
 
 
-def _key(email: str) -> str:
+def key(email: str) -> str:
     return "login-fail:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
@@ -40,23 +40,23 @@ def _refuse(wait: float) -> QuotaExceeded:
 
 async def check(cache: Cache, buckets: Buckets, email: str) -> None:
     """Refuse before the password is even looked at while the account waits."""
-    state = await cache.get(_key(email)) or {}
+    state = await cache.get(key(email)) or {}
     wait = float(state.get("until", 0)) - time.time()
     if wait > 0:
         raise _refuse(wait)
-    decision = await buckets.take(_key(email), 1, BURST, REFILL_PER_SECOND)
+    decision = await buckets.take(key(email), 1, BURST, REFILL_PER_SECOND)
     if not decision.allowed:
         raise _refuse(decision.retry_after)
 
 
 async def failed(cache: Cache, email: str) -> None:
-    state = await cache.get(_key(email)) or {}
+    state = await cache.get(key(email)) or {}
     failures = int(state.get("failures", 0)) + 1
     until = 0.0
     if failures >= FREE_FAILURES:
         until = time.time() + min(2 ** (failures - FREE_FAILURES), LONGEST_WAIT_SECONDS)
-    await cache.set(_key(email), {"failures": failures, "until": until}, ttl=FORGET_AFTER_SECONDS)
+    await cache.set(key(email), {"failures": failures, "until": until}, ttl=FORGET_AFTER_SECONDS)
 
 
 async def succeeded(cache: Cache, email: str) -> None:
-    await cache.delete(_key(email))
+    await cache.delete(key(email))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ParamSpec
 
+import redis.asyncio as aioredis
 from huey import Huey
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
@@ -19,7 +21,9 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import Settings
+from teamspro.core.cache import Cache, RedisCache
 from teamspro.core.db import make_engine, make_sessionmaker, transaction
+from teamspro.core.shared_file import SharedFile, SharedFileCache
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -28,6 +32,31 @@ P = ParamSpec("P")
 # anything is enqueued or consumed, so the same task definitions serve every deployment.
 huey = Huey("teamspro", storage_class=MemoryStorage, results=False, utc=True)
 _settings: Settings | None = None
+# The web process's own cache, for the jobs its embedded consumer runs (an in-memory cache
+# is only reachable from its process; a Redis one is reached afresh, see job_cache).
+_local_cache: Cache | None = None
+
+
+def share_cache(cache: Cache | None) -> None:
+    global _local_cache
+    _local_cache = cache
+
+
+@asynccontextmanager
+async def job_cache(settings: Settings) -> AsyncIterator[Cache]:
+    """The cache the web processes read, as a job reaches it: Redis (a client of the job's
+    own event loop), else the web process's own when the job runs inside it, else the file
+    sibling processes share."""
+    if settings.redis_url:
+        client = aioredis.from_url(settings.redis_url)
+        try:
+            yield RedisCache(client)
+        finally:
+            await client.aclose()
+    elif _local_cache is not None:
+        yield _local_cache
+    else:
+        yield SharedFileCache(SharedFile(settings.data_dir / "shared.db"))
 
 
 @dataclass

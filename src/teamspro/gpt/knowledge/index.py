@@ -419,6 +419,12 @@ class _Matrices:
                 self._items.popitem(last=False)
         return snapshot
 
+    def forget(self, *bot_ids: uuid.UUID) -> None:
+        """Drop bots' vectors from this process's memory (their organisation is purged)."""
+        with self._lock:
+            for bot_id in bot_ids:
+                self._items.pop(bot_id, None)
+
 
 matrices = _Matrices()
 

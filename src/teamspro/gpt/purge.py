@@ -1,0 +1,36 @@
+"""GPT Pro's part of an organisation's purge (core/tenancy/purge.py): the full-text rows
+SQLite keeps outside the chunk table, cached bot and plugin configurations, and knowledge
+files no other organisation's document shares."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamspro.config import Settings
+from teamspro.core.tenancy.purge import Plan, drop_files_later, purger
+from teamspro.gpt.bot.models import Bot, cache_key
+from teamspro.gpt.knowledge import index
+from teamspro.gpt.knowledge.models import KnowledgeDocument
+from teamspro.gpt.knowledge.service import blobs
+from teamspro.gpt.plugins.service import cache_key as plugins_key
+
+
+@purger
+async def purge_gpt(
+    session: AsyncSession, settings: Settings, org_id: uuid.UUID, plan: Plan
+) -> None:
+    bots = list((await session.execute(select(Bot.id).where(Bot.org_id == org_id))).scalars())
+    plan.cache_keys += [cache_key(b) for b in bots] + [plugins_key(org_id)]
+    index.matrices.forget(*bots)  # this process's vectors of them
+    if bots and session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            text("DELETE FROM gpt_kb_fts WHERE bot_id IN (SELECT value FROM json_each(:ids))"),
+            {"ids": json.dumps([b.hex for b in bots])},
+        )
+    stmt = select(KnowledgeDocument.content_hash).where(KnowledgeDocument.org_id == org_id)
+    keys = set((await session.execute(stmt)).scalars())
+    drop_files_later(plan, settings, blobs(settings), keys, [KnowledgeDocument.content_hash])
