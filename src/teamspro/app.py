@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from teamspro import registry
 from teamspro.config import Settings
 from teamspro.core import jobs
+from teamspro.core.audit.middleware import AdminAuditMiddleware
 from teamspro.core.cache import Cache, MemoryCache, RedisCache
 from teamspro.core.crypto import SecretBox
 from teamspro.core.db import make_engine, make_sessionmaker
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.tracer_provider = setup_tracing(app, settings)
+    app.add_middleware(AdminAuditMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://"))
     return app

@@ -233,6 +233,9 @@ class Settings(BaseSettings):
     # Hosts (``name`` or ``name:port``) organisation admins may point providers at even
     # though they resolve to a local or private address (core/outbound.py).
     outbound_allow: list[str] = []
+    # Audit events (sign-ins, admin actions, plugin calls, purges) older than this are
+    # deleted by an hourly job; 0 keeps them while the organisation lives.
+    audit_retention_days: int = 365
 
     @field_validator("base_url")
     @classmethod

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 # Modules that register background work: jobs, and each product's part of a purge.
 JOB_MODULES = [
+    "teamspro.core.audit.jobs",
     "teamspro.core.tenancy.jobs",
     "teamspro.gpt.knowledge.jobs",
     "teamspro.gpt.purge",

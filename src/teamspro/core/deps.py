@@ -105,17 +105,28 @@ async def require_principal(
     return principal
 
 
-async def require_admin(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+def _audit_admin(request: Request, principal: Principal) -> None:
+    """Mark the request as an admin's: a change it makes is recorded in the audit log once
+    its outcome is known (core/audit/middleware.py)."""
+    request.state.audit_actor = (principal.org.id, principal.user.id)
+
+
+async def require_admin(
+    request: Request, principal: Annotated[Principal, Depends(require_principal)]
+) -> Principal:
     if not principal.is_admin:
         raise PermissionDenied("Only organisation admins can do this.")
+    _audit_admin(request, principal)
     return principal
 
 
 async def require_superadmin(
+    request: Request,
     principal: Annotated[Principal, Depends(require_principal)],
 ) -> Principal:
     if not principal.user.is_superadmin:
         raise PermissionDenied("Only instance administrators can do this.")
+    _audit_admin(request, principal)
     return principal
 
 

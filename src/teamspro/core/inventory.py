@@ -165,8 +165,9 @@ CATEGORIES: dict[str, Category] = {
             False,
             True,
             False,
-            "Who did what, when, with what outcome (plugin calls).",
-            retention="Kept while the organisation is active.",
+            "Who did what, when, with what outcome: sign-ins and refused sign-ins, admins' "
+            "changes, plugin calls.",
+            retention="365 days by default (TEAMSPRO_AUDIT_RETENTION_DAYS).",
         ),
         Category(
             "organization",

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from teamspro.core import odata
 from teamspro.core.audit import service
-from teamspro.core.deps import AdminPrincipal, SessionDep
+from teamspro.core.deps import AdminPrincipal, SessionDep, StateDep
 from teamspro.web.templates import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -21,6 +21,7 @@ async def audit_page(
     request: Request,
     principal: AdminPrincipal,
     session: SessionDep,
+    state: StateDep,
     kind: Annotated[str, Query(max_length=32)] = "",
     subject: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str, Query(max_length=32)] = "",
@@ -39,5 +40,8 @@ async def audit_page(
             "page": page,
             "pages": max(1, -(-(total or 0) // PAGE_SIZE)),
             "filters": {"kind": kind, "subject": subject, "status": status},
+            "retention": f"{days} days"
+            if (days := state.settings.audit_retention_days) > 0
+            else "while the organisation is active",
         },
     )

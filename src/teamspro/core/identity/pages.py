@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from teamspro.config import OidcProvider
+from teamspro.core.audit import service as audit
 from teamspro.core.crypto import constant_time_equals
 from teamspro.core.deps import (
     SESSION_COOKIE,
@@ -48,13 +49,26 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-async def _new_session(request: Request, state: AppState, session: SessionDep, user: User) -> str:
-    return await identity_service.create_session(
+async def _new_session(
+    request: Request, state: AppState, session: SessionDep, user: User, method: str
+) -> str:
+    """A session for ``user``, recorded in the audit log with how they signed in."""
+    raw = await identity_service.create_session(
         session=session,
         user=user,
         ttl=timedelta(hours=state.settings.session_ttl_hours),
         user_agent=request.headers.get("user-agent"),
     )
+    audit.record(
+        session,
+        org_id=user.org_id,
+        kind="sign_in",
+        status="ok",
+        actor_id=user.id,
+        subject=method,
+        detail={"client": request.client.host if request.client else ""},
+    )
+    return raw
 
 
 async def _external_user(
@@ -86,9 +100,14 @@ def _session_cookie(response: Response, state: AppState, raw: str, *, framed: bo
 
 
 async def _signed_in(
-    request: Request, state: AppState, session: SessionDep, user: User, next_url: str
+    request: Request,
+    state: AppState,
+    session: SessionDep,
+    user: User,
+    next_url: str,
+    method: str,
 ) -> Response:
-    raw = await _new_session(request, state, session, user)
+    raw = await _new_session(request, state, session, user, method)
     response = RedirectResponse(safe_next(next_url), status_code=303)
     _session_cookie(response, state, raw, framed=False)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/auth")
@@ -161,11 +180,18 @@ async def login(
         )
     except Unauthenticated as exc:
         await throttle.failed(state.cache, email)
+        await identity_service.record_failed_sign_in(
+            session=session, email=email, reason=exc.code, client=client
+        )
         return _login_page(request, state, error=exc.message, status=401)
     await throttle.succeeded(state.cache, email)
     try:
-        return await _signed_in(request, state, session, user, next)
+        return await _signed_in(request, state, session, user, next, "password")
     except Unauthenticated as exc:  # the password is right, but the account may not sign in
+        await session.rollback()
+        await identity_service.record_failed_sign_in(
+            session=session, email=email, reason=exc.code, client=client
+        )
         return _login_page(request, state, error=exc.message, status=401)
 
 
@@ -175,7 +201,7 @@ async def login_link(
 ) -> Response:
     try:
         user = await identity_service.consume_login_link(session=session, raw=token)
-        response = await _signed_in(request, state, session, user, "/")
+        response = await _signed_in(request, state, session, user, "/", "link")
     except Unauthenticated as exc:
         await session.rollback()
         return _login_page(request, state, error=exc.message, status=401)
@@ -240,7 +266,8 @@ async def oidc_callback(
             flow=flow,
         )
         user = await _external_user(state, session, provider, identity)
-        response = await _signed_in(request, state, session, user, flow.get("next", "/"))
+        method = f"oidc:{provider.key}"
+        response = await _signed_in(request, state, session, user, flow.get("next", "/"), method)
     except TeamsProError as exc:
         await session.rollback()
         response = render(
@@ -274,7 +301,8 @@ async def teams_sso(request: Request, state: StateDep, session: SessionDep) -> R
     identity = await oidc.teams_sso(http=state.http, provider=provider, token=token)
     user = await _external_user(state, session, provider, identity)
     response = JSONResponse({"signed_in": True})
-    _session_cookie(response, state, await _new_session(request, state, session, user), framed=True)
+    raw = await _new_session(request, state, session, user, f"teams_sso:{provider.key}")
+    _session_cookie(response, state, raw, framed=True)
     return response
 
 

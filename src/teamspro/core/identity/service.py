@@ -12,6 +12,7 @@ from typing import TypeVar
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamspro.core.audit import service as audit
 from teamspro.core.cache import Cache
 from teamspro.core.crypto import SecretBox, hash_token, new_token
 from teamspro.core.db import utcnow
@@ -158,6 +159,26 @@ async def authenticate_password(*, session: AsyncSession, email: str, password: 
     if not candidates:
         verify_password(None, password)
     raise Unauthenticated("Wrong e-mail or password.", code="bad_credentials")
+
+
+async def record_failed_sign_in(
+    *, session: AsyncSession, email: str, reason: str, client: str
+) -> None:
+    """A refused password sign-in, in the audit log of each organisation that has a local
+    account with this e-mail (an address no account has belongs to no organisation)."""
+    stmt = select(User.id, User.org_id).where(
+        User.email == email.strip().lower(), User.provider_key == "local"
+    )
+    for user_id, org_id in (await session.execute(stmt)).all():
+        audit.record(
+            session,
+            org_id=org_id,
+            kind="sign_in_failed",
+            status=reason,
+            actor_id=user_id,
+            subject="password",
+            detail={"client": client},
+        )
 
 
 async def principal_for(
