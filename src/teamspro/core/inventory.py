@@ -57,7 +57,8 @@ CATEGORIES: dict[str, Category] = {
             True,
             False,
             "Directory ids (Entra object id, UPN), memberships and roles, sessions, API tokens "
-            "and sign-in links (both hashed).",
+            "and sign-in links (both hashed). A person deletes their account on their account "
+            "page (or DELETE /api/v1/me), an admin erases a person: all of it goes.",
         ),
         Category(
             "bot configuration",
@@ -79,7 +80,7 @@ CATEGORIES: dict[str, Category] = {
             True,
             False,
             "Questions, answers (with the tool calls made), feedback; on the web and in Teams. "
-            "Read from the database each time, not cached.",
+            "Read from the database each time, not cached. Deleted with the person's account.",
         ),
         Category(
             "KB files",
@@ -122,7 +123,8 @@ CATEGORIES: dict[str, Category] = {
             True,
             False,
             "Images, every version, tags, colours and renditions, and their files when kept "
-            "in local storage: accessed and updated when using the app.",
+            "in local storage: accessed and updated when using the app. When a person is "
+            "erased, the images they made stay with the team without their name or id.",
         ),
         Category(
             "Teams channel",

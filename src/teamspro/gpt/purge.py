@@ -1,6 +1,7 @@
 """GPT Pro's part of an organisation's purge (core/tenancy/purge.py): the full-text rows
 SQLite keeps outside the chunk table, cached bot and plugin configurations, and knowledge
-files no other organisation's document shares."""
+files no other organisation's document shares; and of a person's erasure
+(core/identity/erasure.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.config import Settings
+from teamspro.core.identity.erasure import eraser
+from teamspro.core.identity.models import User
 from teamspro.core.tenancy.purge import Plan, drop_files_later, purger
-from teamspro.gpt.bot.models import Bot, cache_key
+from teamspro.gpt.bot.models import Bot, BotAccess, cache_key
 from teamspro.gpt.knowledge import index
 from teamspro.gpt.knowledge.models import KnowledgeDocument
 from teamspro.gpt.knowledge.service import blobs
@@ -34,3 +37,11 @@ async def purge_gpt(
     stmt = select(KnowledgeDocument.content_hash).where(KnowledgeDocument.org_id == org_id)
     keys = set((await session.execute(stmt)).scalars())
     drop_files_later(plan, settings, blobs(settings), keys, [KnowledgeDocument.content_hash])
+
+
+@eraser
+async def forget_person(session: AsyncSession, user: User) -> list[str]:
+    """Conversations and feedback go with the account; bots that listed the person (who may
+    use or manage them) must not keep them in their cached configuration."""
+    stmt = select(BotAccess.bot_id).where(BotAccess.user_id == user.id)
+    return [cache_key(b) for b in set((await session.execute(stmt)).scalars())]

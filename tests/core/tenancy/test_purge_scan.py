@@ -62,11 +62,12 @@ def _fill(client: TestClient, seeder: Seeder, org_id: uuid.UUID, name: str) -> d
         headers=member_auth,
     )
     meta = json.loads(chat.text.split("data: ", 1)[1].split("\n", 1)[0])
-    client.post(
-        f"/api/v1/gpt/conversations/{meta['conversation_id']}/messages/{meta['message_id']}/feedback",
-        json={"rating": "up"},
+    liked = client.put(
+        f"/api/v1/gpt/messages/{meta['message_id']}/feedback",
+        json={"rating": 1},
         headers=member_auth,
     )
+    assert liked.status_code == 200, liked.text
     spec = {
         "openapi": "3.1.0",
         "info": {"title": "t", "version": "1"},

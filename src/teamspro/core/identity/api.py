@@ -11,6 +11,7 @@ from starlette.responses import Response
 from teamspro.core.db import utcnow
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import Unauthenticated
+from teamspro.core.identity import erasure
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.schemas import MeRead, TokenCreate, TokenCreated, TokenRead
 
@@ -36,6 +37,15 @@ async def me(principal: CurrentPrincipal, session: SessionDep, state: StateDep) 
         role=principal.role.value,
         is_superadmin=principal.user.is_superadmin,
     )
+
+
+@router.delete("", status_code=204)
+async def erase_me(principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> Response:
+    """Delete my account and my personal data (see /privacy for what goes and what stays
+    without my name)."""
+    await erasure.check_self_erasure(session=session, user=principal.user)
+    await erasure.erase(session=session, cache=state.cache, user=principal.user, by=None)
+    return Response(status_code=204)
 
 
 @router.get("/tokens", response_model=list[TokenRead])

@@ -28,7 +28,7 @@ from teamspro.core.errors import (
     TeamsProError,
     Unauthenticated,
 )
-from teamspro.core.identity import oidc, throttle
+from teamspro.core.identity import erasure, oidc, throttle
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.models import User
 from teamspro.core.state import AppState
@@ -326,6 +326,31 @@ async def tokens_create(
     )
     tokens = await identity_service.list_api_tokens(session=session, principal=principal)
     return render(request, "identity/tokens.html", {"tokens": tokens, "created": raw})
+
+
+@router.post("/me/delete")
+async def delete_me(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+    confirm: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    """The account page's "Delete my account": the person types their e-mail to confirm."""
+    tokens = await identity_service.list_api_tokens(session=session, principal=principal)
+    if confirm.strip().lower() != (principal.user.email or "").lower():
+        error = "Type your e-mail address to confirm."
+        ctx = {"tokens": tokens, "created": None, "erase_error": error}
+        return render(request, "identity/tokens.html", ctx, status_code=400)
+    try:
+        await erasure.check_self_erasure(session=session, user=principal.user)
+    except TeamsProError as exc:
+        ctx = {"tokens": tokens, "created": None, "erase_error": exc.message}
+        return render(request, "identity/tokens.html", ctx, status_code=400)
+    await erasure.erase(session=session, cache=state.cache, user=principal.user, by=None)
+    response = RedirectResponse("/auth/login?erased=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 @router.post("/me/tokens/{token_id}/revoke")

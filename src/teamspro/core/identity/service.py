@@ -425,13 +425,6 @@ async def update_user(
     return user
 
 
-async def delete_user(*, session: AsyncSession, cache: Cache, user: User) -> None:
-    """Erase a user: sessions, tokens and memberships go with the row (ON DELETE CASCADE)."""
-    await session.delete(user)
-    await session.flush()
-    await invalidate_profile(cache=cache, user_id=user.id)
-
-
 # --- external identities (OIDC / Entra) ----------------------------------------------
 
 

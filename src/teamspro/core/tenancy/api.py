@@ -17,6 +17,7 @@ from teamspro.core.deps import (
     SuperAdminPrincipal,
 )
 from teamspro.core.errors import NotFound, PermissionDenied, TeamsProError
+from teamspro.core.identity import erasure
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.models import User
 from teamspro.core.identity.service import Principal
@@ -193,5 +194,5 @@ async def delete_user(
     user, _ = await _member(session, principal, user_id)
     if user.id == principal.user.id:
         raise PermissionDenied("You cannot delete yourself.", code="self_change")
-    await identity_service.delete_user(session=session, cache=state.cache, user=user)
+    await erasure.erase(session=session, cache=state.cache, user=user, by=principal.user)
     return Response(status_code=204)

@@ -1,0 +1,72 @@
+"""Erasing a person: what goes and what is kept without them, as ``/privacy`` says.
+
+The account row's foreign keys do most of it: sessions, tokens, memberships, conversations,
+messages and feedback are deleted with it (ON DELETE CASCADE); authorship columns that point
+at the account are emptied (SET NULL). What a foreign key cannot reach is each product's
+``Eraser``: copies of the person's directory identity kept beside content (an image's author
+UPN), and cached configurations that list them. The erasure itself is recorded in the
+audit log with the ids only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamspro.core.audit import service as audit
+from teamspro.core.cache import Cache
+from teamspro.core.errors import Conflict
+from teamspro.core.identity.models import User
+from teamspro.core.identity.service import invalidate_profile
+from teamspro.core.tenancy.models import Membership, Role
+
+Eraser = Callable[[AsyncSession, User], Awaitable[list[str]]]  # returns cache keys to drop
+ERASERS: list[Eraser] = []
+
+
+def eraser(fn: Eraser) -> Eraser:
+    if fn not in ERASERS:
+        ERASERS.append(fn)
+    return fn
+
+
+async def check_self_erasure(*, session: AsyncSession, user: User) -> None:
+    """An organisation keeps at least one admin: its last one hands over first."""
+    admins = select(func.count()).select_from(Membership).where(
+        Membership.org_id == user.org_id, Membership.role == Role.admin
+    )
+    mine = await session.execute(
+        select(Membership.role).where(
+            Membership.org_id == user.org_id, Membership.user_id == user.id
+        )
+    )
+    if mine.scalar() == Role.admin and (await session.execute(admins)).scalar() == 1:
+        raise Conflict(
+            "You are this organisation's only admin: make someone else admin first.",
+            code="last_admin",
+        )
+
+
+async def erase(*, session: AsyncSession, cache: Cache, user: User, by: User | None) -> None:
+    """Delete ``user`` and their personal data (``by``: the admin, or None when the person
+    erases themselves)."""
+    keys: list[str] = []
+    for step in ERASERS:
+        keys += await step(session, user)
+    org_id, user_id = user.org_id, user.id
+    await session.delete(user)
+    await session.flush()
+    audit.record(
+        session,
+        org_id=org_id,
+        kind="erasure",
+        status="ok",
+        actor_id=by.id if by is not None else None,
+        subject="user",
+        operation="self" if by is None else "admin",
+        detail={"user_id": str(user_id)},
+    )
+    await invalidate_profile(cache=cache, user_id=user_id)
+    await cache.delete(*keys)

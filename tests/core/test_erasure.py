@@ -1,0 +1,129 @@
+"""Erasure: a person deletes their account, or an admin erases a person. Their sessions,
+tokens, membership, conversations and feedback are deleted; images they made stay with the
+team without their name or directory id; the audit log keeps the event, not the person."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from teamspro.core.audit.models import AuditEvent
+from teamspro.core.db import Base
+from teamspro.core.tenancy.models import Role
+from tests.fixtures.app import Account, Seeder, sign_in
+from tests.images import samples
+
+
+def _bearer(seeder: Seeder, account: Account) -> dict[str, str]:
+    return {"authorization": f"Bearer {seeder.token(account)}"}
+
+
+def _chat(client: TestClient, auth: dict[str, str], bot_id: str) -> None:
+    answer = client.post(
+        f"/api/v1/gpt/bots/{bot_id}/chat", json={"message": "hello there"}, headers=auth
+    )
+    meta = json.loads(answer.text.split("data: ", 1)[1].split("\n", 1)[0])
+    liked = client.put(
+        f"/api/v1/gpt/messages/{meta['message_id']}/feedback", json={"rating": 1}, headers=auth
+    )
+    assert liked.status_code in (200, 201), liked.text
+
+
+async def _traces(session: Any, user_id: uuid.UUID, upn: str) -> dict[str, int]:
+    """Rows anywhere that still name the person: by a user id column, or by their UPN."""
+    found: dict[str, int] = {}
+    for table in Base.metadata.sorted_tables:
+        for column in table.c:
+            if column.name in ("user_id", "created_by", "edited_by", "actor_id", "uploaded_by"):
+                stmt = select(func.count()).select_from(table).where(column == user_id)
+            elif column.name.endswith("_upn") or column.name == "email":
+                stmt = select(func.count()).select_from(table).where(column == upn)
+            else:
+                continue
+            if n := (await session.execute(stmt)).scalar():
+                found[f"{table.name}.{column.name}"] = n
+    if n := (
+        await session.execute(
+            select(func.count()).where(Base.metadata.tables["user_account"].c.id == user_id)
+        )
+    ).scalar():
+        found["user_account"] = n
+    return found
+
+
+def test_a_person_deletes_their_account_and_an_admin_erases_another(
+    client: TestClient, seeder: Seeder
+) -> None:
+    org = seeder.org()
+    admin = seeder.user(org, "admin@erase.test", role=Role.admin)
+    editor = seeder.user(org, "editor@erase.test", role=Role.admin)
+    member = seeder.user(org, "member@erase.test")
+    bot = client.post("/api/v1/gpt/bots", json={"name": "Helper"}, headers=_bearer(seeder, admin))
+    client.post(f"/api/v1/gpt/bots/{bot.json()['id']}/publish", headers=_bearer(seeder, admin))
+    for person in (member, editor):
+        _chat(client, _bearer(seeder, person), bot.json()["id"])
+    tab = client.post(
+        "/api/v1/images/tabs", json={"entity_id": "t", "name": "T"}, headers=_bearer(seeder, editor)
+    ).json()
+    image = client.post(
+        f"/api/v1/images/tabs/{tab['id']}/images",
+        headers=_bearer(seeder, editor),
+        files=[("files", ("p.png", samples.photo(fmt="PNG", gps=False)))],
+    ).json()[0]
+    assert seeder.run(lambda s: _traces(s, member.user_id, member.email))  # there, before
+
+    # The member erases themselves through the API; their token stops working.
+    member_auth = _bearer(seeder, member)
+    assert client.delete("/api/v1/me", headers=member_auth).status_code == 204
+    assert client.get("/api/v1/me", headers=member_auth).status_code == 401
+    assert seeder.run(lambda s: _traces(s, member.user_id, member.email)) == {}
+
+    # An admin erases the editor; the editor's image stays, without their name.
+    admin_auth = _bearer(seeder, admin)
+    gone = client.delete(f"/api/v1/users/{editor.user_id}", headers=admin_auth)
+    assert gone.status_code == 204, gone.text
+    assert seeder.run(lambda s: _traces(s, editor.user_id, editor.email)) == {}
+    kept = client.get(f"/api/v1/images/{image['id']}", headers=admin_auth).json()
+    assert kept["created_by_upn"] is None and kept["created_by_oid"] is None
+
+    async def erasures(session: Any) -> list[tuple[str, str, Any]]:
+        stmt = (
+            select(AuditEvent).where(AuditEvent.kind == "erasure").order_by(AuditEvent.created_at)
+        )
+        rows = (await session.execute(stmt)).scalars()
+        return [(e.operation, e.detail["user_id"], e.actor_id) for e in rows]
+
+    assert seeder.run(erasures) == [
+        ("self", str(member.user_id), None),
+        ("admin", str(editor.user_id), admin.user_id),
+    ]
+    # The last admin cannot leave the organisation without one.
+    last = client.delete("/api/v1/me", headers=admin_auth)
+    assert last.status_code == 409 and last.json()["error"]["code"] == "last_admin"
+
+
+def test_the_account_page_deletes_after_the_e_mail_is_typed(
+    client: TestClient, seeder: Seeder
+) -> None:
+    org = seeder.org()
+    seeder.user(org, role=Role.admin)
+    person = seeder.user(org, "leaving@erase.test")
+    sign_in(client, seeder, person)
+    page = client.get("/me/tokens")
+    assert "Delete my account" in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    wrong = client.post("/me/delete", data={"csrf_token": csrf, "confirm": "someone@else.test"})
+    assert wrong.status_code == 400 and "Type your e-mail address" in wrong.text
+    done = client.post(
+        "/me/delete",
+        data={"csrf_token": csrf, "confirm": person.email.upper()},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith("/auth/login")
+    assert client.get("/api/v1/me").status_code == 401
+    assert seeder.run(lambda s: _traces(s, person.user_id, person.email)) == {}
