@@ -2,6 +2,7 @@
 
 from teamspro.core.audit.models import AuditEvent
 from teamspro.core.identity.models import ApiToken, LoginLink, User, UserSession
+from teamspro.core.privacy.models import DataExport
 from teamspro.core.tenancy.models import Membership, Organization
 from teamspro.gpt.bot.models import Bot, BotAccess
 from teamspro.gpt.conversation.models import Conversation, Feedback, Message
@@ -19,6 +20,7 @@ __all__ = [
     "Bot",
     "BotAccess",
     "Conversation",
+    "DataExport",
     "Feedback",
     "Image",
     "ImageColor",

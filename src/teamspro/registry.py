@@ -9,14 +9,16 @@ import importlib
 
 from fastapi import APIRouter
 
-# Modules that register background work: jobs, and each product's part of a purge.
+# Modules that register background work: jobs, and each product's part of a purge, an
+# erasure and an export (its data module).
 JOB_MODULES = [
     "teamspro.core.audit.jobs",
+    "teamspro.core.privacy.jobs",
     "teamspro.core.tenancy.jobs",
     "teamspro.gpt.knowledge.jobs",
-    "teamspro.gpt.purge",
+    "teamspro.gpt.data",
     "teamspro.images.image.jobs",
-    "teamspro.images.purge",
+    "teamspro.images.data",
 ]
 
 
@@ -26,6 +28,7 @@ def routers() -> list[APIRouter]:
     from teamspro.core.audit import pages as audit_pages
     from teamspro.core.identity import api as identity_api
     from teamspro.core.identity import pages as identity_pages
+    from teamspro.core.privacy import api as privacy_api
     from teamspro.core.privacy import pages as privacy_pages
     from teamspro.core.tenancy import api as tenancy_api
     from teamspro.core.tenancy import pages as tenancy_pages
@@ -76,6 +79,7 @@ def routers() -> list[APIRouter]:
         images_pages.router,
         identity_pages.router,
         privacy_pages.router,
+        privacy_api.router,
         tenancy_pages.router,
         web_pages.router,
     ]

@@ -63,6 +63,11 @@ class Conflict(TeamsProError):
     code = "conflict"
 
 
+class Gone(TeamsProError):
+    status_code = 410
+    code = "gone"
+
+
 class PayloadTooLarge(TeamsProError):
     status_code = 413
     code = "payload_too_large"

@@ -182,6 +182,18 @@ CATEGORIES: dict[str, Category] = {
             "Name, directory tenant, state; after a purge only a tombstone (id, name, dates).",
         ),
         Category(
+            "exports",
+            "Data exports",
+            (GPT, IMAGES),
+            True,
+            False,
+            True,
+            False,
+            "Zips a person makes of their data, or an admin of the organisation's: kept for "
+            "the person or the admins to download.",
+            retention="7 days, then deleted.",
+        ),
+        Category(
             "sign-in throttle",
             "Failed sign-ins",
             (GPT, IMAGES),

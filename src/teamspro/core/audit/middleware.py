@@ -59,7 +59,11 @@ async def _record(scope: Scope, actor: tuple[Any, Any], status: int) -> None:
                 actor_id=user_id,
                 subject=template,
                 operation=scope["method"],
-                detail={k: str(v) for k, v in (scope.get("path_params") or {}).items()},
+                # The ids the route acted on, but never a person's: an erased person's id
+                # must not outlive them here.
+                detail={
+                    k: str(v) for k, v in (scope.get("path_params") or {}).items() if k != "user_id"
+                },
             )
     except Exception:  # the action happened; a lost audit line must not turn it into a 500
         log.exception("could not record an admin action in the audit log")

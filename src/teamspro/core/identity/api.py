@@ -44,7 +44,9 @@ async def erase_me(principal: CurrentPrincipal, session: SessionDep, state: Stat
     """Delete my account and my personal data (see /privacy for what goes and what stays
     without my name)."""
     await erasure.check_self_erasure(session=session, user=principal.user)
-    await erasure.erase(session=session, cache=state.cache, user=principal.user, by=None)
+    await erasure.erase(
+        session=session, settings=state.settings, cache=state.cache, user=principal.user, by=None
+    )
     return Response(status_code=204)
 
 

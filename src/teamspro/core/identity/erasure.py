@@ -5,7 +5,7 @@ messages and feedback are deleted with it (ON DELETE CASCADE); authorship column
 at the account are emptied (SET NULL). What a foreign key cannot reach is each product's
 ``Eraser``: copies of the person's directory identity kept beside content (an image's author
 UPN), and cached configurations that list them. The erasure itself is recorded in the
-audit log with the ids only.
+audit log without the person: who erased (an admin, or "self") and when.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamspro.config import Settings
 from teamspro.core.audit import service as audit
 from teamspro.core.cache import Cache
 from teamspro.core.errors import Conflict
@@ -22,7 +23,8 @@ from teamspro.core.identity.models import User
 from teamspro.core.identity.service import invalidate_profile
 from teamspro.core.tenancy.models import Membership, Role
 
-Eraser = Callable[[AsyncSession, User], Awaitable[list[str]]]  # returns cache keys to drop
+# Called before the account row goes; returns cache keys to drop.
+Eraser = Callable[[AsyncSession, Settings, User], Awaitable[list[str]]]
 ERASERS: list[Eraser] = []
 
 
@@ -34,8 +36,10 @@ def eraser(fn: Eraser) -> Eraser:
 
 async def check_self_erasure(*, session: AsyncSession, user: User) -> None:
     """An organisation keeps at least one admin: its last one hands over first."""
-    admins = select(func.count()).select_from(Membership).where(
-        Membership.org_id == user.org_id, Membership.role == Role.admin
+    admins = (
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.org_id == user.org_id, Membership.role == Role.admin)
     )
     mine = await session.execute(
         select(Membership.role).where(
@@ -49,12 +53,14 @@ async def check_self_erasure(*, session: AsyncSession, user: User) -> None:
         )
 
 
-async def erase(*, session: AsyncSession, cache: Cache, user: User, by: User | None) -> None:
+async def erase(
+    *, session: AsyncSession, settings: Settings, cache: Cache, user: User, by: User | None
+) -> None:
     """Delete ``user`` and their personal data (``by``: the admin, or None when the person
     erases themselves)."""
     keys: list[str] = []
     for step in ERASERS:
-        keys += await step(session, user)
+        keys += await step(session, settings, user)
     org_id, user_id = user.org_id, user.id
     await session.delete(user)
     await session.flush()
@@ -66,7 +72,6 @@ async def erase(*, session: AsyncSession, cache: Cache, user: User, by: User | N
         actor_id=by.id if by is not None else None,
         subject="user",
         operation="self" if by is None else "admin",
-        detail={"user_id": str(user_id)},
     )
     await invalidate_profile(cache=cache, user_id=user_id)
     await cache.delete(*keys)

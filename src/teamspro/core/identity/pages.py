@@ -31,6 +31,7 @@ from teamspro.core.errors import (
 from teamspro.core.identity import erasure, oidc, throttle
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.models import User
+from teamspro.core.privacy import service as privacy_service
 from teamspro.core.state import AppState
 from teamspro.web.templates import render
 
@@ -311,7 +312,15 @@ async def tokens_page(
     request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
     tokens = await identity_service.list_api_tokens(session=session, principal=principal)
-    return render(request, "identity/tokens.html", {"tokens": tokens, "created": None})
+    exports = await privacy_service.visible(session=session, principal=principal)
+    ctx = {
+        "tokens": tokens,
+        "created": None,
+        "exports": exports,
+        "export_error": request.query_params.get("export_error"),
+        "working": any(e.status in privacy_service.ACTIVE for e in exports),
+    }
+    return render(request, "identity/tokens.html", ctx)
 
 
 @router.post("/me/tokens")
@@ -347,7 +356,9 @@ async def delete_me(
     except TeamsProError as exc:
         ctx = {"tokens": tokens, "created": None, "erase_error": exc.message}
         return render(request, "identity/tokens.html", ctx, status_code=400)
-    await erasure.erase(session=session, cache=state.cache, user=principal.user, by=None)
+    await erasure.erase(
+        session=session, settings=state.settings, cache=state.cache, user=principal.user, by=None
+    )
     response = RedirectResponse("/auth/login?erased=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

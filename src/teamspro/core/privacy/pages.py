@@ -4,10 +4,13 @@ for anyone (signed in or not), as the product pages publish them."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from teamspro.core import inventory
-from teamspro.core.deps import StateDep
+from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.errors import TeamsProError
+from teamspro.core.privacy import jobs, service
+from teamspro.core.privacy.models import ExportScope
 from teamspro.web.templates import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,3 +33,20 @@ async def privacy(request: Request, state: StateDep) -> Response:
         "privacy/index.html",
         {"apps": apps, "mark": inventory.mark, "base_url": state.settings.base_url or ""},
     )
+
+
+@router.post("/me/exports")
+async def export_from_page(
+    request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    """The account page's export buttons: mine, or (admins) the organisation's."""
+    form = await request.form()
+    scope = ExportScope.organization if form.get("scope") == "organization" else ExportScope.person
+    try:
+        row = await service.request(session=session, principal=principal, scope=scope)
+    except TeamsProError as exc:
+        await session.rollback()
+        return RedirectResponse(f"/me/tokens?export_error={exc.code}#your-data", status_code=303)
+    await session.commit()  # the row exists before the job that builds it looks for it
+    jobs.build_export(export_id=str(row.id))
+    return RedirectResponse("/me/tokens#your-data", status_code=303)

@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 from teamspro.core.errors import InvalidInput
 
 # Each product keeps its blobs in its own folder of the data directory, by data category.
-PREFIXES = {"blobs/": "KB files", "image-blobs/": "image properties"}
+PREFIXES = {"blobs/": "KB files", "image-blobs/": "image properties", "exports/": "exports"}
 
 
 def safe_name(filename: str) -> str:

@@ -194,5 +194,7 @@ async def delete_user(
     user, _ = await _member(session, principal, user_id)
     if user.id == principal.user.id:
         raise PermissionDenied("You cannot delete yourself.", code="self_change")
-    await erasure.erase(session=session, cache=state.cache, user=user, by=principal.user)
+    await erasure.erase(
+        session=session, settings=state.settings, cache=state.cache, user=user, by=principal.user
+    )
     return Response(status_code=204)

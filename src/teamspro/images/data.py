@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamspro.config import Settings
 from teamspro.core.identity.erasure import eraser
 from teamspro.core.identity.models import User
+from teamspro.core.privacy.export import files_from
 from teamspro.core.tenancy.purge import Plan, drop_files_later, purger
 from teamspro.images.image.models import Image, ImageVersion, Rendition
 from teamspro.images.image.service import blobs
@@ -35,7 +36,7 @@ async def purge_images(
 
 
 @eraser
-async def forget_author(session: AsyncSession, user: User) -> list[str]:
+async def forget_author(session: AsyncSession, settings: Settings, user: User) -> list[str]:
     """Images stay with their team; the person's name and directory id leave them."""
     for id_column, oid_column, upn_column in (
         (Image.created_by, Image.created_by_oid, Image.created_by_upn),
@@ -55,3 +56,6 @@ async def forget_author(session: AsyncSession, user: User) -> list[str]:
         .values(created_by=None, created_by_upn=None)
     )
     return []
+
+
+files_from("images_version", "blob_key", "image-blobs")

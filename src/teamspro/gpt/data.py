@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamspro.config import Settings
 from teamspro.core.identity.erasure import eraser
 from teamspro.core.identity.models import User
+from teamspro.core.privacy.export import files_from
 from teamspro.core.tenancy.purge import Plan, drop_files_later, purger
 from teamspro.gpt.bot.models import Bot, BotAccess, cache_key
 from teamspro.gpt.knowledge import index
@@ -40,8 +41,11 @@ async def purge_gpt(
 
 
 @eraser
-async def forget_person(session: AsyncSession, user: User) -> list[str]:
+async def forget_person(session: AsyncSession, settings: Settings, user: User) -> list[str]:
     """Conversations and feedback go with the account; bots that listed the person (who may
     use or manage them) must not keep them in their cached configuration."""
     stmt = select(BotAccess.bot_id).where(BotAccess.user_id == user.id)
     return [cache_key(b) for b in set((await session.execute(stmt)).scalars())]
+
+
+files_from("gpt_kb_document", "content_hash", "blobs")
