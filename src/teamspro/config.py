@@ -236,6 +236,9 @@ class Settings(BaseSettings):
     # Audit events (sign-ins, admin actions, plugin calls, purges) older than this are
     # deleted by an hourly job; 0 keeps them while the organisation lives.
     audit_retention_days: int = 365
+    # A deactivated organisation's data is purged this many days later by an hourly job;
+    # 0 keeps it until an instance admin purges it.
+    purge_after_days: int = 0
 
     @field_validator("base_url")
     @classmethod

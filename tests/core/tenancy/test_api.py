@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from teamspro.app import create_app
-from teamspro.core.db import Base
+from teamspro.core.db import Base, utcnow
 from teamspro.core.errors import InvalidInput
 from teamspro.core.tenancy import service as org_service
+from teamspro.core.tenancy.jobs import purge_expired_organizations
 from teamspro.core.tenancy.models import Organization, OrgState, Role
 from tests.fixtures.app import Seeder, make_settings, sign_in
 
@@ -156,3 +158,34 @@ def test_purge_runs_as_a_job_and_leaves_no_tenant_row(tmp_path, database_url: st
     tenant_names = {m.__tablename__ for m in org_service.tenant_tables()}
     assert tenant_names == {t.name for t in Base.metadata.sorted_tables} - {"organization"}
     assert OrgState.purged.value == "purged"
+
+
+def test_deactivated_organisations_are_purged_after_the_retention(  # type: ignore[no-untyped-def]
+    tmp_path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, embedded_worker=True, purge_after_days=30)
+    seeder = Seeder(settings)
+    old, recent, live = seeder.org("Old"), seeder.org("Recent"), seeder.org("Live")
+    for org in (old, recent, live):
+        seeder.user(org)
+
+    async def deactivate(session) -> None:  # type: ignore[no-untyped-def]
+        for org_id, days in ((old, 40), (recent, 10)):
+            org = await session.get(Organization, org_id)
+            org.state, org.deactivated_at = OrgState.deactivated, utcnow() - timedelta(days=days)
+        await session.commit()
+
+    seeder.run(deactivate)
+    with TestClient(create_app(settings), base_url="http://testserver"):
+        purge_expired_organizations()  # what the hourly task runs
+
+        async def states(session) -> dict:  # type: ignore[no-untyped-def]
+            rows = await session.execute(select(Organization.id, Organization.state))
+            return dict(rows.all())
+
+        deadline = time.monotonic() + 20
+        while seeder.run(states)[old] != OrgState.purged and time.monotonic() < deadline:
+            time.sleep(0.2)
+        found = seeder.run(states)
+    assert found[old] == OrgState.purged
+    assert found[recent] == OrgState.deactivated and found[live] == OrgState.active
