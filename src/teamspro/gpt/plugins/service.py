@@ -164,14 +164,16 @@ def _enable(operations: list[Operation], names: list[str] | None, before: dict[s
 
 
 def _target(row: Plugin | None, auth: AuthIn, vault: SecretBox) -> Target:
+    """How to reach the plugin while it is (re)imported: the auth being saved, with the
+    stored secret when none is given (an MCP server's tools are listed with it)."""
     secret = auth.secret
     if secret is None and row is not None and row.secret_encrypted:
         secret = vault.decrypt(row.secret_encrypted)
     return Target(
         id=str(row.id if row else uuid.uuid4()),
         key=row.key if row else "",
-        kind="mcp",
-        server_url="",
+        kind=row.kind if row else "mcp",
+        server_url=row.server_url if row else "",
         auth_kind=auth.kind,
         auth=auth.model_dump(include=set(AUTH_FIELDS)),
         secret=secret or "",
