@@ -87,6 +87,8 @@ def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], 
         },
     )
     assert plugin.status_code == 201, plugin.text
+    export = client.post("/api/v1/me/export", headers=auth)
+    assert export.status_code == 202, export.text
     document = client.post(
         f"/api/v1/gpt/bots/{bot['id']}/documents",
         headers=auth,
@@ -115,6 +117,7 @@ def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], 
         "message_id": ids["message_id"],
         "provider_id": provider.json()["id"],
         "plugin_id": plugin.json()["id"],
+        "export_id": export.json()["id"],
     }, auth
 
 
