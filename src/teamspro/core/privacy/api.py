@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import FileResponse
 
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
-from teamspro.core.privacy import jobs, service
+from teamspro.core.privacy import service
 from teamspro.core.privacy.models import DataExport, ExportScope
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
@@ -39,27 +39,18 @@ def read(row: DataExport) -> ExportRead:
     return out
 
 
-async def _start(session: SessionDep, row: DataExport) -> ExportRead:
-    await session.commit()  # the row exists before the job that builds it looks for it
-    jobs.build_export(export_id=str(row.id))
-    return read(row)
-
-
 @router.post("/me/export", response_model=ExportRead, status_code=202)
 async def export_me(principal: CurrentPrincipal, session: SessionDep) -> ExportRead:
     """Everything about me: my profile, memberships, conversations, feedback, the images I
     made (with their files), my audit events."""
-    row = await service.request(session=session, principal=principal, scope=ExportScope.person)
-    return await _start(session, row)
+    return read(await service.start(session=session, principal=principal, scope=ExportScope.person))
 
 
 @router.post("/organization/export", response_model=ExportRead, status_code=202)
 async def export_organization(principal: AdminPrincipal, session: SessionDep) -> ExportRead:
     """Every row and file of the organisation (secrets left out)."""
-    row = await service.request(
-        session=session, principal=principal, scope=ExportScope.organization
-    )
-    return await _start(session, row)
+    row = await service.start(session=session, principal=principal, scope=ExportScope.organization)
+    return read(row)
 
 
 @router.get("/exports", response_model=list[ExportRead])

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from teamspro.core import inventory
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import TeamsProError
-from teamspro.core.privacy import jobs, service
+from teamspro.core.privacy import service
 from teamspro.core.privacy.models import ExportScope
 from teamspro.web.templates import render
 
@@ -43,10 +43,8 @@ async def export_from_page(
     form = await request.form()
     scope = ExportScope.organization if form.get("scope") == "organization" else ExportScope.person
     try:
-        row = await service.request(session=session, principal=principal, scope=scope)
+        await service.start(session=session, principal=principal, scope=scope)
     except TeamsProError as exc:
         await session.rollback()
         return RedirectResponse(f"/me/tokens?export_error={exc.code}#your-data", status_code=303)
-    await session.commit()  # the row exists before the job that builds it looks for it
-    jobs.build_export(export_id=str(row.id))
     return RedirectResponse("/me/tokens#your-data", status_code=303)

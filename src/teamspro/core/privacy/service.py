@@ -15,6 +15,7 @@ from teamspro.core.db import utcnow
 from teamspro.core.errors import Conflict, Gone, NotFound, PermissionDenied
 from teamspro.core.identity.service import Principal
 from teamspro.core.privacy import export as builder
+from teamspro.core.privacy import jobs
 from teamspro.core.privacy.models import DataExport, ExportScope, ExportStatus
 
 ACTIVE = (ExportStatus.queued, ExportStatus.running)
@@ -79,3 +80,12 @@ def file_of(settings: Settings, row: DataExport) -> Path:
     if (row.expires_at and row.expires_at < utcnow()) or not path.is_file():
         raise Gone("This export has expired; make a new one.")
     return path
+
+
+async def start(*, session: AsyncSession, principal: Principal, scope: ExportScope) -> DataExport:
+    """Ask for an export and queue the job that builds it, once the row is committed (the
+    job looks it up)."""
+    row = await request(session=session, principal=principal, scope=scope)
+    await session.commit()
+    jobs.build_export(export_id=str(row.id))
+    return row

@@ -73,7 +73,7 @@ async def _keep_secrets_home(request: httpx2.Request) -> None:
     """Credentials in headers go to the origin they were given for, never to the host a
     redirect points at (httpx drops only ``Authorization`` on its own)."""
     home = request.extensions.get(SECRET_ORIGIN)
-    if home and str(request.url.copy_with(path="/", query=None, fragment=None)) != home:
+    if home and _origin(str(request.url)) != home:
         for name in request.extensions.get(SECRET_HEADERS, ()):
             request.headers.pop(name, None)
 
