@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx2
 import redis.asyncio as aioredis
@@ -24,10 +23,9 @@ from teamspro.core.ratelimit import Buckets, MemoryBuckets, RedisBuckets
 from teamspro.core.shared_file import SharedFile, SharedFileBuckets, SharedFileCache
 from teamspro.core.state import AppState
 from teamspro.core.telemetry import setup_tracing
-from teamspro.web import errors
+from teamspro.web import errors, templates
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).resolve().parent / "web" / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -86,13 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="TeamsPro",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     errors.install(app)
     for router in registry.routers():
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", StaticFiles(directory=templates.STATIC), name="static")
     app.state.tracer_provider = setup_tracing(app, settings)
     app.add_middleware(AdminAuditMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)

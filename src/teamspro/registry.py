@@ -50,6 +50,7 @@ def routers() -> list[APIRouter]:
     from teamspro.images.tab import api as tabs_api
     from teamspro.images.tab import pages as tab_pages
     from teamspro.images.teams import api as images_teams_api
+    from teamspro.web import docs as web_docs
     from teamspro.web import pages as web_pages
 
     return [
@@ -82,6 +83,7 @@ def routers() -> list[APIRouter]:
         privacy_api.router,
         tenancy_pages.router,
         web_pages.router,
+        web_docs.router,
     ]
 
 

@@ -109,3 +109,69 @@ def running_server(tmp_path: Path, **env: str) -> Iterator[tuple[str, str, Path]
             ARTIFACTS.mkdir(exist_ok=True)
             shutil.copy(log, ARTIFACTS / f"serve-{tmp_path.name}.log")
             raise
+
+
+AXE = REPO / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def run_axe(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line each."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated through the debugging protocol: a script tag would break the page's CSP.
+        page.evaluate(AXE.read_text() + "\n;undefined")
+    found = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+              .map(v => `${v.impact} ${v.id}: ${v.help} — ` +
+                   v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+        }"""
+    )
+    return list(found)
+
+
+@contextmanager
+def offline_context(browser: Browser, **options: Any) -> Iterator[tuple[Any, list[str]]]:
+    """A browser context that can reach only loopback (anything else is aborted and
+    reported), with console errors, page errors and failed requests collected as they come."""
+    context = browser.new_context(**options)
+    trouble: list[str] = []
+
+    def route(r: Any) -> None:
+        host = r.request.url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        if r.request.url.startswith(("data:", "blob:")) or host in (
+            "127.0.0.1",
+            "localhost",
+            "[::1]",
+        ):
+            r.continue_()
+        else:
+            trouble.append(f"request to the internet: {r.request.url}")
+            r.abort()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not _expected_status(message):
+            trouble.append(f"console error: {message.text}")
+
+    context.route("**/*", route)
+    context.on("console", console)
+    context.on("weberror", lambda e: trouble.append(f"page error: {e.error}"))
+    context.on(
+        "requestfailed",
+        lambda r: (
+            trouble.append(f"failed request: {r.url} {r.failure}")
+            if "net::ERR_ABORTED" not in (r.failure or "") or r.resource_type != "document"
+            else None
+        ),
+    )
+    try:
+        yield context, trouble
+    finally:
+        context.close()
+
+
+def _expected_status(message: ConsoleMessage) -> bool:
+    """Chromium logs a page's own 404 (the error page a test opens on purpose) as an error."""
+    return "status of 404" in message.text and message.location.get("url", "").endswith(
+        "/no-such-page"
+    )

@@ -63,10 +63,12 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         page.get_by_role("button", name="Draw").click()
         drag(page, (0.3, 0.3), (0.6, 0.5))
         page.get_by_role("button", name="Text").click()
-        page.once("dialog", lambda d: d.accept("North gate"))
         box = page.locator("[data-canvas]").bounding_box()
         assert box
         page.mouse.click(box["x"] + 0.4 * box["width"], box["y"] + 0.2 * box["height"])
+        dialog = page.get_by_role("dialog", name="Text to place on the image")
+        dialog.get_by_role("textbox").fill("North gate")
+        dialog.get_by_role("button", name="Place").click()
         page.get_by_role("button", name="Rectangle").click()
         page.get_by_label("Fill").check()
         drag(page, (0.5, 0.6), (0.7, 0.8))

@@ -142,6 +142,14 @@ _CSP = (
     "img-src 'self' data: blob:; font-src 'self'; connect-src {connect}; object-src 'none'; "
     "base-uri 'self'; frame-ancestors {ancestors}"
 )
+
+
+def page_policy(*, worker_src: str) -> str:
+    """The policy of a page that may not be framed and that starts web workers from
+    ``worker_src`` (ReDoc builds its search worker from a blob)."""
+    return _CSP.format(connect="'self'", ancestors="'none'") + f"; worker-src {worker_src}"
+
+
 # The Teams JavaScript library reads the list of Teams' own origins from Microsoft's CDN.
 TEAMS_JS_CDN = "https://res.cdn.office.net"
 

@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.responses import HTMLResponse
 
 ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "web" / "static"
 # Every domain keeps its pages' templates in its own templates/ folder; names are prefixed
 # by domain (identity/login.html, gpt/chat.html) so one search path serves them all.
 TEMPLATE_DIRS = list(

@@ -1,3 +1,33 @@
+// Shared page behaviour. Loaded in <head> without defer so the theme and the Teams frame are
+// known before the first paint.
+window.TP = window.TP || {};
+
+// Inside Teams (a tab in the desktop or web client, or the mobile app) Teams draws its own
+// header and app bar, so ours are hidden (see .in-teams in app.css).
+(function () {
+  var framed = false;
+  try { framed = window.self !== window.top; } catch (e) { framed = true; }
+  var inTeams = framed || /\bTeams\//.test(navigator.userAgent);
+  TP.inTeams = inTeams;
+  if (inTeams) document.documentElement.classList.add("in-teams");
+
+  // TeamsJS, from our own copy and only where Teams is there to answer it: outside Teams it
+  // would wait for a host that never replies, and it asks Microsoft's CDN for Teams' origins.
+  var loading = null;
+  TP.teams = function () {
+    if (!inTeams) return Promise.resolve(null);
+    if (!loading) loading = new Promise(function (resolve) {
+      if (window.microsoftTeams) { resolve(window.microsoftTeams); return; }
+      var s = document.createElement("script");
+      s.src = "/static/vendor/teams-js-2.58.0.min.js";
+      s.onload = function () { resolve(window.microsoftTeams || null); };
+      s.onerror = function () { resolve(null); };
+      document.head.append(s);
+    });
+    return loading;
+  };
+})();
+
 // Theme toggle: follows the system until the person picks one, then remembers it.
 (function () {
   const saved = localStorage.getItem("teamspro-theme");
@@ -13,12 +43,98 @@
   });
 })();
 
+// Dialogs of our own in place of confirm() and prompt(): Teams blocks the browser's, and
+// these are styled, labelled and keyboard-operable. Both answer with a promise.
+(function () {
+  function ask(message, options) {
+    return new Promise((resolve) => {
+      const dialog = document.createElement("dialog");
+      dialog.className = "ask card";
+      const form = document.createElement("form");
+      form.method = "dialog";
+      const text = document.createElement("p");
+      text.id = "ask-" + Math.random().toString(36).slice(2);
+      text.textContent = message;
+      dialog.setAttribute("aria-labelledby", text.id);
+      form.append(text);
+      let input = null;
+      if (options.prompt) {
+        input = document.createElement("input");
+        input.value = options.value || "";
+        input.setAttribute("aria-labelledby", text.id);
+        input.required = true;
+        input.maxLength = options.maxLength || 500;
+        form.append(input);
+      }
+      const row = document.createElement("p");
+      row.className = "actions";
+      const ok = document.createElement("button");
+      ok.className = "btn " + (options.danger ? "primary danger-fill" : "primary");
+      ok.value = "ok";
+      ok.textContent = options.ok || "OK";
+      const cancel = document.createElement("button");
+      cancel.className = "btn";
+      cancel.value = "cancel";
+      cancel.type = "button";
+      cancel.textContent = "Cancel";
+      cancel.onclick = () => dialog.close("cancel");
+      row.append(ok, cancel);
+      form.append(row);
+      dialog.append(form);
+      document.body.append(dialog);
+      dialog.addEventListener("close", () => {
+        const yes = dialog.returnValue === "ok";
+        dialog.remove();
+        resolve(options.prompt ? (yes ? input.value.trim() || null : null) : yes);
+      });
+      dialog.showModal();
+      (input || ok).focus();
+      if (input) input.select();
+    });
+  }
+  TP.confirm = (message, options) => ask(message, { ...(options || {}) });
+  TP.prompt = (message, value, options) => ask(message, { ...(options || {}), prompt: true, value });
+})();
+
 // Behaviour that pages declare with data attributes: the Content-Security-Policy runs no
 // inline script, so no onclick="…" or hx-on.
 (function () {
   document.addEventListener("click", (e) => {
     const ask = e.target.closest("[data-confirm]");
-    if (ask && !confirm(ask.dataset.confirm)) e.preventDefault();
+    if (ask && !ask.dataset.confirmed) {
+      e.preventDefault();
+      TP.confirm(ask.dataset.confirm, { danger: true, ok: ask.dataset.confirmOk || "Yes" }).then((yes) => {
+        if (!yes) return;
+        ask.dataset.confirmed = "1";
+        ask.click();
+        delete ask.dataset.confirmed;
+      });
+      return;
+    }
+    // A real button that opens a hidden file input: keyboard and screen readers reach it.
+    const pick = e.target.closest("[data-pick]");
+    if (pick) document.getElementById(pick.dataset.pick).click();
+    const menu = e.target.closest("[data-drawer-toggle]");
+    if (menu) {
+      const name = menu.dataset.drawerToggle;
+      const open = !document.body.classList.contains(name + "-open");
+      document.body.classList.toggle(name + "-open", open);
+      document.querySelectorAll(`[data-drawer-toggle="${name}"]`).forEach((b) => b.setAttribute("aria-expanded", String(open)));
+      if (open) {
+        const first = document.querySelector(`[data-drawer="${name}"] a, [data-drawer="${name}"] input`);
+        if (first) first.focus();
+      }
+    } else if (!e.target.closest("[data-drawer]")) closeDrawers();
+  });
+  function closeDrawers() {
+    document.body.classList.forEach((c) => { if (c.endsWith("-open")) document.body.classList.remove(c); });
+    document.querySelectorAll("[data-drawer-toggle]").forEach((b) => b.setAttribute("aria-expanded", "false"));
+  }
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeDrawers(); });
+  document.addEventListener("htmx:confirm", (e) => {
+    if (!e.detail.question) return;
+    e.preventDefault();
+    TP.confirm(e.detail.question, { danger: true, ok: "Yes" }).then((yes) => { if (yes) e.detail.issueRequest(true); });
   });
   document.addEventListener("change", (e) => {
     if (e.target.matches("[data-autosubmit]")) e.target.form.requestSubmit();
@@ -27,4 +143,22 @@
     const target = e.detail.elt.closest("[data-refresh]");
     if (target && window.htmx) window.htmx.trigger(target.dataset.refresh, "refresh");
   });
+})();
+
+// A table wider than the screen scrolls sideways; keyboard users need to reach it to scroll.
+(function () {
+  function mark(root) {
+    root.querySelectorAll("table").forEach((t) => {
+      if (t.scrollWidth > t.clientWidth + 1) {
+        t.tabIndex = 0;
+        t.setAttribute("role", "region");
+        if (!t.hasAttribute("aria-label")) {
+          const h = t.closest("section, main")?.querySelector("h1, h2");
+          t.setAttribute("aria-label", (h ? h.textContent.trim() + ": " : "") + "table, scrolls sideways");
+        }
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", () => mark(document));
+  document.addEventListener("htmx:afterSwap", (e) => mark(e.detail.target));
 })();

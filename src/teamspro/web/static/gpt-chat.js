@@ -217,14 +217,14 @@
 
   const rename = root.querySelector("[data-rename]");
   if (rename) rename.onclick = async () => {
-    const title = prompt("Rename this conversation", rename.dataset.title);
+    const title = await TP.prompt("Rename this conversation", rename.dataset.title, { ok: "Rename", maxLength: 200 });
     if (!title) return;
     const res = await api(`/api/v1/gpt/conversations/${convId}`, "PATCH", { title });
     if (res.ok) location.reload();
   };
   const del = root.querySelector("[data-delete]");
   if (del) del.onclick = async () => {
-    if (!confirm("Delete this conversation?")) return;
+    if (!(await TP.confirm("Delete this conversation?", { danger: true, ok: "Delete" }))) return;
     const res = await api(`/api/v1/gpt/conversations/${convId}`, "DELETE");
     if (res.ok) location.href = `/gpt/bots/${botId}`;
   };

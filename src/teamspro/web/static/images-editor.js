@@ -135,7 +135,10 @@
       var c = canvas(base.naturalWidth, base.naturalHeight);
       c.getContext("2d").drawImage(base, 0, 0);
       ops.forEach(function (op) { c = apply(c, op); });
+      // A turn, a crop or a resize changes the size: fit the new one to the editor again.
+      var resized = !committed || committed.width !== c.width || committed.height !== c.height;
       committed = c;
+      if (resized) fit();
       paint();
     }
 
@@ -168,8 +171,9 @@
     view.addEventListener("pointerdown", function (e) {
       var p = point(e);
       if (tool === "text") {
-        var text = window.prompt("Text");
-        if (text) push({ op: "text", x: p[0], y: p[1], text: text, size: Number(opt("size")), color: opt("color"), bold: opt("bold"), italic: opt("italic") });
+        window.TP.prompt("Text to place on the image", "", { ok: "Place" }).then(function (text) {
+          if (text) push({ op: "text", x: p[0], y: p[1], text: text, size: Number(opt("size")), color: opt("color"), bold: opt("bold"), italic: opt("italic") });
+        });
         return;
       }
       view.setPointerCapture(e.pointerId);
@@ -244,8 +248,10 @@
       "flip-h": function () { push({ op: "flip", direction: "horizontal" }); },
       "flip-v": function () { push({ op: "flip", direction: "vertical" }); },
       "resize": function () {
-        var w = Number(window.prompt("Width in pixels", committed.width));
-        if (w > 0) push({ op: "resize", width: Math.round(w), height: Math.max(1, Math.round(w * committed.height / committed.width)) });
+        window.TP.prompt("Width in pixels", String(committed.width), { ok: "Resize" }).then(function (value) {
+          var w = Number(value);
+          if (w > 0 && w <= 20000) { push({ op: "resize", width: Math.round(w), height: Math.max(1, Math.round(w * committed.height / committed.width)) }); }
+        });
       },
       "undo": function () { if (ops.length) { redo.push(ops.pop()); rebuild(); } },
       "redo": function () { if (redo.length) { ops.push(redo.pop()); rebuild(); } },
@@ -263,16 +269,21 @@
     root.querySelectorAll("[data-act]").forEach(function (b) {
       b.addEventListener("click", function () { actions[b.dataset.act](); });
     });
+    // Undo: Ctrl+Z. Redo: Ctrl+Shift+Z or Ctrl+Y (Shift makes the key "Z"). Not while typing.
     document.addEventListener("keydown", function (e) {
-      if ((e.ctrlKey || e.metaKey) && e.key === "z") { e.preventDefault(); actions[e.shiftKey ? "redo" : "undo"](); }
+      if (!(e.ctrlKey || e.metaKey) || e.target.closest("input, textarea, select, dialog")) return;
+      var key = e.key.toLowerCase();
+      if (key === "z") { e.preventDefault(); actions[e.shiftKey ? "redo" : "undo"](); }
+      else if (key === "y") { e.preventDefault(); actions.redo(); }
     });
 
-    base = new Image();
-    base.onload = function () {
+    // The image as large as the editor's width allows, never enlarged.
+    function fit() {
       var room = root.querySelector(".canvas-wrap").clientWidth || 800;
-      zoom = Math.min(1, room / base.naturalWidth);
-      rebuild();
-    };
+      zoom = Math.min(1, room / committed.width);
+    }
+    base = new Image();
+    base.onload = rebuild;
     base.onerror = function () { status.textContent = "The image could not be loaded."; };
     base.src = root.dataset.src;
   }

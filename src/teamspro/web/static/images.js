@@ -220,7 +220,6 @@
 
   function initConfig(form) {
     var status = form.querySelector("[data-status]");
-    var teams = window.microsoftTeams;
     var limits = JSON.parse(form.dataset.limits || "{}"), library = form.querySelector("[name=library_id]");
     function applyLimits() {
       // A member's tab allows no more than the library's other tabs do: grey out the rest.
@@ -243,9 +242,10 @@
         library_id: f.get("library_id"), folder: f.get("folder"), layout: f.get("layout"), permissions: perms
       });
     }
-    if (teams && teams.pages && teams.pages.config && window.self !== window.top) {
+    window.TP.teams().then(function (teams) {
+      if (!teams || !teams.pages || !teams.pages.config) return;
       // Inside Teams: the dialog's own Save button saves the tab.
-      teams.app.initialize().then(function () {
+      return teams.app.initialize().then(function () {
         teams.pages.config.registerOnSaveHandler(function (evt) {
           save().then(function (tab) {
             return teams.pages.config.setConfig({
@@ -256,7 +256,7 @@
         });
         teams.pages.config.setValidityState(true);
       });
-    }
+    });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       save().then(function (tab) { location.href = tab.content_url; })

@@ -4,12 +4,12 @@
   "use strict";
   var me = document.currentScript;
   document.addEventListener("DOMContentLoaded", function () {
-    var teams = window.microsoftTeams;
-    if (!teams || window.self === window.top) return;  // a plain browser: the page as it is
-    var status = document.querySelector("[data-sso-status]");
-    status.hidden = false;
-    status.textContent = "Signing you in with Teams…";
-    teams.app.initialize()
+    window.TP.teams().then(function (teams) {
+      if (!teams) return;  // a plain browser: the page as it is
+      var status = document.querySelector("[data-sso-status]");
+      status.hidden = false;
+      status.textContent = "Signing you in with Teams…";
+      return teams.app.initialize()
       .then(function () { return teams.authentication.getAuthToken(); })
       .then(function (token) {
         return fetch("/auth/teams/sso", {
@@ -23,5 +23,6 @@
         location.href = me.dataset.next || "/";
       })
       .catch(function (e) { status.textContent = e.message || String(e); });
+    });
   });
 })();

@@ -1,0 +1,161 @@
+"""Every page, as a person on a desktop and on a phone, in light and dark themes, in a browser
+that can reach nothing but this server: axe-core finds no serious or critical accessibility
+violation, nothing is logged to the console as an error, no request fails, and on a phone
+nothing is wider than the screen."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.e2e.conftest import offline_context, run_axe, running_server
+from tests.fixtures.live import FakeLLM
+from tests.images import samples
+
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+# Pages drawn by a script after load: what shows that it has drawn.
+RENDERED_BY_SCRIPT = {"/docs": ".opblock", "/redoc": ".api-content h2"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def seed(page: Page, url: str) -> dict[str, str]:
+    """A bot with a conversation, a knowledge file, an image pinned to a tab: what the pages
+    show when they have something to show."""
+    csrf = json.loads(page.locator("body").get_attribute("hx-headers") or "{}")["X-CSRF-Token"]
+    headers = {"x-csrf-token": csrf}
+
+    def call(method: str, path: str, **kw: Any) -> Any:
+        res = page.request.fetch(url + path, method=method, headers=headers, **kw)
+        assert res.ok, f"{method} {path}: {res.status} {res.text()}"
+        return (
+            res.json()
+            if res.status != 204 and "json" in res.headers.get("content-type", "")
+            else None
+        )
+
+    bot = call(
+        "POST",
+        "/api/v1/gpt/bots",
+        data={
+            "name": "Helpdesk",
+            "provider_key": "fake",
+            "model": "echo",
+            "starters": ["How do I reset my password?"],
+        },
+    )
+    call("POST", f"/api/v1/gpt/bots/{bot['id']}/publish")
+    stream = page.request.post(
+        url + f"/api/v1/gpt/bots/{bot['id']}/chat",
+        headers=headers,
+        data={"message": "Show me **bold** and `code`"},
+    )
+    assert stream.ok
+    conversation = json.loads(stream.text().split("data: ", 1)[1].split("\n", 1)[0])[
+        "conversation_id"
+    ]
+    call(
+        "POST",
+        f"/api/v1/gpt/bots/{bot['id']}/documents",
+        multipart={
+            "files": {
+                "name": "guide.md",
+                "mimeType": "text/markdown",
+                "buffer": b"# Guide\n\n## VPN\n\nUse the VPN.\n",
+            },
+        },
+    )
+    tab = call("POST", "/api/v1/images/tabs", data={"entity_id": "sweep", "name": "Site plan"})
+    image = call(
+        "POST",
+        f"/api/v1/images/tabs/{tab['id']}/images",
+        multipart={
+            "files": {
+                "name": "site.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": samples.photo((320, 240)),
+            },
+        },
+    )[0]
+    return {"bot": bot["id"], "conversation": conversation, "tab": tab["id"], "image": image["id"]}
+
+
+def pages(ids: dict[str, str]) -> list[str]:
+    bot, image = ids["bot"], ids["image"]
+    return [
+        "/",
+        "/gpt",
+        "/gpt/bots/new",
+        f"/gpt/bots/{bot}/edit",
+        f"/gpt/bots/{bot}",
+        f"/gpt/bots/{bot}/c/{ids['conversation']}",
+        f"/gpt/bots/{bot}/knowledge",
+        f"/gpt/bots/{bot}/feedback",
+        "/gpt/providers",
+        "/gpt/plugins",
+        "/gpt/usage",
+        "/images",
+        f"/images/{image}",
+        f"/images/{image}/edit",
+        f"/images/tabs/{ids['tab']}",
+        "/images/tabs/configure?entityId=other&channelName=General",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/organizations",
+        "/me/tokens",
+        "/privacy",
+        "/no-such-page",
+        "/docs",
+        "/redoc",
+    ]
+
+
+@pytest.fixture(scope="module")
+def site(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM
+) -> Iterator[tuple[str, str, dict[str, str]]]:
+    tmp = tmp_path_factory.mktemp("sweep")
+    providers = json.dumps([fake_llm.provider("fake")])
+    with running_server(tmp, TEAMSPRO_GPT__PROVIDERS=providers) as (url, link, _log):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(link)
+        ids = seed(page, url)
+        state = context.storage_state()
+        context.close()
+        yield url, json.dumps(state), ids
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_page(
+    browser: Browser, site: tuple[str, str, dict[str, str]], device: str, theme: str, tmp_path: Path
+) -> None:
+    url, state, ids = site
+    state_file = tmp_path / "state.json"
+    state_file.write_text(state)
+    options = {
+        **(DESKTOP if device == "desktop" else PHONE),
+        "color_scheme": theme,
+        "storage_state": str(state_file),
+    }
+    problems: list[str] = []
+    with offline_context(browser, **options) as (context, trouble):
+        page = context.new_page()
+        for path in pages(ids):
+            page.goto(url + path, wait_until="networkidle")
+            if path in RENDERED_BY_SCRIPT:
+                page.locator(RENDERED_BY_SCRIPT[path]).first.wait_for()
+            for v in run_axe(page):
+                problems.append(f"{path}: {v}")
+            if device == "phone":
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                if wide > 390:
+                    problems.append(f"{path}: the page is {wide} px wide on a 390 px screen")
+            problems += [f"{path}: {t}" for t in trouble]
+            trouble.clear()
+    assert not problems, "\n".join(problems)
