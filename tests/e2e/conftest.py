@@ -175,3 +175,29 @@ def _expected_status(message: ConsoleMessage) -> bool:
     return "status of 404" in message.text and message.location.get("url", "").endswith(
         "/no-such-page"
     )
+
+
+def keyboard_upload(page: Page, button: Any, files: list[Path], max_tabs: int = 80) -> None:
+    """Reach ``button`` with the Tab key from the top of the page and press Enter on it, as a
+    keyboard user would; the file chooser that opens gets ``files``."""
+    button.wait_for()  # the page that has it, loaded
+    # Listening turns Chromium's file-chooser interception on, but Playwright sends that
+    # without waiting: listen before the Tab presses, so it is on when Enter opens one.
+    page.on("filechooser", _ignore)
+    # From the top, as on arrival: the first Tab stop (the skip link), then onwards. Tabbing
+    # on from wherever the last action left focus could wrap out of the page.
+    page.locator("a.skip").focus()
+    tabs = 0
+    while not button.evaluate("e => e === document.activeElement"):
+        tabs += 1
+        if tabs > max_tabs:
+            raise AssertionError(f"{button} cannot be reached with the Tab key")
+        page.keyboard.press("Tab")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files([str(f) for f in files])
+    page.remove_listener("filechooser", _ignore)
+
+
+def _ignore(_: Any) -> None:
+    """The file chooser is answered by the expect_file_chooser block."""

@@ -1,23 +1,41 @@
-"""Image Pro as a channel member uses it, in Chromium: set up a tab, upload an image, draw,
-add text and a rectangle, crop, save (the tab pins the new version), revert to the
-original, search the library by tag and by colour, and download a rendition."""
+"""Image Pro as a channel member uses it, in Chromium on a desktop and on a phone (touch):
+set up a tab, upload an image from the keyboard, draw, add text and a rectangle, crop, save
+(the tab pins the new version), revert to the original, find the tab again from the Tabs
+page, search the library by tag and by colour, work on several images at once (duplicates,
+tags, download) and download a rendition."""
 
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, running_server
+from tests.e2e.conftest import ARTIFACTS, keyboard_upload, running_server
 from tests.images import samples
 
 BY = "\u00d7"  # the multiplication sign pages write between width and height
 
 
+DEVICES = {
+    "desktop": {"viewport": {"width": 1366, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+}
+
+
+def canvas_box(page: Page) -> dict[str, float]:
+    canvas = page.locator("[data-canvas]")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box
+    return box
+
+
 def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
-    box = page.locator("[data-canvas]").bounding_box()
+    box = canvas_box(page)
     assert box
     page.mouse.move(box["x"] + start[0] * box["width"], box["y"] + start[1] * box["height"])
     page.mouse.down()
@@ -27,14 +45,18 @@ def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps
     page.mouse.up()
 
 
-def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: Path) -> None:
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_tab_upload_edit_pin_revert_find_search_download(
+    browser: Browser, tmp_path: Path, device: str
+) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     photo = tmp_path / "harbour.jpg"
     photo.write_bytes(samples.photo((800, 600), color=(30, 90, 200)))
     logo = tmp_path / "logo.png"
     logo.write_bytes(samples.photo((200, 100), color=(220, 30, 30), fmt="PNG", gps=False))
     with running_server(tmp_path) as (url, link, log):
-        page: Page = browser.new_page(viewport={"width": 1280, "height": 900})
+        context = browser.new_context(**DEVICES[device], accept_downloads=True)
+        page: Page = context.new_page()
         page.goto(link)
         # The configuration page, as Teams opens it with its placeholders filled in.
         page.goto(
@@ -45,7 +67,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("heading", name="Site plan")).to_be_visible()
 
-        page.locator("[data-tab-upload]").set_input_files(str(photo))
+        keyboard_upload(page, page.get_by_role("button", name="Upload from this device"), [photo])
         pinned = page.get_by_test_id("pinned")
         expect(pinned).to_be_visible(timeout=20_000)
         first_version = pinned.get_attribute("data-version")
@@ -53,7 +75,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
 
         # A logo in the library, by drag-and-drop's file picker, to use as a watermark.
         page.goto(url + "/images")
-        page.locator("#img-files").set_input_files(str(logo))
+        keyboard_upload(page, page.get_by_role("button", name="Choose images"), [logo])
         expect(page.get_by_text("1 uploaded.")).to_be_visible()
         page.goto(tab_url)
 
@@ -63,8 +85,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         page.get_by_role("button", name="Draw").click()
         drag(page, (0.3, 0.3), (0.6, 0.5))
         page.get_by_role("button", name="Text").click()
-        box = page.locator("[data-canvas]").bounding_box()
-        assert box
+        box = canvas_box(page)
         page.mouse.click(box["x"] + 0.4 * box["width"], box["y"] + 0.2 * box["height"])
         dialog = page.get_by_role("dialog", name="Text to place on the image")
         dialog.get_by_role("textbox").fill("North gate")
@@ -80,7 +101,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         expect(page.locator("[data-editor-status]")).to_contain_text("4 operation(s)")
         page.get_by_role("button", name="Redo").click()
         expect(page.locator("[data-editor-status]")).to_contain_text(f"640{BY}480")
-        page.screenshot(path=str(ARTIFACTS / "images-editor.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"images-editor-{device}.png"), full_page=True)
         page.get_by_role("button", name="Save").click()
 
         # Back on the tab: the new version is pinned, the first is in the history.
@@ -89,7 +110,7 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         )
         expect(page.get_by_text(f"v2 · 640{BY}480")).to_be_visible()
         expect(page.get_by_test_id("history").locator("li")).to_have_count(2)
-        page.screenshot(path=str(ARTIFACTS / "images-tab.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"images-tab-{device}.png"), full_page=True)
         shown = page.request.get(url + page.get_by_test_id("pinned").get_attribute("src"))
         assert shown.ok
         edited = Image.open(io.BytesIO(shown.body())).convert("RGB")
@@ -100,8 +121,18 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         page.get_by_role("button", name="Revert to v1").click()
         expect(page.get_by_text(f"v3 · 800{BY}600")).to_be_visible()
 
+        # Leave the tab, then find it again from the Tabs page, by its team and channel.
+        page.goto(url + "/images")
+        page.get_by_role("navigation", name="Image Pro").get_by_role("link", name="Tabs").click()
+        row = page.get_by_test_id("tab-row")
+        expect(row).to_contain_text("Builders \u203a General")
+        expect(row).to_contain_text("3 pins")
+        row.get_by_role("link", name="Site plan").click()
+        expect(page).to_have_url(tab_url)
+
         # Tag it, then find it in the library by tag and by colour.
         page.get_by_role("link", name="harbour").click()
+        expect(page.get_by_test_id("pinned-in")).to_contain_text("Site plan")
         page.get_by_label("Tags (comma separated)").fill("harbour, survey")
         page.get_by_role("button", name="Save properties").click()
         expect(page.get_by_text("Saved.")).to_be_visible()
@@ -120,15 +151,49 @@ def test_tab_upload_edit_pin_revert_search_download(browser: Browser, tmp_path: 
         expect(page.locator("[data-image-grid] .tile")).to_have_attribute("title", "logo")
         page.get_by_label("Colour").select_option("blue")
         expect(page.locator("[data-image-grid] .tile")).to_have_attribute("title", "harbour")
-        page.screenshot(path=str(ARTIFACTS / "images-library.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"images-library-{device}.png"), full_page=True)
+
+        # The same logo again: flagged as an exact duplicate, found by the duplicates filter.
+        page.get_by_label("Colour").select_option("")
+        keyboard_upload(page, page.get_by_role("button", name="Choose images"), [logo])
+        expect(page.get_by_text("1 uploaded, 1 exact duplicate(s) flagged.")).to_be_visible()
+        page.get_by_label("Duplicates only").check()
+        expect(page.locator("[data-image-grid] .tile")).to_have_count(1)
+        expect(page.get_by_test_id("duplicate-badge")).to_be_visible()
+        page.get_by_label("Duplicates only").uncheck()
+        expect(page.locator("[data-image-grid] .tile")).to_have_count(3)
+        # Several at once: tag the two logos, download them in one zip, see them as a list.
+        logos = page.get_by_role("checkbox", name="Select logo")
+        logos.nth(0).check()
+        logos.nth(1).check()
+        expect(page.get_by_text("2 selected")).to_be_visible()
+        with page.expect_download() as zipped:
+            page.get_by_role("link", name="Download", exact=True).click()
+        with zipfile.ZipFile(zipped.value.path()) as archive:
+            assert sorted(archive.namelist()) == ["logo (2).png", "logo.png"]
+        page.get_by_role("button", name="Add tags…").click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_role("textbox").fill("brand")
+        dialog.get_by_role("button", name="Add tags").click()
+        expect(page.get_by_text("Tagged 2 image(s).")).to_be_visible()
+        page.get_by_label("Tag").fill("brand")
+        expect(page.locator("[data-result-count]")).to_have_text("2 images")
+        page.get_by_role("button", name="List").click()
+        expect(page.locator(".image-table tbody tr")).to_have_count(2)
+        expect(page.locator(".image-table")).to_contain_text(f"200{BY}100")
+        page.get_by_role("button", name="Grid").click()
+        page.get_by_label("Tag").fill("")
+        page.get_by_label("Colour").select_option("blue")
+        expect(page.locator("[data-result-count]")).to_have_text("1 image")
+        expect(page.locator("[data-image-grid] .tile")).to_have_attribute("title", "harbour")
 
         # Download a rendition from the image's page.
-        page.locator("[data-image-grid] .tile").first.click()
+        page.locator("[data-image-grid] .tile a").first.click()
         with page.expect_download() as info:
             page.locator('[data-rendition="320.jpeg"]').click()
         saved = tmp_path / "rendition.jpg"
         info.value.save_as(saved)
         rendition = Image.open(saved)
         assert rendition.format == "JPEG" and max(rendition.size) == 320
-        page.close()
+        context.close()
     assert "Traceback" not in log.read_text(errors="replace")

@@ -9,7 +9,7 @@ from pathlib import Path
 from evals import corpus
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, running_server
+from tests.e2e.conftest import ARTIFACTS, keyboard_upload, running_server
 
 
 def test_upload_watch_ready_ask_and_open_citation(browser: Browser, tmp_path: Path) -> None:
@@ -38,8 +38,11 @@ def test_upload_watch_ready_ask_and_open_citation(browser: Browser, tmp_path: Pa
         page.get_by_role("button", name="Save and publish").click()
         page.get_by_role("link", name="Knowledge base").click()
 
-        page.locator("#kb-files").set_input_files(
-            [str(files / "handbook.pdf"), str(files / "it.md"), str(files / "locked.pdf")]
+        # From the keyboard: Tab to the real button, Enter, pick the files.
+        keyboard_upload(
+            page,
+            page.get_by_role("button", name="Choose files"),
+            [files / "handbook.pdf", files / "it.md", files / "locked.pdf"],
         )
         expect(page.get_by_text("3 file(s) received.")).to_be_visible()
         row = page.locator('[data-testid="kb-row"][data-filename="handbook.pdf"]')
@@ -76,5 +79,19 @@ def test_upload_watch_ready_ask_and_open_citation(browser: Browser, tmp_path: Pa
         # The citation survives a reload (it is stored with the answer).
         page.reload()
         expect(page.get_by_test_id("citation").first).to_contain_text("Handbook, page 2")
+        # The [1] in the answer is a button that shows the passage and where it comes from.
+        marker = page.get_by_role("button", name="Source 1: Handbook")
+        marker.first.focus()
+        page.keyboard.press("Enter")
+        passage = page.get_by_test_id("citation-passage")
+        expect(passage).to_contain_text("[1] Handbook, page 2")
+        expect(passage).to_contain_text("16 weeks")
+
+        # A Markdown file has no pages: its citation names the heading instead.
+        page.get_by_label("Message").fill("How often are laptops replaced?")
+        page.get_by_role("button", name="Send").click()
+        cited = page.locator(".msg.bot").nth(1).get_by_test_id("citation").first
+        expect(cited).to_contain_text("[1] IT guide \u203a Laptops")
+        expect(cited).not_to_contain_text("page")
         page.close()
     assert "Traceback" not in log.read_text(errors="replace")

@@ -96,6 +96,35 @@ def test_regenerate_replaces_the_last_answer(org: Org, fake_llm: FakeLLM) -> Non
     ]
 
 
+def test_edit_replaces_the_last_question_and_its_answer(org: Org, fake_llm: FakeLLM) -> None:
+    bot = org.bot()
+    conv = chat(org, bot["id"], "my name is Ada")[0][1]["conversation_id"]
+    chat(org, bot["id"], "what is my nmae?", conversation_id=conv)
+    edited = chat(org, bot["id"], "what is my name?", conversation_id=conv, edit=True)
+    assert "".join(d["text"] for k, d in edited if k == "delta") == "You said: what is my name?"
+    # The model saw the first turn and the edited question, not the typo nor its answer.
+    sent = fake_llm.requests[-1]["messages"]
+    assert [m["content"] for m in sent[1:]] == [
+        "my name is Ada",
+        "You said: my name is Ada",
+        "what is my name?",
+    ]
+    detail = org.client.get(f"/api/v1/gpt/conversations/{conv}", headers=org.member_auth).json()
+    assert [m["content"] for m in detail["messages"] if m["role"] == "user"] == [
+        "my name is Ada",
+        "what is my name?",
+    ]
+    # Regenerating after an edit answers the edited question; both answers are kept.
+    chat(org, bot["id"], "", conversation_id=conv, regenerate=True)
+    answers = [m for m in _messages(org) if m.role.value == "assistant"]
+    assert [a.status.value for a in answers] == ["complete", "superseded", "superseded", "complete"]
+    url = f"/api/v1/gpt/bots/{bot['id']}/chat"
+    both = {"message": "x", "conversation_id": conv, "edit": True, "regenerate": True}
+    assert org.client.post(url, json=both, headers=org.member_auth).status_code == 400
+    fresh = {"message": "x", "edit": True}
+    assert org.client.post(url, json=fresh, headers=org.member_auth).status_code == 400
+
+
 def test_without_a_model_the_extractive_answerer_says_so(org: Org) -> None:
     bot = org.bot(provider_key=None, model="")
     events = chat(org, bot["id"], "What is the leave policy?")

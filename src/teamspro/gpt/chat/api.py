@@ -26,6 +26,8 @@ class ChatIn(BaseModel):
     message: str = Field(default="", max_length=chat_service.MAX_MESSAGE_CHARS)
     conversation_id: uuid.UUID | None = None
     regenerate: bool = False
+    # Replace the last question (and its answer) with ``message``.
+    edit: bool = False
     # The person's time zone (IANA, as browsers report it), for tools that tell the time.
     time_zone: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_+\-/. ]+$")
 
@@ -57,6 +59,7 @@ async def chat(
         text=body.message,
         conversation_id=body.conversation_id,
         regenerate=body.regenerate,
+        edit=body.edit,
         time_zone=body.time_zone,
     )
     await session.commit()  # the person's message is safe before the model is called

@@ -4,20 +4,45 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from teamspro.core import odata
+from teamspro.core.db import utcnow
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
 from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.bot.models import Bot
 from teamspro.gpt.chat import markdown, usage
 from teamspro.gpt.conversation import service as conv_service
 from teamspro.gpt.conversation.models import Conversation
 from teamspro.web.templates import render
 
 router = APIRouter(prefix="/gpt", include_in_schema=False)
+
+
+def by_day(conversations: list[Conversation], now: datetime) -> list[tuple[str, list[Any]]]:
+    """Conversations under the headings chat apps use: Today, Yesterday, Previous 7 days,
+    Previous 30 days, then by month (newest first, as listed)."""
+    groups: dict[str, list[Any]] = {}
+    today = now.date()
+    for c in conversations:
+        day = c.updated_at.date()
+        age = (today - day).days
+        if age <= 0:
+            label = "Today"
+        elif age == 1:
+            label = "Yesterday"
+        elif age <= 7:
+            label = "Previous 7 days"
+        elif age <= 30:
+            label = "Previous 30 days"
+        else:
+            label = day.strftime("%B %Y")
+        groups.setdefault(label, []).append(c)
+    return list(groups.items())
 
 
 async def _chat(
@@ -35,24 +60,33 @@ async def _chat(
     stmt = conv_service.own_stmt(principal, search=search).where(Conversation.bot_id == bot_id)
     query = odata.ODataQuery(top=100, orderby=[("updated_at", True)])
     conversations, _ = await odata.page(session, stmt, Conversation, query)
-    current, items = None, []
+    current, turns, rated = None, [], {}
     if conversation_id is not None:
         current = await conv_service.get_own(
             session=session, principal=principal, conversation_id=conversation_id
         )
-        items = [
-            (m, markdown.render(m.content))
-            for m in await conv_service.messages(session=session, conversation=current)
+        turns = [
+            (q, [(a, markdown.render(a.content)) for a in answers])
+            for q, answers in await conv_service.turns(session=session, conversation=current)
         ]
+        rated = await conv_service.ratings(
+            session=session,
+            principal=principal,
+            message_ids=[a.id for _, answers in turns for a, _ in answers],
+        )
+    # The bot picker: other bots this person may chat with (drafts only for their managers).
+    others = await session.execute(bot_service.visible_stmt(principal).order_by(Bot.name))
     return render(
         request,
         "gpt/chat.html",
         {
             "bot": bot,
+            "bots": [b for b in others.scalars() if b.id != bot.id],
             "can_manage": bot.can_manage(principal),
-            "conversations": conversations,
+            "groups": by_day(conversations, utcnow()),
             "current": current,
-            "items": items,
+            "turns": turns,
+            "rated": rated,
             "q": search,
         },
     )

@@ -95,11 +95,14 @@ def system_prompt(bot: BotConfig, sources: list[Source]) -> str:
     return "\n\n".join(parts)
 
 
-async def _history(session: AsyncSession, conversation_id: uuid.UUID) -> list[dict[str, str]]:
+async def _history(
+    session: AsyncSession, conversation_id: uuid.UUID, leave_out: set[uuid.UUID] | None = None
+) -> list[dict[str, str]]:
     stmt = (
         select(Message.role, Message.content)
         .where(
             Message.conversation_id == conversation_id,
+            Message.id.not_in(leave_out or set()),
             Message.status.in_(
                 [MessageStatus.complete, MessageStatus.stopped, MessageStatus.interrupted]
             ),
@@ -124,13 +127,18 @@ async def begin(
     text: str,
     conversation_id: uuid.UUID | None = None,
     regenerate: bool = False,
+    edit: bool = False,
     channel: str = "web",
     history: list[dict[str, str]] | None = None,
     external_ref: str | None = None,
     time_zone: str | None = None,
 ) -> Turn:
-    """Steps 1: keep what the person typed and prepare the model call."""
+    """Steps 1: keep what the person typed and prepare the model call. ``regenerate`` answers
+    the last question again (the earlier answer is kept, superseded); ``edit`` replaces the
+    last question and its answer with ``text``."""
     text = text.strip()
+    if regenerate and edit:
+        raise InvalidInput("Regenerate or edit, not both.", code="regenerate_and_edit")
     if not regenerate and not text:
         raise InvalidInput("Type a message first.", code="empty_message")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -152,7 +160,7 @@ async def begin(
                 code="provider_missing",
             )
     if conversation_id is None:
-        if regenerate:
+        if regenerate or edit:
             raise InvalidInput("Nothing to regenerate.", code="nothing_to_regenerate")
         # Added with the messages below: the turn's rows are written in one flush, at commit.
         conv = Conversation(
@@ -176,14 +184,21 @@ async def begin(
         ):
             raise NotFound("No such conversation.")
         conv = found
-    superseded: Message | None = None
+    superseded: list[Message] = []
     await usage.check(
         session=session, cfg=settings.gpt, org_id=bot.org_id, user_id=principal.user.id
     )
     if regenerate:
-        text, user_msg_id, superseded = await _last_turn(session, conv.id)
+        question, answered = await _last_turn(session, conv.id)
+        text, user_msg_id = question.content, question.id
+        superseded = [answered] if answered else []
         # The history up to the question being answered again (the question itself is last).
         past = (history if history is not None else await _history(session, conv.id))[:-1]
+    elif edit:
+        question, answered = await _last_turn(session, conv.id)
+        superseded = [question, *([answered] if answered else [])]
+        past = await _history(session, conv.id, leave_out={m.id for m in superseded})
+        user_msg_id = uuid.uuid4()
     else:
         if history is not None:
             past = history
@@ -210,8 +225,8 @@ async def begin(
     # Why the writes come last, with ids made here: each flush is a round trip on a connection
     # other turns wait for (SQLite has one); the commit now writes the turn in one go. And
     # retrieval above releases the connection while it embeds the question, which commits.
-    if superseded is not None:
-        superseded.status = MessageStatus.superseded
+    for replaced in superseded:
+        replaced.status = MessageStatus.superseded
     if new_conversation:
         session.add(conv)
     if not regenerate:
@@ -266,10 +281,8 @@ async def begin(
     )
 
 
-async def _last_turn(
-    session: AsyncSession, conv_id: uuid.UUID
-) -> tuple[str, uuid.UUID, Message | None]:
-    """The last question, its id, and the answer a regeneration supersedes (if any)."""
+async def _last_turn(session: AsyncSession, conv_id: uuid.UUID) -> tuple[Message, Message | None]:
+    """The last question and its answer (if any), which a regeneration or an edit replaces."""
     stmt = (
         select(Message)
         .where(Message.conversation_id == conv_id, Message.status != MessageStatus.superseded)
@@ -283,7 +296,7 @@ async def _last_turn(
         raise InvalidInput("Nothing to regenerate.", code="nothing_to_regenerate")
     if answer is not None and answer.status == MessageStatus.streaming:
         raise InvalidInput("The answer is still being written.", code="still_streaming")
-    return question.content, question.id, answer
+    return question, answer
 
 
 async def stream(

@@ -66,6 +66,45 @@ async def messages(*, session: AsyncSession, conversation: Conversation) -> list
     return list((await session.execute(stmt)).scalars())
 
 
+async def turns(
+    *, session: AsyncSession, conversation: Conversation
+) -> list[tuple[Message | None, list[Message]]]:
+    """The conversation as the chat page shows it: each question with every answer it got,
+    oldest first; answers a regeneration replaced are kept so the person can switch back to
+    them. A question edited and sent again is gone, with its answers."""
+    stmt = (
+        select(Message)
+        .where(Message.conversation_id == conversation.id)
+        .order_by(Message.created_at, Message.role.desc())
+    )
+    out: list[tuple[Message | None, list[Message]]] = []
+    edited = False
+    for m in (await session.execute(stmt)).scalars():
+        if m.role == Role.user:
+            edited = m.status == MessageStatus.superseded
+            if not edited:
+                out.append((m, []))
+        elif not edited:
+            if not out:  # an answer with no question before it (a welcome from Teams)
+                out.append((None, []))
+            out[-1][1].append(m)
+    return out
+
+
+async def ratings(
+    *, session: AsyncSession, principal: Principal, message_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The person's own like (+1) or dislike (-1) of each of these answers, to show again."""
+    if not message_ids:
+        return {}
+    stmt = select(Feedback.message_id, Feedback.rating).where(
+        Feedback.org_id == principal.org.id,
+        Feedback.user_id == principal.user.id,
+        Feedback.message_id.in_(message_ids),
+    )
+    return {mid: rating for mid, rating in (await session.execute(stmt)).all()}
+
+
 async def rename(*, session: AsyncSession, conversation: Conversation, title: str) -> None:
     """Give a conversation a title of the person's choosing."""
     conversation.title = title.strip()[:200] or conversation.title

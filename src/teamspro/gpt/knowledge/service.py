@@ -43,6 +43,9 @@ QUEUED_GRACE = 600.0
 OUTDATED_BATCH = 10
 FIELDS = ["filename", "status", "kind", "size", "pages", "chunks", "created_at", "updated_at"]
 
+# Files whose passages are cited with their page (PDF), slide (PowerPoint) or sheet (Excel).
+PAGED = (".pdf", ".pptx", ".xlsx")
+
 
 def blobs(settings: Settings) -> LocalBlobStore:
     return LocalBlobStore(settings.data_dir / "blobs")
@@ -567,14 +570,18 @@ async def retrieve(
     for i, h in enumerate(hits):
         # The heading path starts with the document's title (chunking.INDEX_VERSION 2).
         title, *sections = h.heading_path.split(chunking.SEPARATOR) if h.heading_path else [""]
+        # Only pages, slides and sheets are worth naming: a Markdown or Word file is "page 1"
+        # throughout, and its heading path says where the passage is.
+        paged = h.filename.lower().endswith(PAGED)
         sources.append(
             Source(
                 n=i + 1,
                 title=title or h.filename,
                 heading=CRUMB.join(sections),
                 text=h.text,
-                page=h.page,
-                url=f"/api/v1/gpt/documents/{h.document_id}/file#page={h.page}",
+                page=h.page if paged else None,
+                url=f"/api/v1/gpt/documents/{h.document_id}/file"
+                + (f"#page={h.page}" if paged else ""),
             )
         )
     return sources

@@ -10,7 +10,13 @@ from starlette.responses import Response
 from teamspro.core.deps import AdminPrincipal, SessionDep, StateDep
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.registry import KIND_LABELS
-from teamspro.gpt.provider.schemas import ProviderCreate, ProviderRead, ProviderUpdate
+from teamspro.gpt.provider.schemas import (
+    ConnectionCheck,
+    ProviderCreate,
+    ProviderRead,
+    ProviderUpdate,
+)
+from teamspro.gpt.runtime import ModelsDep
 
 router = APIRouter(prefix="/api/v1/gpt/providers", tags=["gpt providers"])
 
@@ -27,6 +33,21 @@ async def list_providers(
 @router.get("/kinds")
 async def provider_kinds(principal: AdminPrincipal) -> dict[str, str]:
     return KIND_LABELS
+
+
+@router.post("/{key}/test", response_model=ConnectionCheck)
+async def test_provider(
+    key: str, principal: AdminPrincipal, session: SessionDep, state: StateDep, models: ModelsDep
+) -> ConnectionCheck:
+    """List the provider's models through its API: whether it answers, and what it serves."""
+    return await provider_service.check(
+        session=session,
+        org_id=principal.org.id,
+        key=key,
+        settings=state.settings,
+        vault=state.vault,
+        models=models,
+    )
 
 
 @router.post("", response_model=ProviderRead, status_code=201)

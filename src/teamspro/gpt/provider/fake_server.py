@@ -116,6 +116,8 @@ def _tool_call(body: dict[str, Any], messages: list[dict[str, Any]]) -> tuple[st
 
 
 async def models(request: Request) -> Response:
+    if request.headers.get("authorization") == "Bearer rejected-key":
+        return _error(401, "Incorrect API key provided.", "invalid_request_error")
     data = [{"id": b, "object": "model", "created": 0, "owned_by": "fake"} for b in BEHAVIOURS]
     return JSONResponse({"object": "list", "data": data})
 

@@ -10,6 +10,7 @@ import httpx2
 import openai
 
 from teamspro.config import ProviderConfig
+from teamspro.core.outbound import Refused
 from teamspro.gpt.provider.base import (
     ChatRequest,
     Chunk,
@@ -118,6 +119,37 @@ def client(
         http_client=http,
         max_retries=max_retries,
     )
+
+
+async def list_models(config: ProviderConfig, http: httpx2.AsyncClient) -> list[str]:
+    """The model ids the provider's ``GET /models`` lists (Azure: the resource's base models,
+    not its deployments), sorted; a failure is the same ProviderError a chat would raise."""
+    if config.kind == "openai_compatible" and not config.base_url:
+        raise ProviderRejected("An OpenAI-compatible provider needs a base URL.")
+    api = client(config, http)
+    try:
+        page = await api.models.list()
+        return sorted({m.id for m in page.data})
+    # The SDK's errors, said so that the admin knows which field to fix.
+    except openai.AuthenticationError as exc:
+        raise ProviderRejected("The provider refused the API key (401).") from exc
+    except openai.NotFoundError as exc:
+        raise ProviderRejected(
+            "Nothing lists models at this address (404): check the base URL "
+            "(for OpenAI-compatible servers it usually ends in /v1)."
+        ) from exc
+    except openai.APIConnectionError as exc:
+        if isinstance(exc, openai.APITimeoutError):
+            raise ProviderTimeout("The provider did not answer in time.") from exc
+        # The outbound guard's reason is said (it is worded to reveal nothing of the
+        # network); a socket's own error is not.
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, Refused):
+            cause = cause.__cause__
+        why = f": {cause.message}" if isinstance(cause, Refused) else "."
+        raise ProviderUnavailable(f"The provider could not be reached{why}") from exc
+    except Exception as exc:
+        raise translate_error(exc, started=False) from exc
 
 
 def make_openai(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:

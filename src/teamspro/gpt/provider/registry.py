@@ -9,7 +9,7 @@ import httpx2
 from teamspro.config import ProviderConfig
 from teamspro.gpt.provider.base import ChatModel, ProviderRejected
 from teamspro.gpt.provider.extractive import ExtractiveChat
-from teamspro.gpt.provider.openai_family import make_compatible, make_openai
+from teamspro.gpt.provider.openai_family import list_models, make_compatible, make_openai
 
 Factory = Callable[[ProviderConfig, httpx2.AsyncClient], ChatModel]
 
@@ -33,6 +33,12 @@ class Models:
         self._guarded = guarded  # for organisations' own providers (core/outbound.py)
         self._clients: dict[str, ChatModel] = {}
         self.extractive = ExtractiveChat()
+
+    async def listed(self, config: ProviderConfig) -> list[str]:
+        """What the provider says it serves: "Test connection", and the bot form's choices."""
+        if config.kind not in KINDS:
+            raise ProviderRejected(f"Unknown provider kind {config.kind!r}.")
+        return await list_models(config, self._guarded if config.organization else self._http)
 
     def chat(self, config: ProviderConfig | None) -> ChatModel:
         if config is None:

@@ -41,3 +41,14 @@ class ProviderRead(BaseModel):
     models: list[str]
     has_key: bool
     scope: str  # "organization" or "instance"
+
+
+class ConnectionCheck(BaseModel):
+    """The outcome of "Test connection": the models the provider lists, or why it failed."""
+
+    ok: bool
+    models: list[str] = Field(default_factory=list)
+    error: str | None = None
+    ms: int | None = None
+    # The models the provider's configuration offers (empty: any), for the bot form.
+    configured: list[str] = Field(default_factory=list)

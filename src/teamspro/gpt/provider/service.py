@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from sqlalchemy import select
@@ -12,9 +13,15 @@ from teamspro.core.crypto import SecretBox
 from teamspro.core.db import release
 from teamspro.core.errors import Conflict, InvalidInput, NotFound
 from teamspro.core.outbound import OutboundPolicy
+from teamspro.gpt.provider.base import ProviderError
 from teamspro.gpt.provider.models import ModelProvider
-from teamspro.gpt.provider.registry import KINDS
-from teamspro.gpt.provider.schemas import ProviderCreate, ProviderRead, ProviderUpdate
+from teamspro.gpt.provider.registry import KINDS, Models
+from teamspro.gpt.provider.schemas import (
+    ConnectionCheck,
+    ProviderCreate,
+    ProviderRead,
+    ProviderUpdate,
+)
 
 
 def to_read(row: ModelProvider) -> ProviderRead:
@@ -145,3 +152,28 @@ async def resolve(
             organization=True,
         )
     return next((c for c in settings.gpt.providers if c.key == key), None)
+
+
+async def check(
+    *,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    key: str,
+    settings: Settings,
+    vault: SecretBox,
+    models: Models,
+) -> ConnectionCheck:
+    """ "Test connection": list the provider's models through its API, as a chat would reach
+    it (organisations' providers through the outbound guard). The outcome, good or bad, is
+    the answer; only an unknown provider is an error."""
+    config = await resolve(session=session, org_id=org_id, key=key, settings=settings, vault=vault)
+    if config is None:
+        raise NotFound("No such provider.")
+    await release(session)  # no connection held while the provider answers
+    started = time.perf_counter()
+    try:
+        listed = await models.listed(config)
+    except ProviderError as exc:
+        return ConnectionCheck(ok=False, error=str(exc), configured=config.models)
+    ms = round((time.perf_counter() - started) * 1000)
+    return ConnectionCheck(ok=True, models=listed, ms=ms, configured=config.models)

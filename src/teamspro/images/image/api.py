@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from sqlalchemy import select
 from starlette.datastructures import QueryParams
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from teamspro.core import odata
 from teamspro.core.db import release
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput, NotFound, PermissionDenied
 from teamspro.core.storage import attachment
+from teamspro.images.image import archive as image_archive
 from teamspro.images.image import renditions, urls
 from teamspro.images.image import service as image_service
 from teamspro.images.image.jobs import make_renditions, push_to_sharepoint, sync_library
@@ -220,6 +222,28 @@ async def search(
         image_read(state.settings, r, links[r.library_id]).model_dump(mode="json") for r in rows
     ]
     return odata.collection(request, items, query, total)
+
+
+@router.get("/archive", responses={200: {"content": {"application/zip": {}}}})
+async def archive(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+    id: Annotated[list[uuid.UUID], Query(max_length=image_archive.MAX_IMAGES)],
+) -> StreamingResponse:
+    """The chosen images' current originals in one zip (the library's multi-select)."""
+    out = await image_archive.build(session, state.settings, principal, id)
+
+    def chunks() -> Iterator[bytes]:
+        with out:
+            while block := out.read(1024 * 1024):
+                yield block
+
+    return StreamingResponse(
+        chunks(),
+        media_type="application/zip",
+        headers={"content-disposition": attachment(f"images-{len(id)}.zip")},
+    )
 
 
 @router.get("/{image_id}", response_model=ImageRead)

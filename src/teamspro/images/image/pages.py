@@ -61,6 +61,7 @@ async def image_page(
             "image": image_read(state.settings, image, links),
             "versions": versions,
             "can_edit": tab_service.allowed(principal, rules, "edit"),
+            "pinned_in": await tab_service.pinned_in(session, principal.org.id, image.id),
         },
     )
 

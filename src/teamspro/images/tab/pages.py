@@ -23,6 +23,20 @@ from teamspro.web.templates import render
 router = APIRouter(include_in_schema=False)
 
 
+@router.get("/images/tabs")
+async def tabs(
+    request: Request, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+) -> Response:
+    """Every tab of the organisation, by team and channel, with what it shows now."""
+    rows = []
+    for tab, pins in await tab_service.overview(session, principal.org.id):
+        thumb = None
+        if tab.pinned_version_id:
+            thumb = version_urls(state.settings, tab.org_id, tab.pinned_version_id)["thumbnail"]
+        rows.append({"tab": tab, "pins": pins, "thumb": thumb})
+    return render(request, "images/tabs.html", {"rows": rows})
+
+
 @router.get("/images/tabs/configure")
 async def configure(
     request: Request,

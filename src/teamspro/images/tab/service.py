@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.core.cache import Cache
@@ -251,5 +251,35 @@ async def history(session: AsyncSession, tab_id: uuid.UUID, limit: int = 100) ->
         .where(PinEvent.tab_id == tab_id)
         .order_by(PinEvent.created_at.desc())
         .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def overview(session: AsyncSession, org_id: uuid.UUID) -> list[tuple[TabConfig, int]]:
+    """Every tab of the organisation with how many times something was pinned in it, by
+    team and channel: the Tabs page, where a tab once left is found again."""
+    pins = (
+        select(PinEvent.tab_id, func.count().label("n"))
+        .where(PinEvent.org_id == org_id)
+        .group_by(PinEvent.tab_id)
+        .subquery()
+    )
+    stmt = (
+        select(TabConfig, func.coalesce(pins.c.n, 0))
+        .outerjoin(pins, pins.c.tab_id == TabConfig.id)
+        .where(TabConfig.org_id == org_id)
+        .order_by(TabConfig.team_name, TabConfig.channel_name, TabConfig.name)
+    )
+    return [(tab, int(n)) for tab, n in (await session.execute(stmt)).all()]
+
+
+async def pinned_in(
+    session: AsyncSession, org_id: uuid.UUID, image_id: uuid.UUID
+) -> list[TabConfig]:
+    """The tabs that show this image now."""
+    stmt = (
+        select(TabConfig)
+        .where(TabConfig.org_id == org_id, TabConfig.pinned_image_id == image_id)
+        .order_by(TabConfig.name)
     )
     return list((await session.execute(stmt)).scalars())

@@ -72,13 +72,16 @@ window.TP = window.TP || {};
       ok.className = "btn " + (options.danger ? "primary danger-fill" : "primary");
       ok.value = "ok";
       ok.textContent = options.ok || "OK";
-      const cancel = document.createElement("button");
-      cancel.className = "btn";
-      cancel.value = "cancel";
-      cancel.type = "button";
-      cancel.textContent = "Cancel";
-      cancel.onclick = () => dialog.close("cancel");
-      row.append(ok, cancel);
+      row.append(ok);
+      if (!options.alert) {
+        const cancel = document.createElement("button");
+        cancel.className = "btn";
+        cancel.value = "cancel";
+        cancel.type = "button";
+        cancel.textContent = "Cancel";
+        cancel.onclick = () => dialog.close("cancel");
+        row.append(cancel);
+      }
       form.append(row);
       dialog.append(form);
       document.body.append(dialog);
@@ -93,6 +96,7 @@ window.TP = window.TP || {};
     });
   }
   TP.confirm = (message, options) => ask(message, { ...(options || {}) });
+  TP.alert = (message) => ask(message, { alert: true });
   TP.prompt = (message, value, options) => ask(message, { ...(options || {}), prompt: true, value });
 })();
 
@@ -161,4 +165,28 @@ window.TP = window.TP || {};
   }
   document.addEventListener("DOMContentLoaded", () => mark(document));
   document.addEventListener("htmx:afterSwap", (e) => mark(e.detail.target));
+})();
+
+// Avatars are emoji; a machine without a colour emoji font draws an empty box. Such avatars
+// show the name's initial instead (a monochrome rendering is how a missing glyph looks).
+(function () {
+  let colour = null;
+  function emojiDrawn(text) {
+    const c = document.createElement("canvas");
+    c.width = c.height = 24;
+    const ctx = c.getContext("2d", { willReadFrequently: true });
+    ctx.textBaseline = "top";
+    ctx.font = "20px sans-serif";
+    ctx.fillText(text, 0, 0);
+    const d = ctx.getImageData(0, 0, 24, 24).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] && (Math.abs(d[i] - d[i + 1]) > 20 || Math.abs(d[i + 1] - d[i + 2]) > 20)) return true;
+    return false;
+  }
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll(".avatar[data-initials]").forEach((a) => {
+      if (!/\p{Extended_Pictographic}/u.test(a.textContent)) return;
+      if (colour === null) colour = emojiDrawn("😀");
+      if (!colour) { a.textContent = a.dataset.initials; a.classList.add("initials"); }
+    });
+  });
 })();

@@ -1,4 +1,7 @@
-// GPT Pro chat: streams answers from the SSE endpoint, with Stop, regenerate, copy, feedback.
+// GPT Pro chat: streams answers from the SSE endpoint and renders their Markdown as it comes
+// (marked, then DOMPurify; the server's sanitised HTML replaces it at the end), with Stop,
+// regenerate (earlier answers kept, switchable), edit-and-resend of the last question, copy,
+// feedback, code highlighting and clickable [n] citations.
 (function () {
   const root = document.querySelector("[data-chat]");
   if (!root) return;
@@ -29,14 +32,80 @@
     return node;
   }
 
-  function addUser(text) {
-    const msg = el("div", "msg user");
-    msg.append(el("div", "bubble", text));
-    list.append(msg);
-    return msg;
+  function button(label, cls, onclick) {
+    const b = el("button", "btn link" + (cls ? " " + cls : ""), label);
+    b.type = "button";
+    b.onclick = onclick;
+    return b;
+  }
+
+  // Follow the answer while the person is at the bottom; leave them where they scrolled to.
+  function nearBottom() { return list.scrollHeight - list.scrollTop - list.clientHeight < 80; }
+  function toBottom() { list.scrollTop = list.scrollHeight; }
+
+  // Markdown while it streams, as the server will render it: no raw HTML, [n] as citations.
+  function markdown(raw) {
+    if (!window.marked || !window.DOMPurify) return null;
+    const html = window.marked.parse(raw, { gfm: true, async: false })
+      .replace(/\[(\d{1,3})\]/g, '<sup class="cite" data-n="$1">[$1]</sup>');
+    return window.DOMPurify.sanitize(html, { FORBID_TAGS: ["img", "style", "form", "input"] });
+  }
+
+  function highlight(bubble) {
+    bubble.querySelectorAll("pre > code").forEach((code) => {
+      const pre = code.parentElement;
+      if (pre.dataset.done) return;
+      pre.dataset.done = "1";
+      if (window.hljs) {
+        try { window.hljs.highlightElement(code); } catch (e) { /* unknown language: plain */ }
+      }
+      const copy = button("Copy code", "copy-code", async () => {
+        try { await navigator.clipboard.writeText(code.textContent); notice.textContent = "Code copied."; }
+        catch { notice.textContent = "Copy is not allowed here."; }
+      });
+      pre.classList.add("has-copy");
+      pre.prepend(copy);
+    });
+  }
+
+  function citationsOf(msg) {
+    try { return JSON.parse(msg.dataset.citations || "[]"); } catch { return []; }
+  }
+
+  // [n] in an answer: a button that shows the passage, where it comes from and a link to it.
+  function citeMarkers(msg) {
+    const byN = new Map(citationsOf(msg).map((c) => [String(c.n), c]));
+    msg.querySelectorAll(".bubble sup.cite").forEach((sup) => {
+      const c = byN.get(sup.dataset.n);
+      if (!c || sup.dataset.ready) return;
+      sup.dataset.ready = "1";
+      sup.tabIndex = 0;
+      sup.setAttribute("role", "button");
+      sup.setAttribute("aria-expanded", "false");
+      sup.setAttribute("aria-label", `Source ${c.n}: ${c.title}`);
+      const show = () => {
+        const open = msg.querySelector(`.cite-pop[data-n="${c.n}"]`);
+        msg.querySelectorAll(".cite-pop").forEach((p) => p.remove());
+        msg.querySelectorAll("sup.cite").forEach((s) => s.setAttribute("aria-expanded", "false"));
+        if (open) return;
+        const pop = el("div", "cite-pop");
+        pop.dataset.n = c.n;
+        pop.dataset.testid = "citation-passage";
+        const place = [c.title, c.heading].filter(Boolean).join(" › ") + (c.page ? `, page ${c.page}` : "");
+        pop.append(el("strong", "", `[${c.n}] ${place}`), el("p", "", c.snippet || ""));
+        const link = el("a", "", "Open the document");
+        link.href = c.url; link.target = "_blank"; link.rel = "noopener";
+        pop.append(link);
+        msg.querySelector(".bubble").after(pop);
+        sup.setAttribute("aria-expanded", "true");
+      };
+      sup.addEventListener("click", show);
+      sup.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); show(); } });
+    });
   }
 
   function addSources(msg, citations) {
+    msg.dataset.citations = JSON.stringify(citations);
     if (!citations.length) return;
     const box = el("div", "sources");
     box.dataset.testid = "sources";
@@ -63,61 +132,130 @@
     line.textContent = label + (error || "");
   }
 
-  function decorate(msg) {
-    if (msg.querySelector(".msg-actions")) return;
-    const bar = el("div", "msg-actions");
-    const copy = el("button", "btn link", "Copy");
-    copy.title = "Copy the answer";
-    copy.onclick = async () => {
-      try { await navigator.clipboard.writeText(msg.dataset.raw || ""); notice.textContent = "Copied."; }
-      catch { notice.textContent = "Copy is not allowed here."; }
-    };
-    const like = el("button", "btn link");
-    like.innerHTML = THUMB;
-    like.setAttribute("aria-label", "Like");
-    const dislike = el("button", "btn link flip");
-    dislike.innerHTML = THUMB;
-    dislike.setAttribute("aria-label", "Dislike");
-    const send = async (rating, comment) => {
-      const res = await api(`/api/v1/gpt/messages/${msg.dataset.id}/feedback`, "PUT", { rating, comment: comment || "" });
-      if (res.ok) {
-        like.classList.toggle("chosen", rating > 0);
-        dislike.classList.toggle("chosen", rating < 0);
-        notice.textContent = "Thanks for the feedback.";
-      }
-    };
-    like.onclick = () => send(1);
-    dislike.onclick = () => {
-      if (msg.querySelector(".feedback-form")) return;
-      const box = el("form", "feedback-form inline");
-      const area = el("input");
-      area.placeholder = "What was wrong? (optional)";
-      area.setAttribute("aria-label", "Feedback comment");
-      const ok = el("button", "btn", "Send feedback");
-      box.append(area, ok);
-      box.onsubmit = (e) => { e.preventDefault(); send(-1, area.value); box.remove(); };
-      msg.append(box);
-      area.focus();
-    };
-    const regen = el("button", "btn link", "Regenerate");
-    regen.dataset.regenerate = "";
-    regen.onclick = () => { msg.remove(); run("", true); };
-    bar.append(copy, like, dislike, regen);
-    msg.append(bar);
-    refreshRegenerate();
+  function lastAnswers() {
+    const all = list.querySelectorAll("[data-answers]");
+    return all.length ? all[all.length - 1] : null;
   }
 
-  function refreshRegenerate() {
-    const bots = list.querySelectorAll(".msg.bot");
-    bots.forEach((m, i) => {
-      const b = m.querySelector("[data-regenerate]");
-      if (b) b.hidden = i !== bots.length - 1;
+  function visibleAnswer(box) { return [...box.querySelectorAll(":scope > .msg.bot")].find((m) => !m.hidden); }
+
+  // The action bar of an answer: copy, like, dislike (with a comment), regenerate on the last
+  // one, and "‹ 2 / 3 ›" when regenerating kept earlier answers. Empty answers get none but
+  // Regenerate.
+  function decorate(msg) {
+    msg.querySelector(".msg-actions")?.remove();
+    const bar = el("div", "msg-actions");
+    const box = msg.parentElement;
+    const siblings = [...box.querySelectorAll(":scope > .msg.bot")];
+    if (siblings.length > 1) {
+      const at = siblings.indexOf(msg);
+      const nav = el("span", "alternatives");
+      const prev = button("‹", "", () => switchTo(box, at - 1));
+      prev.setAttribute("aria-label", "Previous answer");
+      prev.disabled = at === 0;
+      const next = button("›", "", () => switchTo(box, at + 1));
+      next.setAttribute("aria-label", "Next answer");
+      next.disabled = at === siblings.length - 1;
+      const where = el("span", "small", `${at + 1} / ${siblings.length}`);
+      where.dataset.testid = "answer-position";
+      nav.append(prev, where, next);
+      bar.append(nav);
+    }
+    const raw = msg.dataset.raw || "";
+    if (raw.trim()) {
+      const copy = button("Copy", "", async () => {
+        try { await navigator.clipboard.writeText(raw); notice.textContent = "Copied."; }
+        catch { notice.textContent = "Copy is not allowed here."; }
+      });
+      copy.title = "Copy the answer";
+      const like = button("", "", () => send(1));
+      like.innerHTML = THUMB;
+      like.setAttribute("aria-label", "Like");
+      const dislike = button("", "flip", () => {
+        if (msg.querySelector(".feedback-form")) return;
+        const fb = el("form", "feedback-form inline");
+        const area = el("input");
+        area.placeholder = "What was wrong? (optional)";
+        area.setAttribute("aria-label", "Feedback comment");
+        const ok = el("button", "btn", "Send feedback");
+        fb.append(area, ok);
+        fb.onsubmit = (e) => { e.preventDefault(); send(-1, area.value); fb.remove(); };
+        msg.append(fb);
+        area.focus();
+      });
+      dislike.innerHTML = THUMB;
+      dislike.setAttribute("aria-label", "Dislike");
+      const shown = (rating) => {
+        like.classList.toggle("chosen", rating > 0);
+        like.setAttribute("aria-pressed", String(rating > 0));
+        dislike.classList.toggle("chosen", rating < 0);
+        dislike.setAttribute("aria-pressed", String(rating < 0));
+      };
+      const send = async (rating, comment) => {
+        const res = await api(`/api/v1/gpt/messages/${msg.dataset.id}/feedback`, "PUT", { rating, comment: comment || "" });
+        if (res.ok) { msg.dataset.rating = String(rating); shown(rating); notice.textContent = "Thanks for the feedback."; }
+      };
+      shown(Number(msg.dataset.rating || 0));
+      bar.append(copy, like, dislike);
+    }
+    if (box === lastAnswers()) {
+      const regen = button("Regenerate", "", () => run("", "regenerate"));
+      regen.dataset.regenerate = "";
+      regen.disabled = !!controller;
+      bar.append(regen);
+    }
+    if (bar.childElementCount) msg.append(bar);
+  }
+
+  function switchTo(box, index) {
+    const siblings = [...box.querySelectorAll(":scope > .msg.bot")];
+    if (index < 0 || index >= siblings.length) return;
+    siblings.forEach((m, i) => { m.hidden = i !== index; m.querySelector(".msg-actions")?.remove(); });
+    decorate(siblings[index]);
+    siblings[index].querySelector(".alternatives button:not(:disabled)")?.focus();
+  }
+
+  // Edit and resend the last question: it and its answers are replaced.
+  function editable() {
+    list.querySelectorAll(".msg.user [data-edit]").forEach((b) => b.remove());
+    const users = list.querySelectorAll(".msg.user");
+    const last = users[users.length - 1];
+    if (!last || !convId) return;
+    const edit = button("Edit", "edit-question", () => {
+      if (controller || last.querySelector("form")) return;
+      const bubble = last.querySelector(".bubble");
+      const fb = el("form", "edit-form");
+      const area = el("textarea");
+      area.value = bubble.textContent;
+      area.rows = 3;
+      area.maxLength = 20000;
+      area.setAttribute("aria-label", "Edit your question");
+      const ok = el("button", "btn primary", "Send");
+      const cancel = button("Cancel", "", () => { fb.remove(); bubble.hidden = false; edit.hidden = false; edit.focus(); });
+      fb.append(area, el("span", "actions"));
+      fb.lastChild.append(ok, cancel);
+      fb.onsubmit = (e) => {
+        e.preventDefault();
+        const text = area.value.trim();
+        if (!text || controller) return;
+        last.nextElementSibling?.matches("[data-answers]") && last.nextElementSibling.remove();
+        last.remove();
+        run(text, "edit");
+      };
+      bubble.hidden = true;
+      edit.hidden = true;
+      last.append(fb);
+      area.focus();
     });
+    edit.dataset.edit = "";
+    edit.disabled = !!controller;
+    last.append(edit);
   }
 
   function busy(on) {
     stopBtn.hidden = !on;
     sendBtn.disabled = on;
+    root.querySelectorAll("[data-starter], [data-regenerate], [data-edit]").forEach((b) => { b.disabled = on; });
   }
 
   // A tool the model called, collapsed: its name and outcome, then arguments and result.
@@ -132,25 +270,76 @@
     return box;
   }
 
-  async function run(text, regenerate) {
-    const welcome = list.querySelector("[data-welcome]");
-    if (welcome) welcome.remove();
-    if (!regenerate) addUser(text);
+  // The first message of a new conversation: it joins the sidebar under Today and the
+  // conversation's actions appear, without a reload.
+  function adopt(id, text) {
+    convId = id;
+    root.dataset.conversation = id;
+    history.replaceState(null, "", `/gpt/bots/${botId}/c/${id}`);
+    const nav = root.querySelector("[data-conv-list]");
+    nav.querySelector("[data-no-conversations]")?.remove();
+    nav.querySelectorAll("a.active").forEach((a) => { a.classList.remove("active"); a.removeAttribute("aria-current"); });
+    let today = nav.querySelector('[data-day="Today"]');
+    if (!today) {
+      today = el("h2", "conv-day", "Today");
+      today.dataset.day = "Today";
+      nav.prepend(today);
+    }
+    const link = el("a", "active", text.slice(0, 60) || "New conversation");
+    link.href = `/gpt/bots/${botId}/c/${id}`;
+    link.dataset.testid = "conversation";
+    link.setAttribute("aria-current", "page");
+    today.after(link);
+    const actions = root.querySelector("[data-conv-actions]");
+    actions.hidden = false;
+    actions.querySelectorAll("[data-export]").forEach((a) => {
+      a.href = `/api/v1/gpt/conversations/${id}/export?format=${a.dataset.export}`;
+    });
+    actions.querySelector("[data-rename]").dataset.title = link.textContent;
+  }
+
+  // mode: "new", "regenerate" (answer the last question again) or "edit" (replace it).
+  async function run(text, mode) {
+    list.querySelector("[data-welcome]")?.remove();
+    let box;
+    if (mode === "regenerate") {
+      box = lastAnswers();
+      box.querySelectorAll(":scope > .msg.bot").forEach((m) => { m.hidden = true; m.querySelector(".msg-actions")?.remove(); });
+    } else {
+      const user = el("div", "msg user");
+      user.append(el("div", "bubble", text));
+      box = el("div", "answers");
+      box.dataset.answers = "";
+      list.append(user, box);
+    }
     const msg = el("div", "msg bot");
+    msg.setAttribute("aria-busy", "true");
     const bubble = el("div", "bubble md streaming");
     msg.append(bubble);
-    list.append(msg);
+    box.append(msg);
+    toBottom();
     let raw = "";
+    let frame = 0;
+    const paint = () => {
+      frame = 0;
+      const follow = nearBottom();
+      const html = markdown(raw);
+      if (html === null) bubble.textContent = raw;
+      else { bubble.innerHTML = html; highlight(bubble); }
+      if (follow) toBottom();
+    };
     controller = new AbortController();
     busy(true);
     notice.textContent = "";
     try {
       const res = await api(`/api/v1/gpt/bots/${botId}/chat`, "POST",
-        { message: text, conversation_id: convId, regenerate: !!regenerate, time_zone: zone }, controller.signal);
+        { message: text, conversation_id: convId, regenerate: mode === "regenerate", edit: mode === "edit", time_zone: zone },
+        controller.signal);
       if (!res.ok) {
         const body = await res.json().catch(() => ({}));
         msg.remove();
-        if (!regenerate) { list.lastElementChild.remove(); input.value = text; }
+        if (mode === "regenerate") { const prev = box.querySelectorAll(".msg.bot"); if (prev.length) prev[prev.length - 1].hidden = false; }
+        else { box.previousElementSibling.remove(); box.remove(); input.value = text; }
         notice.textContent = (body.error && body.error.message) || "The message could not be sent.";
         return;
       }
@@ -169,20 +358,16 @@
           const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "{}");
           if (kind === "meta") {
             msg.dataset.id = data.message_id;
-            if (!convId) {
-              convId = data.conversation_id;
-              root.dataset.conversation = convId;
-              history.replaceState(null, "", `/gpt/bots/${botId}/c/${convId}`);
-            }
+            if (!convId) adopt(data.conversation_id, text);
           } else if (kind === "delta") {
             raw += data.text;
-            bubble.textContent = raw;
-            list.scrollTop = list.scrollHeight;
+            if (!frame) frame = requestAnimationFrame(paint);
           } else if (kind === "tool") {
             msg.insertBefore(toolCall(data), bubble);
           } else if (kind === "error") {
             notice.textContent = data.message + (data.retryable ? " Use Regenerate to try again." : "");
           } else if (kind === "done") {
+            if (frame) { cancelAnimationFrame(frame); frame = 0; }
             bubble.innerHTML = data.html;
             addSources(msg, data.citations || []);
             setStatus(msg, data.status, data.error);
@@ -190,14 +375,21 @@
         }
       }
     } catch (err) {
+      if (frame) { cancelAnimationFrame(frame); paint(); }
       if (err.name === "AbortError") setStatus(msg, "stopped");
       else { setStatus(msg, "interrupted", "the connection was lost."); }
     } finally {
       bubble.classList.remove("streaming");
+      msg.removeAttribute("aria-busy");
       msg.dataset.raw = raw;
-      busy(false);
       controller = null;
-      if (msg.isConnected && msg.dataset.id) decorate(msg);
+      if (msg.isConnected && msg.dataset.id) {
+        highlight(bubble);
+        citeMarkers(msg);
+        list.querySelectorAll("[data-answers]").forEach((b) => { const v = visibleAnswer(b); if (v) decorate(v); });
+        editable();
+      }
+      busy(false);
     }
   }
 
@@ -206,24 +398,31 @@
     const text = input.value.trim();
     if (!text || controller) return;
     input.value = "";
-    run(text, false);
+    run(text, "new");
   });
   input.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
   });
   stopBtn.addEventListener("click", () => controller && controller.abort());
-  root.querySelectorAll("[data-starter]").forEach((b) => b.addEventListener("click", () => run(b.textContent, false)));
-  list.querySelectorAll(".msg.bot").forEach(decorate);
+  root.querySelectorAll("[data-starter]").forEach((b) => b.addEventListener("click", () => { if (!controller) run(b.textContent, "new"); }));
+  list.querySelectorAll(".msg.bot").forEach((m) => { highlight(m.querySelector(".bubble")); citeMarkers(m); });
+  list.querySelectorAll("[data-answers]").forEach((b) => { const v = visibleAnswer(b); if (v) decorate(v); });
+  editable();
+  toBottom();
 
   const rename = root.querySelector("[data-rename]");
-  if (rename) rename.onclick = async () => {
+  rename.onclick = async () => {
     const title = await TP.prompt("Rename this conversation", rename.dataset.title, { ok: "Rename", maxLength: 200 });
     if (!title) return;
     const res = await api(`/api/v1/gpt/conversations/${convId}`, "PATCH", { title });
-    if (res.ok) location.reload();
+    if (res.ok) {
+      rename.dataset.title = title;
+      const link = root.querySelector("[data-conv-list] a.active");
+      if (link) link.textContent = title;
+      notice.textContent = "Renamed.";
+    }
   };
-  const del = root.querySelector("[data-delete]");
-  if (del) del.onclick = async () => {
+  root.querySelector("[data-delete]").onclick = async () => {
     if (!(await TP.confirm("Delete this conversation?", { danger: true, ok: "Delete" }))) return;
     const res = await api(`/api/v1/gpt/conversations/${convId}`, "DELETE");
     if (res.ok) location.href = `/gpt/bots/${botId}`;

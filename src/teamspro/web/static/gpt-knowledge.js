@@ -26,6 +26,16 @@
     htmx.trigger("#kb-list", "refresh");
   }
 
+  // Screen readers hear how ingestion goes from one live line, told only when it changes
+  // (the list itself is redrawn every second while files are being read).
+  const summary = document.querySelector("[data-kb-summary]");
+  function summarise() {
+    const now = document.querySelector("#kb-list [data-summary]");
+    if (now && summary.textContent !== now.dataset.summary) summary.textContent = now.dataset.summary;
+  }
+  document.body.addEventListener("htmx:afterSwap", summarise);
+  summarise();
+
   input.addEventListener("change", () => { send([...input.files]); input.value = ""; });
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));

@@ -62,28 +62,91 @@
     return canvas.toDataURL();
   }
 
-  function tile(image) {
-    var a = document.createElement("a");
-    a.href = "/images/" + image.id;
-    a.className = "tile" + (image.expired ? " expired" : "");
-    a.dataset.id = image.id;
-    a.title = image.title || image.filename;
-    var img = document.createElement("img");
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function thumb(image, width) {
+    var img = el("img");
     img.loading = "lazy";
-    img.alt = image.alt_text || image.title;
-    img.width = 240; img.height = Math.round(240 * image.height / image.width);
+    img.alt = image.alt_text || image.title || "";
+    img.width = width; img.height = Math.round(width * image.height / image.width);
     try { img.style.backgroundImage = "url(" + blurhash(image.blurhash, 32, 32) + ")"; } catch (e) { /* bad hash */ }
     img.src = image.urls.thumbnail;
-    var cap = document.createElement("span");
-    cap.className = "small";
-    cap.textContent = (image.title || image.filename) + (image.expired ? " · rights expired" : "");
-    a.append(img, cap);
-    return a;
+    return img;
+  }
+
+  // A check box to pick the image for the multi-select actions (tag, download, delete).
+  function picker(image, selected) {
+    var box = el("input");
+    box.type = "checkbox";
+    box.dataset.select = image.id;
+    box.checked = selected.has(image.id);
+    box.setAttribute("aria-label", "Select " + (image.title || image.filename));
+    return box;
+  }
+
+  function tile(image, selected) {
+    var card = el("div", "tile" + (image.expired ? " expired" : ""));
+    card.dataset.id = image.id;
+    card.title = image.title || image.filename;
+    var a = el("a");
+    a.href = "/images/" + image.id;
+    var cap = el("span", "small", (image.title || image.filename) + (image.expired ? " · rights expired" : ""));
+    a.append(thumb(image, 240), cap);
+    card.append(picker(image, selected), a);
+    if (image.duplicate_of) {
+      var dup = el("a", "badge dup", "Duplicate");
+      dup.href = "/images/" + image.duplicate_of;
+      dup.title = "An exact copy of an image already in the library";
+      dup.dataset.testid = "duplicate-badge";
+      card.append(dup);
+    }
+    return card;
+  }
+
+  function kb(n) { return n > 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.round(n / 1024) + " KB"; }
+
+  // The list view: one row per image with its properties.
+  function table(images, selected) {
+    var t = el("table", "image-table"), head = el("thead"), row = el("tr");
+    ["", "", "Title", "File", "Size", "Dimensions", "Taken", "Tags", "Added by", ""].forEach(function (h, i) {
+      var th = el("th", "", h);
+      if (i === 0) th.append(el("span", "visually-hidden", "Select"));
+      if (i === 1) th.append(el("span", "visually-hidden", "Preview"));
+      if (i === 9) th.append(el("span", "visually-hidden", "Duplicate"));
+      row.append(th);
+    });
+    head.append(row);
+    var body = el("tbody");
+    images.forEach(function (image) {
+      var tr = el("tr");
+      tr.dataset.id = image.id;
+      var link = el("a", "", image.title || image.filename);
+      link.href = "/images/" + image.id;
+      var cells = [picker(image, selected), thumb(image, 48), link, image.filename + " (" + image.format + ")",
+        kb(image.size), image.width + "×" + image.height, image.taken_at ? image.taken_at.slice(0, 10) : "",
+        (image.tags || []).join(", "), image.created_by_upn || "", image.duplicate_of ? "Duplicate" : ""];
+      cells.forEach(function (c) {
+        var td = el("td");
+        if (typeof c === "string") td.textContent = c; else td.append(c);
+        tr.append(td);
+      });
+      body.append(tr);
+    });
+    t.append(head, body);
+    return t;
   }
 
   function initLibrary(form) {
     var grid = document.querySelector("[data-image-grid]"), more = document.querySelector("[data-more]");
     var count = document.querySelector("[data-result-count]"), next = null, timer = null;
+    var bar = document.querySelector("[data-bulk]"), picked = document.querySelector("[data-selected-count]");
+    var told = document.querySelector("[data-bulk-notice]");
+    var items = [], selected = new Set(), view = localStorage.getItem("teamspro-library-view") || "grid";
     function query() {
       var params = new URLSearchParams();
       new FormData(form).forEach(function (v, k) {
@@ -95,21 +158,89 @@
       params.set("$top", "48");
       return "/api/v1/images?" + params.toString();
     }
+    function draw() {
+      grid.replaceChildren();
+      grid.classList.toggle("as-list", view === "list");
+      if (view === "list") grid.append(table(items, selected));
+      else items.forEach(function (i) { grid.append(tile(i, selected)); });
+      document.querySelectorAll("[data-view]").forEach(function (b) {
+        b.setAttribute("aria-pressed", String(b.dataset.view === view));
+      });
+      pick();
+    }
+    function pick() {
+      bar.hidden = selected.size === 0;
+      picked.textContent = selected.size + " selected";
+      var ids = Array.from(selected).map(function (id) { return "id=" + id; }).join("&");
+      bar.querySelector("[data-bulk-download]").href = "/api/v1/images/archive?" + ids;
+    }
+    var asked = 0;
     function load(url, append) {
+      var mine = ++asked;
       api("GET", url).then(function (page) {
-        if (!append) grid.replaceChildren();
-        page.value.forEach(function (i) { grid.append(tile(i)); });
+        if (mine !== asked) return;  // a later search was sent meanwhile: its answer counts
+        items = append ? items.concat(page.value) : page.value;
         next = page["@odata.nextLink"] || null;
-        var shown = grid.children.length;
+        var shown = items.length;
         count.textContent = shown + (next ? "+" : "") + " image" + (shown === 1 && !next ? "" : "s");
         more.hidden = !next;
+        draw();
       }).catch(function (e) { count.textContent = e.message; });
     }
-    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { load(query()); }, 200); });
-    form.addEventListener("submit", function (e) { e.preventDefault(); load(query()); });
+    function reload() { selected.clear(); load(query()); }
+    grid.addEventListener("change", function (e) {
+      var box = e.target.closest("[data-select]");
+      if (!box) return;
+      if (box.checked) selected.add(box.dataset.select); else selected.delete(box.dataset.select);
+      pick();
+    });
+    document.querySelectorAll("[data-view]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        view = b.dataset.view;
+        localStorage.setItem("teamspro-library-view", view);
+        draw();
+      });
+    });
+    // Each image goes through its own endpoint, so each is checked as it would be alone;
+    // what was refused is said.
+    function each(call, done) {
+      var ids = Array.from(selected), failed = [];
+      return Promise.all(ids.map(function (id) {
+        return call(id).catch(function (e) { failed.push(e.message); });
+      })).then(function () {
+        told.textContent = done(ids.length - failed.length) + (failed.length ? " " + failed.length + " refused: " + failed[0] : "");
+        if (!failed.length) reload();
+      });
+    }
+    bar.addEventListener("click", function (e) {
+      var act = e.target.closest("[data-bulk-act]");
+      if (!act) return;
+      var byId = {};
+      items.forEach(function (i) { byId[i.id] = i; });
+      if (act.dataset.bulkAct === "clear") { selected.clear(); draw(); }
+      if (act.dataset.bulkAct === "tag") {
+        window.TP.prompt("Tags to add to " + selected.size + " image(s), comma separated", "", { ok: "Add tags" }).then(function (text) {
+          if (!text) return;
+          var tags = text.split(",").map(function (t) { return t.trim(); }).filter(Boolean);
+          each(function (id) {
+            var had = (byId[id] && byId[id].tags) || [];
+            var all = had.concat(tags.filter(function (t) { return had.indexOf(t) < 0; }));
+            return api("PATCH", "/api/v1/images/" + id, { tags: all });
+          }, function (n) { return "Tagged " + n + " image(s)."; });
+        });
+      }
+      if (act.dataset.bulkAct === "delete") {
+        window.TP.confirm("Delete " + selected.size + " image(s) and all their versions?", { danger: true, ok: "Delete" }).then(function (yes) {
+          if (yes) each(function (id) { return api("DELETE", "/api/v1/images/" + id); },
+            function (n) { return "Deleted " + n + " image(s)."; });
+        });
+      }
+    });
+    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(reload, 200); });
+    form.addEventListener("submit", function (e) { e.preventDefault(); reload(); });
     more.addEventListener("click", function () { if (next) load(next, true); });
-    load(query());
-    return function () { load(query()); };
+    reload();
+    return reload;
   }
 
   function uploadTo(url, files, notice) {
@@ -165,13 +296,13 @@
       if (revert) {
         var url = "/api/v1/images/" + revert.dataset.image + "/versions/" + revert.dataset.revert + "/revert";
         if (revert.dataset.tab) url += "?tab_id=" + revert.dataset.tab;
-        api("POST", url).then(function () { location.reload(); }).catch(function (err) { alert(err.message); });
+        api("POST", url).then(function () { location.reload(); }).catch(function (err) { window.TP.alert(err.message); });
       }
       var repin = e.target.closest("[data-repin]");
       if (repin) {
         var tabId = document.querySelector("[data-tab-page]").dataset.tabPage;
         api("POST", "/api/v1/images/tabs/" + tabId + "/pin", { image_id: repin.dataset.repin, version_id: repin.dataset.version })
-          .then(function () { location.reload(); }).catch(function (err) { alert(err.message); });
+          .then(function () { location.reload(); }).catch(function (err) { window.TP.alert(err.message); });
       }
     });
 
@@ -206,7 +337,7 @@
           b.addEventListener("click", function () {
             if (item.folder) return load((folder ? folder + "/" : "") + item.name);
             api("POST", "/api/v1/images/tabs/" + page.dataset.tabPage + "/attach", { item_id: item.id })
-              .then(function () { location.reload(); }).catch(function (err) { alert(err.message); });
+              .then(function () { location.reload(); }).catch(function (err) { window.TP.alert(err.message); });
           });
           li.append(b); list.append(li);
         });
