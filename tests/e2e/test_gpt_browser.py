@@ -51,6 +51,13 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
         page = context.new_page()
         page.goto(link)
 
+        # The provider answers: "Test connection" lists its models.
+        go(page, "GPT Pro")
+        press(page, page.get_by_role("link", name="Model providers"))
+        press(page, page.get_by_role("button", name="Test connection"))
+        expect(page.locator('[data-test-result="fake"]')).to_contain_text("Connected in")
+        expect(page.locator('[data-test-result="fake"]')).to_contain_text("echo")
+
         # Build the bot.
         go(page, "GPT Pro")
         press(page, page.get_by_role("link", name="New bot"))
@@ -58,6 +65,8 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
         page.get_by_label("Description").fill("Answers IT questions")
         page.get_by_label("Instructions").fill("You are the IT helpdesk.")
         page.get_by_label("Model provider").select_option("fake")
+        # The model field offers what the provider lists.
+        expect(page.locator('#model-choices option[value="echo"]')).to_have_count(1)
         page.get_by_label("Model / deployment").fill("echo")
         page.get_by_label("Welcome message").fill("Hi, I am the helpdesk.")
         page.get_by_label("Conversation starters").fill("How do I reset my password?")

@@ -100,7 +100,25 @@ def test_tab_upload_edit_pin_revert_find_search_download(
         page.get_by_role("button", name="Undo").click()
         expect(page.locator("[data-editor-status]")).to_contain_text("4 operation(s)")
         page.get_by_role("button", name="Redo").click()
-        expect(page.locator("[data-editor-status]")).to_contain_text(f"640{BY}480")
+        status = page.locator("[data-editor-status]")
+        expect(status).to_contain_text(f"640{BY}480")
+        # From the keyboard: Ctrl+Z undoes; Ctrl+Shift+Z and Ctrl+Y redo.
+        page.keyboard.press("Control+z")
+        expect(status).to_contain_text("4 operation(s)")
+        page.keyboard.press("Control+Shift+z")
+        expect(status).to_contain_text("5 operation(s)")
+        page.keyboard.press("Control+z")
+        page.keyboard.press("Control+y")
+        expect(status).to_contain_text("5 operation(s)")
+        # A turn changes the size: the picture fits the editor again, whatever the screen.
+        page.get_by_role("button", name="Rotate right").click()
+        expect(status).to_contain_text(f"480{BY}640")
+        assert page.evaluate(
+            """() => { const c = document.querySelector('[data-canvas]');
+                return c.getBoundingClientRect().width <= c.parentElement.clientWidth + 1; }"""
+        )
+        page.keyboard.press("Control+z")
+        expect(status).to_contain_text(f"640{BY}480 · 5 operation(s)")
         page.screenshot(path=str(ARTIFACTS / f"images-editor-{device}.png"), full_page=True)
         page.get_by_role("button", name="Save").click()
 

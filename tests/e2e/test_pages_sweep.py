@@ -102,6 +102,7 @@ def pages(ids: dict[str, str]) -> list[str]:
         f"/images/{image}",
         f"/images/{image}/edit",
         f"/images/tabs/{ids['tab']}",
+        "/images/tabs",
         "/images/tabs/configure?entityId=other&channelName=General",
         "/admin/users",
         "/admin/audit",

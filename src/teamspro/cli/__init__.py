@@ -12,7 +12,7 @@ import typer
 if TYPE_CHECKING:
     from teamspro.config import Settings
 
-from teamspro.cli import admin, data, kb, teams
+from teamspro.cli import admin, data, kb, running, teams
 
 app = typer.Typer(no_args_is_help=True, help="TeamsPro: GPT Pro and Image Pro for Microsoft Teams.")
 app.add_typer(admin.app, name="admin")
@@ -67,10 +67,11 @@ def serve(
             err=True,
         )
     sys.stderr.flush()
-    if workers == 1:
-        uvicorn.run(create_app(settings), **_uvicorn_options(settings))
-        return
-    _serve_processes(settings, workers)
+    with running.announced(settings):
+        if workers == 1:
+            uvicorn.run(create_app(settings), **_uvicorn_options(settings))
+            return
+        _serve_processes(settings, workers)
 
 
 def _uvicorn_options(settings: Settings) -> dict[str, Any]:

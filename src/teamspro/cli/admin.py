@@ -133,15 +133,24 @@ def issue_token(
 def login_link(
     email: str, org: str | None = typer.Option(None, help="Organisation, when ambiguous.")
 ) -> None:
-    """Print a one-time sign-in link for a user."""
+    """Print a one-time sign-in link for a user, on the address people reach the server at:
+    TEAMSPRO_BASE_URL, else the running server's own, else (said so) the configured one."""
+    from teamspro.cli import running
     from teamspro.core.identity import service as identity_service
 
     async def go(session: AsyncSession, settings: Any) -> str:
         user = await _find_user(session, email, org)
+        base = settings.base_url or running.address(settings)
+        if base is None:
+            typer.echo(
+                f"No server is running on this data folder and TEAMSPRO_BASE_URL is not set:"
+                f" the link assumes {settings.public_url}.",
+                err=True,
+            )
         return await identity_service.create_login_link(
             session=session,
             user=user,
-            base_url=settings.public_url,
+            base_url=base or settings.public_url,
             ttl=timedelta(minutes=settings.login_link_ttl_minutes),
         )
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.config import Settings
-from teamspro.core.errors import InvalidInput, PermissionDenied
+from teamspro.core.errors import InvalidInput, NotFound, PermissionDenied
 from teamspro.core.identity.service import Principal
 from teamspro.images.image import renditions, urls
 from teamspro.images.image import service as image_service
@@ -36,6 +36,8 @@ async def build(
         raise InvalidInput(f"At most {MAX_IMAGES} images in one download.", code="too_many")
     stmt = select(Image).where(Image.org_id == principal.org.id, Image.id.in_(set(ids)))
     images = list((await session.execute(stmt)).scalars())
+    if len(images) != len(set(ids)):  # another organisation's, or deleted meanwhile
+        raise NotFound("No such image.")
     rules = await tab_service.libraries_rules(
         session, principal.org.id, {i.library_id for i in images}
     )
