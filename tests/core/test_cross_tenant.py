@@ -116,6 +116,7 @@ def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], 
         "conversation_id": ids["conversation_id"],
         "message_id": ids["message_id"],
         "provider_id": provider.json()["id"],
+        "provider_key": provider.json()["key"],
         "plugin_id": plugin.json()["id"],
         "export_id": export.json()["id"],
     }, auth

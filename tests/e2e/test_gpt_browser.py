@@ -38,6 +38,15 @@ def go(page: Page, name: str) -> None:
     press(page, page.get_by_role("navigation", name="Apps").get_by_role("link", name=name))
 
 
+def use_model(page: Page, url: str, model: str) -> None:
+    """Switch the (only) bot to another of the fake server's models, through its form."""
+    page.goto(url + "/gpt")
+    press(page, page.get_by_role("link", name="Edit"))
+    page.get_by_label("Model / deployment").fill(model)
+    with page.expect_navigation():
+        press(page, page.get_by_role("button", name="Save", exact=True))
+
+
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
     browser: Browser, tmp_path: Path, fake_llm: FakeLLM, device: str
@@ -109,11 +118,7 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
 
         # A slow model, so there is time to press Stop mid-answer.
         chat_url = page.url
-        page.goto(url + "/gpt")
-        press(page, page.get_by_role("link", name="Edit"))
-        page.get_by_label("Model / deployment").fill("slow")
-        with page.expect_navigation():
-            press(page, page.get_by_role("button", name="Save", exact=True))
+        use_model(page, url, "slow")
         page.goto(chat_url)
         page.get_by_label("Message").fill("Tell me everything")
         press(page, page.get_by_role("button", name="Send"))
@@ -142,11 +147,7 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
         expect(position).to_have_text("2 / 2")
 
         # Edit the last question and send it again: it and its answers are replaced.
-        page.goto(url + "/gpt")
-        press(page, page.get_by_role("link", name="Edit"))
-        page.get_by_label("Model / deployment").fill("echo")
-        with page.expect_navigation():
-            press(page, page.get_by_role("button", name="Save", exact=True))
+        use_model(page, url, "echo")
         page.goto(chat_url)
         press(page, page.get_by_role("button", name="Edit", exact=True))
         page.get_by_label("Edit your question").fill("And my VPN?")

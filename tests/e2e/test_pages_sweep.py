@@ -81,7 +81,38 @@ def seed(page: Page, url: str) -> dict[str, str]:
             },
         },
     )[0]
-    return {"bot": bot["id"], "conversation": conversation, "tab": tab["id"], "image": image["id"]}
+    # A plugin from an uploaded OpenAPI document (nothing is fetched; the server is a public
+    # address literal, which the outbound policy accepts without a name lookup).
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "Weather", "version": "1"},
+        "paths": {
+            "/now": {
+                "get": {
+                    "operationId": "now",
+                    "summary": "The weather now",
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    plugin = call(
+        "POST",
+        "/api/v1/gpt/plugins",
+        data={
+            "key": "weather",
+            "source": "openapi_upload",
+            "document": json.dumps(document),
+            "server_url": "https://93.184.216.34/api",
+        },
+    )
+    return {
+        "bot": bot["id"],
+        "conversation": conversation,
+        "tab": tab["id"],
+        "image": image["id"],
+        "plugin": plugin["id"],
+    }
 
 
 def pages(ids: dict[str, str]) -> list[str]:
@@ -97,6 +128,7 @@ def pages(ids: dict[str, str]) -> list[str]:
         f"/gpt/bots/{bot}/feedback",
         "/gpt/providers",
         "/gpt/plugins",
+        f"/gpt/plugins/{ids['plugin']}",
         "/gpt/usage",
         "/images",
         f"/images/{image}",
@@ -145,18 +177,28 @@ def test_every_page(
         "storage_state": str(state_file),
     }
     problems: list[str] = []
+    signed_out = {k: v for k, v in options.items() if k != "storage_state"}
+    for opts, paths in ((options, pages(ids)), (signed_out, ["/auth/login", "/privacy"])):
+        problems += sweep(browser, url, opts, paths, phone=device == "phone")
+    assert not problems, "\n".join(problems)
+
+
+def sweep(
+    browser: Browser, url: str, options: dict[str, Any], paths: list[str], *, phone: bool
+) -> list[str]:
+    problems: list[str] = []
     with offline_context(browser, **options) as (context, trouble):
         page = context.new_page()
-        for path in pages(ids):
+        for path in paths:
             page.goto(url + path, wait_until="networkidle")
             if path in RENDERED_BY_SCRIPT:
                 page.locator(RENDERED_BY_SCRIPT[path]).first.wait_for()
             for v in run_axe(page):
                 problems.append(f"{path}: {v}")
-            if device == "phone":
+            if phone:
                 wide = page.evaluate("document.documentElement.scrollWidth")
                 if wide > 390:
                     problems.append(f"{path}: the page is {wide} px wide on a 390 px screen")
             problems += [f"{path}: {t}" for t in trouble]
             trouble.clear()
-    assert not problems, "\n".join(problems)
+    return problems

@@ -91,4 +91,8 @@ def test_sso_off_without_an_audience(oidc_peer: OidcPeer, tmp_path: Path, sqlite
 
 def test_login_page_offers_teams_sign_in(client: TestClient) -> None:
     page = client.get("/auth/login").text
-    assert "teams-js-2.58.0.min.js" in page and 'data-provider="test"' in page
+    assert "teams-sso.js" in page and 'data-provider="test"' in page
+    # TeamsJS itself comes from our copy, loaded by app.js only inside Teams (see
+    # tests/e2e/test_teams_chrome.py): a plain browser never fetches it.
+    assert "teams-js-2.58.0.min.js" not in page
+    assert "/static/vendor/teams-js-2.58.0.min.js" in client.get("/static/app.js").text

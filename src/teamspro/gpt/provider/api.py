@@ -35,15 +35,19 @@ async def provider_kinds(principal: AdminPrincipal) -> dict[str, str]:
     return KIND_LABELS
 
 
-@router.post("/{key}/test", response_model=ConnectionCheck)
+@router.post("/{provider_key}/test", response_model=ConnectionCheck)
 async def test_provider(
-    key: str, principal: AdminPrincipal, session: SessionDep, state: StateDep, models: ModelsDep
+    provider_key: str,
+    principal: AdminPrincipal,
+    session: SessionDep,
+    state: StateDep,
+    models: ModelsDep,
 ) -> ConnectionCheck:
     """List the provider's models through its API: whether it answers, and what it serves."""
     return await provider_service.check(
         session=session,
         org_id=principal.org.id,
-        key=key,
+        key=provider_key,
         settings=state.settings,
         vault=state.vault,
         models=models,
