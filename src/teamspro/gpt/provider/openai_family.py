@@ -124,8 +124,8 @@ def client(
 async def list_models(config: ProviderConfig, http: httpx2.AsyncClient) -> list[str]:
     """The model ids the provider's ``GET /models`` lists (Azure: the resource's base models,
     not its deployments), sorted; a failure is the same ProviderError a chat would raise."""
-    if config.kind == "openai_compatible" and not config.base_url:
-        raise ProviderRejected("An OpenAI-compatible provider needs a base URL.")
+    if config.kind == "openai_compatible":
+        _require_base_url(config)
     api = client(config, http)
     try:
         page = await api.models.list()
@@ -140,7 +140,7 @@ async def list_models(config: ProviderConfig, http: httpx2.AsyncClient) -> list[
         ) from exc
     except openai.APIConnectionError as exc:
         if isinstance(exc, openai.APITimeoutError):
-            raise ProviderTimeout("The provider did not answer in time.") from exc
+            raise translate_error(exc, started=False) from exc
         # The outbound guard's reason is said (it is worded to reveal nothing of the
         # network); a socket's own error is not.
         cause: BaseException | None = exc
@@ -157,7 +157,12 @@ def make_openai(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
     return OpenAIChat(client(config, http))
 
 
-def make_compatible(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
+def _require_base_url(config: ProviderConfig) -> None:
+    """Without a base URL the client would quietly call OpenAI itself."""
     if not config.base_url:
         raise ProviderRejected("An OpenAI-compatible provider needs a base URL.")
+
+
+def make_compatible(config: ProviderConfig, http: httpx2.AsyncClient) -> OpenAIChat:
+    _require_base_url(config)
     return OpenAIChat(client(config, http))
