@@ -1,6 +1,11 @@
 // Shared page behaviour. Loaded in <head> without defer so the theme and the Teams frame are
 // known before the first paint.
 window.TP = window.TP || {};
+// The session's CSRF token, which the layout puts in htmx's headers, for fetch() calls.
+TP.csrf = () => {
+  try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || ""; }
+  catch (e) { return ""; }
+};
 
 // Inside Teams (a tab in the desktop or web client, or the mobile app) Teams draws its own
 // header and app bar, so ours are hidden (see .in-teams in app.css).

@@ -1,11 +1,10 @@
 // GPT Pro set-up pages: "Test connection" on providers, and the bot form's model choices
 // (what the chosen provider lists through its API, or what its configuration offers).
 (function () {
-  const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
 
   async function check(key) {
     const res = await fetch(`/api/v1/gpt/providers/${encodeURIComponent(key)}/test`,
-      { method: "POST", headers: { "x-csrf-token": csrf } });
+      { method: "POST", headers: { "x-csrf-token": TP.csrf() } });
     const body = await res.json().catch(() => ({}));
     if (!res.ok) return { ok: false, error: (body.error && body.error.message) || `The test failed (${res.status}).`, models: [], configured: [] };
     return body;

@@ -7,7 +7,7 @@
   if (!root) return;
   const botId = root.dataset.bot;
   let convId = root.dataset.conversation || null;
-  const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+  const csrf = TP.csrf();
   const list = root.querySelector("[data-messages]");
   const form = root.querySelector("[data-composer]");
   const input = form.querySelector("textarea");

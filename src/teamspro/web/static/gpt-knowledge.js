@@ -4,7 +4,7 @@
   if (!zone) return;
   const input = document.getElementById("kb-files");
   const notice = zone.querySelector("[data-upload-notice]");
-  const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+  const csrf = TP.csrf();
 
   async function send(files) {
     if (!files.length) return;

@@ -4,13 +4,9 @@
 (function () {
   "use strict";
 
-  function csrf() {
-    var raw = document.body.getAttribute("hx-headers");
-    try { return raw ? JSON.parse(raw)["X-CSRF-Token"] : ""; } catch (e) { return ""; }
-  }
 
   function api(method, url, body) {
-    var init = { method: method, headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin" };
+    var init = { method: method, headers: { "X-CSRF-Token": window.TP.csrf() }, credentials: "same-origin" };
     if (body instanceof FormData) init.body = body;
     else if (body !== undefined) {
       init.body = JSON.stringify(body);
