@@ -128,9 +128,9 @@ def main() -> None:
             }
         ]
     )
-    fake_cmd = [sys.executable, "-m", "teamspro.gpt.provider.fake_server", "--port", str(fake_port)]
+    fake_cmd = [sys.executable, "-m", "tests.fixtures.fake_model", "--port", str(fake_port)]
     rows = []
-    with process_group(fake_cmd, cwd=work) as fake:
+    with process_group(fake_cmd, cwd=ROOT) as fake:
         wait_http(f"http://127.0.0.1:{fake_port}/v1/models", proc=fake)
         for workers in worker_counts:
             here = work / f"workers-{workers}"
