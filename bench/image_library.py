@@ -3,7 +3,7 @@
 
 Fills a migrated database (SQLite by default; PostgreSQL with --database-url) with N images
 of one organisation (plus a second organisation's, which every query must skip), with tags,
-colour families and searchable text, then times ``image_service.search`` — the code behind
+colour families and searchable text, then times ``image_search.search`` — the code behind
 ``GET /api/v1/images`` — for each query shape.
 
     python bench/image_library.py --images 100000
@@ -34,6 +34,7 @@ from teamspro.core import odata  # noqa: E402
 from teamspro.core.db import make_engine, make_sessionmaker  # noqa: E402
 from teamspro.core.migrate import upgrade  # noqa: E402
 from teamspro.core.tenancy.models import Organization  # noqa: E402
+from teamspro.images.image import search as image_search  # noqa: E402
 from teamspro.images.image import service as image_service  # noqa: E402
 from teamspro.images.image.models import Image, ImageColor, ImageTag  # noqa: E402
 from teamspro.images.library.models import ImageLibrary  # noqa: E402
@@ -177,7 +178,7 @@ async def measure(url: str, org_id: uuid.UUID, rounds: int) -> dict[str, dict[st
     out = {}
     for name, params in QUERIES.items():
         options = {k: v for k, v in params.items() if k.startswith("$")}
-        filters = image_service.Filters(
+        filters = image_search.Filters(
             q=str(params.get("q", "")),
             tag=str(params.get("tag", "")),
             color=str(params.get("color", "")),
@@ -200,7 +201,7 @@ async def measure(url: str, org_id: uuid.UUID, rounds: int) -> dict[str, dict[st
                 )
                 start = time.perf_counter()
                 async with maker() as session:
-                    rows, total = await image_service.search(session, org_id, filters, query)
+                    rows, total = await image_search.search(session, org_id, filters, query)
                 times.append((time.perf_counter() - start) * 1000)
             times.sort()
             out[name][label] = {

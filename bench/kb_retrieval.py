@@ -50,6 +50,7 @@ async def run(url: str, size: int, queries: int) -> dict[str, float]:
     from teamspro.core.tenancy.models import Organization
     from teamspro.gpt.bot.models import Bot
     from teamspro.gpt.knowledge import index
+    from teamspro.gpt.knowledge import vectors as kb_vectors
     from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 
     await asyncio.to_thread(migrate.upgrade, url)
@@ -105,9 +106,9 @@ async def run(url: str, size: int, queries: int) -> dict[str, float]:
         async with engine.begin() as conn:
             await conn.execute(text("ANALYZE"))
     async with maker() as session:
-        await index.matrices.get(session, bot_id)  # warm: load the matrix once
+        await kb_vectors.matrices.get(session, bot_id)  # warm: load the matrix once
         ours, bare = [], []
-        matrix = (await index.matrices.get(session, bot_id)).matrix
+        matrix = (await kb_vectors.matrices.get(session, bot_id)).matrix
         for i in range(queries + WARM):
             query = " ".join(rng.choices(WORDS, k=6)) + f" code{rng.randrange(size)}"
             vector = vectors[rng.randrange(size)]

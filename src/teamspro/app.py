@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from teamspro import registry
 from teamspro.config import Settings
-from teamspro.core import jobs
+from teamspro.core import jobs, templates
 from teamspro.core.audit.middleware import AdminAuditMiddleware
 from teamspro.core.cache import Cache, MemoryCache, RedisCache
 from teamspro.core.crypto import SecretBox
@@ -23,7 +23,7 @@ from teamspro.core.ratelimit import Buckets, MemoryBuckets, RedisBuckets
 from teamspro.core.shared_file import SharedFile, SharedFileBuckets, SharedFileCache
 from teamspro.core.state import AppState
 from teamspro.core.telemetry import setup_tracing
-from teamspro.web import errors, templates
+from teamspro.web import errors
 
 log = logging.getLogger(__name__)
 

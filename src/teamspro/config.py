@@ -128,6 +128,8 @@ class KnowledgeSettings(BaseModel):
     ocr_languages: str = "eng"
     ocr_page_timeout_seconds: float = 60
     ocr_max_pages: int = 100
+    # SharePoint sources sync by delta this often (and on demand from the knowledge page).
+    source_sync_minutes: int = Field(default=60, ge=5)
 
 
 class TeamsApp(BaseModel):
@@ -162,7 +164,7 @@ class TeamsSettings(BaseModel):
 
 
 class ImagesSettings(BaseModel):
-    """Image Pro: upload limits, renditions, signed URLs and the Microsoft Graph client."""
+    """Image Pro: upload limits, renditions and signed URLs."""
 
     max_file_bytes: int = 40 * 1024 * 1024
     # Decoded pixels allowed per image (frames included): a decompression-bomb guard.
@@ -170,22 +172,32 @@ class ImagesSettings(BaseModel):
     rendition_sizes: list[int] = [320, 1280]
     rendition_formats: list[Literal["webp", "jpeg"]] = ["webp", "jpeg"]
     signed_url_ttl_seconds: int = 3600
-    graph_base_url: str = "https://graph.microsoft.com/v1.0"
-    # What a library's stored grant is redeemed for: Image Pro's one Graph scope.
-    graph_scope: str = "https://graph.microsoft.com/Sites.ReadWrite.All offline_access"
 
-    graph_max_retries: int = 5
+
+class GraphSettings(BaseModel):
+    """The one Microsoft Graph client both apps use (core/graph)."""
+
+    base_url: str = "https://graph.microsoft.com/v1.0"
+    # What a stored grant is redeemed for: the one SharePoint scope the seeds publish (Image
+    # Pro's Sites.ReadWrite.All); GPT Pro's SharePoint sources only read with it.
+    scope: str = "https://graph.microsoft.com/Sites.ReadWrite.All offline_access"
+    max_retries: int = 5
     # Files up to this size go in one PUT; larger ones through an upload session.
-    graph_simple_upload_bytes: int = 4 * 1024 * 1024
+    simple_upload_bytes: int = 4 * 1024 * 1024
     # Upload-session slice size; Graph wants a multiple of 320 KiB.
-    graph_chunk_bytes: int = 10 * 320 * 1024
+    chunk_bytes: int = 10 * 320 * 1024
+    # Our own token bucket per organisation, under Graph's per-tenant budget: a sync of a
+    # large library paces itself instead of drawing 429s for everyone in the tenant.
+    requests_per_second: float = 20.0
+    burst: int = 40
 
-    @field_validator("graph_scope")
+    @field_validator("scope")
     @classmethod
     def _published_scopes_only(cls, value: str) -> str:
         asked = {s.removeprefix(GRAPH_RESOURCE) for s in value.split()}
-        if extra := asked - set(GRAPH_SCOPES["images"]):
-            raise ValueError(f"Image Pro may ask Graph only for the published scopes: {extra}")
+        published = set(GRAPH_SCOPES["images"]) | set(GRAPH_SCOPES["gpt"])
+        if extra := asked - published:
+            raise ValueError(f"Graph may be asked only for the published scopes: {extra}")
         return value
 
 
@@ -224,6 +236,7 @@ class Settings(BaseSettings):
     gpt: GptSettings = GptSettings()
     kb: KnowledgeSettings = KnowledgeSettings()
     images: ImagesSettings = ImagesSettings()
+    graph: GraphSettings = GraphSettings()
     teams: TeamsSettings = TeamsSettings()
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

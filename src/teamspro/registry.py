@@ -18,6 +18,7 @@ JOB_MODULES = [
     "teamspro.gpt.knowledge.jobs",
     "teamspro.gpt.data",
     "teamspro.images.image.jobs",
+    "teamspro.images.library.jobs",
     "teamspro.images.data",
 ]
 
@@ -26,6 +27,7 @@ def routers() -> list[APIRouter]:
     from teamspro.core import health
     from teamspro.core.audit import api as audit_api
     from teamspro.core.audit import pages as audit_pages
+    from teamspro.core.graph import api as graph_api
     from teamspro.core.identity import api as identity_api
     from teamspro.core.identity import pages as identity_pages
     from teamspro.core.privacy import api as privacy_api
@@ -40,6 +42,7 @@ def routers() -> list[APIRouter]:
     from teamspro.gpt.conversation import api as conversation_api
     from teamspro.gpt.knowledge import api as knowledge_api
     from teamspro.gpt.knowledge import pages as knowledge_pages
+    from teamspro.gpt.knowledge import sources_api
     from teamspro.gpt.plugins import api as plugin_api
     from teamspro.gpt.plugins import pages as plugin_pages
     from teamspro.gpt.provider import api as provider_api
@@ -47,6 +50,7 @@ def routers() -> list[APIRouter]:
     from teamspro.gpt.teams import pages as teams_pages
     from teamspro.images.image import api as images_api
     from teamspro.images.image import pages as images_pages
+    from teamspro.images.library import api as library_api
     from teamspro.images.tab import api as tabs_api
     from teamspro.images.tab import pages as tab_pages
     from teamspro.images.teams import api as images_teams_api
@@ -58,6 +62,7 @@ def routers() -> list[APIRouter]:
         audit_api.router,
         audit_pages.router,
         identity_api.router,
+        graph_api.router,
         tenancy_api.router,
         bot_api.router,
         provider_api.router,
@@ -71,8 +76,10 @@ def routers() -> list[APIRouter]:
         plugin_pages.router,
         chat_pages.router,
         knowledge_api.router,
+        sources_api.router,
         knowledge_pages.router,
         tabs_api.router,
+        library_api.router,
         images_api.router,
         images_api.files_router,
         tab_pages.router,

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from fastapi.routing import APIRoute
 from starlette.testclient import TestClient
 
 from teamspro import registry
 from teamspro.core.tenancy.models import Role
+from teamspro.gpt.knowledge.models import KnowledgeSource, SourceKind
 from tests.fixtures.app import Seeder, sign_in
 from tests.images import samples
 
@@ -102,7 +104,9 @@ def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], 
         headers=auth,
         files=[("files", ("secret of B.png", samples.photo(fmt="PNG", gps=False)))],
     ).json()[0]
+    source_id = seeder.run(lambda session: _source_of(session, org_b, uuid.UUID(bot["id"])))
     return {
+        "source_id": str(source_id),
         "tab_id": tab["id"],
         "library_id": tab["library_id"],
         "image_id": image["id"],
@@ -122,6 +126,22 @@ def resources_of_b(client: TestClient, seeder: Seeder) -> tuple[dict[str, str], 
     }, auth
 
 
+async def _source_of(session: Any, org_id: uuid.UUID, bot_id: uuid.UUID) -> uuid.UUID:
+    """A SharePoint knowledge source of B's bot (connecting one needs Graph: made directly)."""
+    source = KnowledgeSource(
+        org_id=org_id, bot_id=bot_id, kind=SourceKind.drive, name="secret of B", last_result={}
+    )
+    session.add(source)
+    await session.flush()
+    return source.id
+
+
+# The SharePoint picker's ids are the caller's own Microsoft tenant's, read with the caller's
+# own grant: Graph decides what they may see, and nothing of another organisation here is
+# reachable through them (without a Microsoft grant they answer 400, checked below).
+CALLERS_OWN_SHAREPOINT = "/api/v1/graph/"
+
+
 def test_every_route_hides_other_tenants(client: TestClient, seeder: Seeder) -> None:
     org_a = seeder.org("A")
     admin_a = seeder.user(org_a, role=Role.admin)
@@ -133,6 +153,10 @@ def test_every_route_hides_other_tenants(client: TestClient, seeder: Seeder) -> 
     for path, ops in schema["paths"].items():
         params = re.findall(r"{(\w+)}", path)
         if not params:
+            continue
+        if path.startswith(CALLERS_OWN_SHAREPOINT):
+            url = path.format(site_id="x", drive_id="x")
+            assert client.get(url, headers=auth).status_code == 400, path
             continue
         missing = [p for p in params if p not in resources]
         assert not missing, f"map {missing} of {path} to a resource of organisation B"

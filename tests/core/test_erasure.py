@@ -15,6 +15,8 @@ from starlette.testclient import TestClient
 from teamspro.core.audit.models import AuditEvent
 from teamspro.core.db import Base
 from teamspro.core.tenancy.models import Role
+from teamspro.gpt.knowledge.models import KnowledgeSource, SourceKind
+from teamspro.images.library.models import ImageLibrary, LibraryKind
 from tests.fixtures.app import Account, Seeder, sign_in
 from tests.images import samples
 
@@ -56,6 +58,42 @@ async def _traces(session: Any, user_id: uuid.UUID, upn: str) -> dict[str, int]:
     return found
 
 
+async def _connect_sharepoint(
+    session: Any, org_id: uuid.UUID, user_id: uuid.UUID, bot_id: uuid.UUID
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A knowledge source and an image library as the person connected them (connecting goes
+    through Microsoft Graph, tested in tests/gpt/knowledge/test_sources.py)."""
+    source = KnowledgeSource(
+        org_id=org_id,
+        bot_id=bot_id,
+        kind=SourceKind.drive,
+        name="Policies",
+        drive_id="b!d",
+        credential_encrypted="sealed grant",
+        created_by=user_id,
+        last_result={},
+    )
+    library = ImageLibrary(
+        org_id=org_id,
+        name="Team site",
+        kind=LibraryKind.sharepoint,
+        drive_id="b!d",
+        credential_encrypted="sealed grant",
+        created_by=user_id,
+    )
+    session.add_all([source, library])
+    await session.flush()
+    return source.id, library.id
+
+
+async def _connections(
+    session: Any, source_id: uuid.UUID, library_id: uuid.UUID
+) -> tuple[KnowledgeSource, ImageLibrary]:
+    return await session.get(KnowledgeSource, source_id), await session.get(
+        ImageLibrary, library_id
+    )
+
+
 def test_a_person_deletes_their_account_and_an_admin_erases_another(
     client: TestClient, seeder: Seeder
 ) -> None:
@@ -76,6 +114,10 @@ def test_a_person_deletes_their_account_and_an_admin_erases_another(
         files=[("files", ("p.png", samples.photo(fmt="PNG", gps=False)))],
     ).json()[0]
     assert seeder.run(lambda s: _traces(s, member.user_id, member.email))  # there, before
+    # The editor connected SharePoint for a bot and for Image Pro: their grant is kept, sealed.
+    connected = seeder.run(
+        lambda s: _connect_sharepoint(s, org, editor.user_id, uuid.UUID(bot.json()["id"]))
+    )
 
     # The member erases themselves through the API; their token stops working.
     member_auth = _bearer(seeder, member)
@@ -90,6 +132,12 @@ def test_a_person_deletes_their_account_and_an_admin_erases_another(
     assert seeder.run(lambda s: _traces(s, editor.user_id, editor.email)) == {}
     kept = client.get(f"/api/v1/images/{image['id']}", headers=admin_auth).json()
     assert kept["created_by_upn"] is None and kept["created_by_oid"] is None
+    # Their SharePoint grant left what they connected; the source says to connect it again.
+    source, library = seeder.run(lambda s: _connections(s, *connected))
+    assert source.credential_encrypted is None and library.credential_encrypted is None
+    assert source.state.value == "no_access" and "connect it again" in source.reason
+    sources = client.get(f"/api/v1/gpt/bots/{bot.json()['id']}/sources", headers=admin_auth)
+    assert sources.json()[0]["state"] == "no_access"
 
     async def erasures(session: Any) -> list[tuple[str, str, Any]]:
         stmt = (

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.testclient import TestClient
 
 from teamspro.app import create_app
-from teamspro.config import GRAPH_SCOPES, ImagesSettings, OidcProvider, Settings
+from teamspro.config import GRAPH_SCOPES, GraphSettings, OidcProvider, Settings
 from tests.fixtures.app import make_settings
 from tests.fixtures.oidc import OidcPeer
 
@@ -40,11 +40,10 @@ def test_the_sign_in_request_asks_exactly_the_published_scopes(
     assert set(GRAPH_SCOPES["gpt"]) == {"User.Read", "email", "openid", "offline_access", "profile"}
 
 
-def test_image_pro_redeems_its_grant_for_its_one_extra_scope() -> None:
-    asked = {
-        s.removeprefix("https://graph.microsoft.com/")
-        for s in Settings().images.graph_scope.split()
-    }
+def test_sharepoint_grants_are_redeemed_for_image_pros_one_extra_scope() -> None:
+    """Image Pro libraries and GPT Pro knowledge sources share one Graph client and one scope:
+    the seeds publish Sites.ReadWrite.All (Image Pro's) and no other SharePoint scope."""
+    asked = {s.removeprefix("https://graph.microsoft.com/") for s in Settings().graph.scope.split()}
     assert asked == {"Sites.ReadWrite.All", "offline_access"}
     assert asked <= set(GRAPH_SCOPES["images"])
     assert set(GRAPH_SCOPES["images"]) - set(GRAPH_SCOPES["gpt"]) == {"Sites.ReadWrite.All"}
@@ -53,8 +52,9 @@ def test_image_pro_redeems_its_grant_for_its_one_extra_scope() -> None:
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: ImagesSettings(graph_scope="https://graph.microsoft.com/Files.ReadWrite.All"),
-        lambda: ImagesSettings(graph_scope="Sites.ReadWrite.All ChannelMessage.Read.All"),
+        lambda: GraphSettings(scope="https://graph.microsoft.com/Files.ReadWrite.All"),
+        lambda: GraphSettings(scope="Sites.ReadWrite.All ChannelMessage.Read.All"),
+        lambda: GraphSettings(scope="Sites.Read.All"),
         lambda: OidcProvider(
             key="ms",
             name="Microsoft",
@@ -82,8 +82,8 @@ def test_every_place_that_names_a_scope_is_one_of_these() -> None:
     places = [n.split(":")[0] for n in named]
     assert sorted(set(places)) == [
         "config.py",
+        "core/graph/auth.py",
         "core/identity/oidc.py",
-        "images/sharepoint/auth.py",
     ], named
     permissions = {m.group(0) for n in named for m in re.finditer(GRAPH_PERMISSION, n)}
     assert permissions == {"User.Read", "Sites.ReadWrite.All"}, permissions

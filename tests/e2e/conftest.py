@@ -86,9 +86,9 @@ def printed_link(log: Path, timeout: float = 30) -> str:
 
 
 @contextmanager
-def running_server(tmp_path: Path, **env: str) -> Iterator[tuple[str, str, Path]]:
+def running_server(tmp_path: Path, *, port: int = 0, **env: str) -> Iterator[tuple[str, str, Path]]:
     """`teamspro serve` on the embedded defaults in a fresh data dir: (url, sign-in link, log)."""
-    port = free_port()
+    port = port or free_port()
     values = {
         "TEAMSPRO_DATA_DIR": str(tmp_path / "data"),
         "TEAMSPRO_PORT": str(port),

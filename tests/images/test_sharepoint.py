@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from teamspro.config import Settings
 from teamspro.core.errors import UpstreamError
+from teamspro.core.graph.client import GraphClient
 from teamspro.images.editor.recipe import Recipe
 from teamspro.images.image import service as image_service
 from teamspro.images.image.models import Image, ImageVersion
 from teamspro.images.library import sharepoint
 from teamspro.images.library.models import ImageLibrary, LibraryKind
-from teamspro.images.sharepoint.graph import GraphClient
 from tests.fixtures.app import Seeder
 from tests.fixtures.graph_drive import TOKEN, FakeDrive
 from tests.images import samples
@@ -148,7 +148,7 @@ def test_delta_follows_pages_and_returns_only_new_changes(fake_drive: FakeDrive)
 
 @pytest.fixture
 def sp_settings(image_settings: Settings, fake_drive: FakeDrive) -> Settings:
-    image_settings.images.graph_base_url = f"{fake_drive.url}/v1.0"
+    image_settings.graph.base_url = f"{fake_drive.url}/v1.0"
     return image_settings
 
 
@@ -181,7 +181,7 @@ def test_sync_imports_and_push_writes_back(sp_settings: Settings, fake_drive: Fa
             return TOKEN
 
         async with httpx2.AsyncClient(timeout=10) as http:
-            graph = GraphClient(http, sp_settings.images.graph_base_url, token)
+            graph = GraphClient(http, sp_settings.graph.base_url, token)
             counts = await sharepoint.sync(
                 session=session, settings=sp_settings, graph=graph, library=library
             )
@@ -246,7 +246,7 @@ def test_saves_that_never_reached_sharepoint_are_pushed_again(
             return TOKEN
 
         async with httpx2.AsyncClient(timeout=10) as http:
-            graph = GraphClient(http, sp_settings.images.graph_base_url, token, max_retries=0)
+            graph = GraphClient(http, sp_settings.graph.base_url, token, max_retries=0)
             await sharepoint.sync(
                 session=session, settings=sp_settings, graph=graph, library=library
             )
@@ -329,7 +329,7 @@ def test_sync_tells_changed_content_from_changed_fields(
 
         rounds = []
         async with httpx2.AsyncClient(timeout=10) as http:
-            graph = GraphClient(http, sp_settings.images.graph_base_url, token)
+            graph = GraphClient(http, sp_settings.graph.base_url, token)
 
             async def sync() -> dict[str, int]:
                 return await sharepoint.sync(

@@ -9,12 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx2
 from starlette.testclient import TestClient
 
 from teamspro.app import create_app
 from tests.fixtures.app import make_settings
-from tests.fixtures.graph_drive import FakeDrive
+from tests.fixtures.graph_drive import FakeDrive, IssuedBy
 from tests.fixtures.oidc import OidcPeer, browser_sign_in
 from tests.images import samples
 
@@ -30,18 +29,7 @@ def test_library_acts_with_the_admins_grant(
     oidc_peer: OidcPeer, fake_drive: FakeDrive, tmp_path: Path, sqlite_url: str
 ) -> None:
     oidc_peer.set_account("dana", name="Dana", email="dana@contoso.test", tid="tenant-sp")
-    issued: list[str] = []
-
-    def accept(token: str) -> bool:
-        # Like Graph: only tokens the identity provider really issued (and still honours).
-        ok = httpx2.get(
-            f"{oidc_peer.issuer}/me", headers={"authorization": f"Bearer {token}"}
-        ).is_success
-        if ok:
-            issued.append(token)
-        return ok
-
-    fake_drive.accept = accept
+    issued = fake_drive.accept = IssuedBy(oidc_peer.issuer)  # only tokens the IdP issued
     item = fake_drive.add("Site/plan.jpg", samples.photo((900, 600), gps=True))
     fake_drive.add("Site/readme.txt", b"text")
     settings = make_settings(
@@ -49,7 +37,7 @@ def test_library_acts_with_the_admins_grant(
         sqlite_url,
         embedded_worker=True,
         oidc_providers=[oidc_peer.provider_config()],
-        images={"graph_base_url": f"{fake_drive.url}/v1.0", "graph_scope": "openid"},
+        graph={"base_url": f"{fake_drive.url}/v1.0", "scope": "openid"},
     )
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         assert browser_sign_in(client, "dana").status_code == 303
@@ -73,7 +61,7 @@ def test_library_acts_with_the_admins_grant(
         assert listed.status_code == 200, listed.text
         names = {i["name"]: i for i in listed.json()["value"]}
         assert names["plan.jpg"]["image"] and not names["readme.txt"]["image"]
-        assert issued, "Graph saw no token the provider issued"
+        assert issued.seen, "Graph saw no token the provider issued"
         bad_link = client.get(
             f"/api/v1/images/libraries/{library['id']}/browse", params={"next": "http://evil/x"}
         )

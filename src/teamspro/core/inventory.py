@@ -90,8 +90,9 @@ CATEGORIES: dict[str, Category] = {
             True,
             True,
             False,
-            "Files of a bot's knowledge base, their text and embeddings; the search index is "
-            "held in memory by each server process.",
+            "Files of a bot's knowledge base (uploaded, or read from the SharePoint libraries "
+            "and site pages an admin connects, with that admin's grant encrypted), their text "
+            "and embeddings; the search index is held in memory by each server process.",
         ),
         Category(
             "plugins configuration",

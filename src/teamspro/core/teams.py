@@ -8,7 +8,7 @@ extension protocol. TeamsPro keeps the HTTP endpoints (each product's router cal
 used: ``Endpoint`` receives the SDK's route instead.
 
 Who sent an activity is decided here once for both products: the person whose web sign-in
-has the same tenant and Entra object id (core/identity/service.principal_for_external).
+has the same tenant and Entra object id (core/identity/external.principal_for_external).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 
 from teamspro.config import Settings, TeamsApp, TeamsSettings
 from teamspro.core.errors import InvalidInput, NotFound
-from teamspro.core.identity import service as identity_service
+from teamspro.core.identity import external as identity_external
 from teamspro.core.identity.service import Principal
 from teamspro.core.state import AppState
 
@@ -199,7 +199,7 @@ def asker(activity: Any) -> Asker | None:
 
 async def person(*, session: AsyncSession, settings: Settings, who: Asker) -> Principal:
     """The TeamsPro person behind a Teams user (Unauthenticated for an unknown tenant)."""
-    return await identity_service.principal_for_external(
+    return await identity_external.principal_for_external(
         session=session,
         provider_key=settings.teams.identity_provider,
         tenant_id=who.tenant_id,

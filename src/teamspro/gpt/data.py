@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.config import Settings
@@ -17,8 +17,8 @@ from teamspro.core.identity.models import User
 from teamspro.core.privacy.export import files_from
 from teamspro.core.tenancy.purge import Plan, drop_files_later, purger
 from teamspro.gpt.bot.models import Bot, BotAccess, cache_key
-from teamspro.gpt.knowledge import index
-from teamspro.gpt.knowledge.models import KnowledgeDocument
+from teamspro.gpt.knowledge import vectors
+from teamspro.gpt.knowledge.models import KnowledgeDocument, KnowledgeSource, SourceState
 from teamspro.gpt.knowledge.service import blobs
 from teamspro.gpt.plugins.service import cache_key as plugins_key
 
@@ -29,7 +29,7 @@ async def purge_gpt(
 ) -> None:
     bots = list((await session.execute(select(Bot.id).where(Bot.org_id == org_id))).scalars())
     plan.cache_keys += [cache_key(b) for b in bots] + [plugins_key(org_id)]
-    index.matrices.forget(*bots)  # this process's vectors of them
+    vectors.matrices.forget(*bots)  # this process's vectors of them
     if bots and session.get_bind().dialect.name == "sqlite":
         await session.execute(
             text("DELETE FROM gpt_kb_fts WHERE bot_id IN (SELECT value FROM json_each(:ids))"),
@@ -43,7 +43,19 @@ async def purge_gpt(
 @eraser
 async def forget_person(session: AsyncSession, settings: Settings, user: User) -> list[str]:
     """Conversations and feedback go with the account; bots that listed the person (who may
-    use or manage them) must not keep them in their cached configuration."""
+    use or manage them) must not keep them in their cached configuration; their SharePoint
+    grant leaves the knowledge sources they connected."""
+    # SharePoint sources they connected act with their grant: it goes with them, and each
+    # source says it must be connected again.
+    await session.execute(
+        update(KnowledgeSource)
+        .where(KnowledgeSource.org_id == user.org_id, KnowledgeSource.created_by == user.id)
+        .values(
+            credential_encrypted=None,
+            state=SourceState.no_access,
+            reason="The person who connected this source was removed: connect it again.",
+        )
+    )
     stmt = select(BotAccess.bot_id).where(BotAccess.user_id == user.id)
     return [cache_key(b) for b in set((await session.execute(stmt)).scalars())]
 

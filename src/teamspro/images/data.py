@@ -1,7 +1,8 @@
 """Image Pro's part of an organisation's purge (core/tenancy/purge.py): cached tab
 configurations, and image files (originals, versions, renditions) no other organisation's
 row points at (files are stored once per content); and of a person's erasure
-(core/identity/erasure.py): their name leaves the images they made or edited."""
+(core/identity/erasure.py): their name leaves the images they made or edited, and their
+SharePoint grant the libraries they connected."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from teamspro.core.privacy.export import files_from
 from teamspro.core.tenancy.purge import Plan, drop_files_later, purger
 from teamspro.images.image.models import Image, ImageVersion, Rendition
 from teamspro.images.image.service import blobs
+from teamspro.images.library.models import ImageLibrary
 from teamspro.images.tab.models import TabConfig
 from teamspro.images.tab.service import cache_key
 
@@ -54,6 +56,13 @@ async def forget_author(session: AsyncSession, settings: Settings, user: User) -
         update(ImageVersion)
         .where(ImageVersion.org_id == user.org_id, ImageVersion.created_by == user.id)
         .values(created_by=None, created_by_upn=None)
+    )
+    # A SharePoint library they connected acted with their grant: it goes with them (the
+    # library asks to be connected again).
+    await session.execute(
+        update(ImageLibrary)
+        .where(ImageLibrary.org_id == user.org_id, ImageLibrary.created_by == user.id)
+        .values(credential_encrypted=None)
     )
     return []
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, Response
 
 from teamspro.core.middleware import page_policy
-from teamspro.web.templates import STATIC, render
+from teamspro.core.templates import STATIC, render
 
 router = APIRouter(include_in_schema=False)
 

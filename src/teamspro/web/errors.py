@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from teamspro.core.context import request_id_var
 from teamspro.core.errors import QuotaExceeded, TeamsProError, Unauthenticated, retry_after
-from teamspro.web.templates import render
+from teamspro.core.templates import render
 
 log = logging.getLogger(__name__)
 API_PREFIXES = ("/api/", "/v1/", "/health/", "/metrics")

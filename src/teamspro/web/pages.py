@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from teamspro.core.deps import CurrentPrincipal
-from teamspro.web.templates import render
+from teamspro.core.templates import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -22,7 +22,7 @@ from teamspro.app import create_app
 from teamspro.config import Settings
 from teamspro.core.db import make_engine, make_sessionmaker, utcnow
 from teamspro.core.tenancy.models import Role
-from teamspro.gpt.knowledge import embedding, index
+from teamspro.gpt.knowledge import embedding, fulltext, leases
 from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.knowledge.models import (
     IN_PROGRESS,
@@ -279,14 +279,14 @@ def test_a_crash_mid_document_leaves_nothing_half_indexed(kb: KB, monkeypatch: A
                 await session.execute(select(func.count()).select_from(KnowledgeChunk))
             ).scalar()
             # The dead run's lease has not run out yet: nothing is stale, nothing runs twice.
-            assert await kb_service.stale(session=session) == []
+            assert await leases.stale(session=session) == []
             # Once it runs out, the sweeper hands the document to the next worker.
             await session.execute(
                 KnowledgeDocument.__table__.update().values(
                     lease_expires_at=utcnow() - timedelta(seconds=1)
                 )
             )
-            found = await kb_service.stale(session=session)
+            found = await leases.stale(session=session)
             await session.commit()
         assert found == [(str(stuck.org_id), doc["id"], DocumentStatus.embedding)]
         done = await kb_service.ingest(maker=maker, settings=kb.settings, document_id=stuck.id)
@@ -425,8 +425,8 @@ def _full_text(kb: KB, query: str) -> list[uuid.UUID]:
         engine = make_engine(kb.settings.resolved_database_url, pool=False)
         try:
             async with make_sessionmaker(engine)() as session:
-                index.frequencies._known.clear()  # counts from an earlier test's database
-                return await index._full_text(session, uuid.UUID(kb.bot["id"]), query)
+                fulltext.frequencies._known.clear()  # counts from an earlier test's database
+                return await fulltext.full_text(session, uuid.UUID(kb.bot["id"]), query)
         finally:
             await engine.dispose()
 

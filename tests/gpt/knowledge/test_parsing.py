@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from evals import corpus
 
-from teamspro.gpt.knowledge import parsing
+from teamspro.gpt.knowledge import office, parsing
 from teamspro.gpt.knowledge.chunking import chunk, document_title
 
 
@@ -141,7 +141,7 @@ def test_a_part_that_lies_about_its_size_is_refused_before_a_library_reads_it(
 def test_every_part_is_capped_by_what_it_really_holds(monkeypatch: pytest.MonkeyPatch) -> None:
     """The probe's 2.4 MB file held 190 MB of XML under the ratio check; here the cap is lowered
     so the test stays small: a body over ``MAX_PART`` is refused."""
-    monkeypatch.setattr(parsing, "MAX_PART", 8 * 1024 * 1024)
+    monkeypatch.setattr(office, "MAX_PART", 8 * 1024 * 1024)
     with pytest.raises(parsing.Unreadable, match=r"word/document\.xml expands beyond 8 MB"):
         parsing.parse(corpus.wordy_docx(12), "big.docx")
 

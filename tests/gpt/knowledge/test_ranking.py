@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from teamspro.gpt.knowledge import index
+from teamspro.gpt.knowledge import fulltext, index
 from teamspro.gpt.knowledge.index import Hit
 
 
 def test_the_stop_word_rule_scales_with_the_knowledge_base() -> None:
     """A small knowledge base had a floor of 50 chunks: in one of 60 chunks, "for" found in
     40 of them was still searched for. Now half of a small one, 5% of a large one."""
-    assert index.common_limit(60) == 30
-    assert index.common_limit(100) == 50
-    assert index.common_limit(1_000) == 50
-    assert index.common_limit(10_000) == 500
-    assert index.common_limit(100_000) == 5_000
-    assert index.common_limit(None) == index.common_limit(-1) == 50  # not analysed yet
+    assert fulltext.common_limit(60) == 30
+    assert fulltext.common_limit(100) == 50
+    assert fulltext.common_limit(1_000) == 50
+    assert fulltext.common_limit(10_000) == 500
+    assert fulltext.common_limit(100_000) == 5_000
+    assert fulltext.common_limit(None) == fulltext.common_limit(-1) == 50  # not analysed yet
 
 
 def _hit(title: str, score: float, n: int) -> Hit:

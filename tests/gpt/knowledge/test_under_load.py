@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from teamspro.app import create_app
 from teamspro.core.db import make_engine, make_sessionmaker
 from teamspro.core.tenancy.models import Role
-from teamspro.gpt.knowledge import embedding, parsing
+from teamspro.gpt.knowledge import embedding, leases, parsing
 from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.knowledge.models import ORDER, DocumentStatus, KnowledgeDocument
 from tests.fixtures.app import Seeder, make_settings
@@ -45,7 +45,7 @@ def test_a_phase_longer_than_the_lease_runs_once(
             files=[("files", ("notes.txt", b"Overtime needs written approval."))],
         ).json()[0]
     doc_id = uuid.UUID(doc["id"])
-    monkeypatch.setattr(kb_service, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(leases, "LEASE_SECONDS", 1.0)
     parses: list[float] = []
     real_parse = parsing.parse
 
@@ -75,7 +75,7 @@ def test_a_phase_longer_than_the_lease_runs_once(
         )
         await asyncio.sleep(2.0)  # twice the lease into the parse
         async with maker() as session:
-            stale = await kb_service.stale(session=session)
+            stale = await leases.stale(session=session)
             await session.commit()
         duplicate = await kb_service.ingest(maker=maker, settings=settings, document_id=doc_id)
         done = await first

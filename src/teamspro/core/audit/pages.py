@@ -10,7 +10,7 @@ from starlette.responses import Response
 from teamspro.core import odata
 from teamspro.core.audit import service
 from teamspro.core.deps import AdminPrincipal, SessionDep, StateDep
-from teamspro.web.templates import render
+from teamspro.core.templates import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 PAGE_SIZE = 50

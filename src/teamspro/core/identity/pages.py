@@ -29,11 +29,12 @@ from teamspro.core.errors import (
     Unauthenticated,
 )
 from teamspro.core.identity import erasure, oidc, throttle
+from teamspro.core.identity import external as identity_external
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.models import User
 from teamspro.core.privacy import service as privacy_service
 from teamspro.core.state import AppState
-from teamspro.web.templates import render
+from teamspro.core.templates import render
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "teamspro_login_csrf"
@@ -76,7 +77,7 @@ async def _external_user(
     state: AppState, session: SessionDep, provider: OidcProvider, identity: oidc.Identity
 ) -> User:
     """The account of a person the provider vouched for (made, or refreshed, now)."""
-    return await identity_service.upsert_external_user(
+    return await identity_external.upsert_external_user(
         session=session,
         cache=state.cache,
         vault=state.vault,

@@ -11,7 +11,7 @@ from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import TeamsProError
 from teamspro.core.privacy import service
 from teamspro.core.privacy.models import ExportScope
-from teamspro.web.templates import render
+from teamspro.core.templates import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,10 +15,10 @@ from teamspro.core import odata
 from teamspro.core.deps import AdminPrincipal, SessionDep, StateDep, SuperAdminPrincipal
 from teamspro.core.errors import NotFound, PermissionDenied, TeamsProError
 from teamspro.core.identity import service as identity_service
+from teamspro.core.templates import render
 from teamspro.core.tenancy import service as org_service
 from teamspro.core.tenancy.jobs import purge_organization
 from teamspro.core.tenancy.models import OrgState, Role
-from teamspro.web.templates import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 

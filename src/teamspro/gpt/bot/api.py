@@ -14,6 +14,7 @@ from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput, PermissionDenied
 from teamspro.core.identity.service import Principal
 from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.bot.deps import ManagedBot, UsableBot
 from teamspro.gpt.bot.models import Bot, BotStatus
 from teamspro.gpt.bot.schemas import BotCreate, BotPublic, BotRead, BotUpdate
 from teamspro.gpt.bot.service import BotConfig
@@ -133,26 +134,18 @@ async def create_bot(
 
 
 @router.get("/{bot_id}", response_model=BotRead | BotPublic)
-async def get_bot(
-    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
-) -> BotRead | BotPublic:
-    config = await bot_service.for_use(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
+async def get_bot(config: UsableBot, principal: CurrentPrincipal) -> BotRead | BotPublic:
     return read(config, principal)
 
 
 @router.patch("/{bot_id}", response_model=BotRead)
 async def update_bot(
-    bot_id: uuid.UUID,
     body: BotUpdate,
+    bot: ManagedBot,
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,
 ) -> BotRead:
-    bot = await bot_service.for_management(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
     await _check_provider(
         state, session, principal, body.provider_key or bot.provider_key, body.model or bot.model
     )
@@ -162,45 +155,35 @@ async def update_bot(
         session=session, cache=state.cache, principal=principal, bot=bot, body=body
     )
     if bot.kb_embedding != before:
-        await reembed(state, session, principal, bot_id)
+        await reembed(state, session, principal, bot.id)
     return await _fresh(state, session, principal, bot)
 
 
 async def _set_status(
-    bot_id: uuid.UUID,
-    status: BotStatus,
-    principal: Principal,
-    session: SessionDep,
-    state: StateDep,
+    bot: Bot, status: BotStatus, principal: Principal, session: SessionDep, state: StateDep
 ) -> BotRead:
-    bot = await bot_service.for_management(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
     await bot_service.set_status(session=session, cache=state.cache, bot=bot, status=status)
     return await _fresh(state, session, principal, bot)
 
 
 @router.post("/{bot_id}/publish", response_model=BotRead)
 async def publish_bot(
-    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+    bot: ManagedBot, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> BotRead:
-    return await _set_status(bot_id, BotStatus.published, principal, session, state)
+    return await _set_status(bot, BotStatus.published, principal, session, state)
 
 
 @router.post("/{bot_id}/unpublish", response_model=BotRead)
 async def unpublish_bot(
-    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+    bot: ManagedBot, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> BotRead:
-    return await _set_status(bot_id, BotStatus.draft, principal, session, state)
+    return await _set_status(bot, BotStatus.draft, principal, session, state)
 
 
 @router.delete("/{bot_id}", status_code=204)
 async def delete_bot(
-    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+    bot: ManagedBot, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> Response:
-    bot = await bot_service.for_management(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
     if not principal.is_admin:
         raise PermissionDenied("Only organisation admins delete bots.")
     # Its knowledge base first, in short batches (full-text rows included), not in one

@@ -13,8 +13,10 @@ from teamspro.core import odata
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import TeamsProError
 from teamspro.core.identity.service import Principal
+from teamspro.core.templates import form_errors, render
 from teamspro.core.tenancy import service as org_service
 from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.bot.deps import ManagedBot, ManagedConfig
 from teamspro.gpt.bot.models import Bot, BotStatus
 from teamspro.gpt.bot.schemas import BotCreate, BotUpdate
 from teamspro.gpt.conversation import service as conv_service
@@ -22,14 +24,9 @@ from teamspro.gpt.plugins import service as plugin_service
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.registry import KIND_LABELS
 from teamspro.gpt.provider.schemas import ProviderCreate
-from teamspro.web.templates import render
 
 router = APIRouter(prefix="/gpt", include_in_schema=False)
 TEXT_FIELDS = ("name", "description", "avatar", "instructions", "model", "welcome_message")
-
-
-def _errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
 async def _form_values(request: Request) -> dict[str, Any]:
@@ -104,7 +101,7 @@ async def create_bot(
         body = BotCreate(**values)
         bot = await bot_service.create(session=session, principal=principal, body=body)
     except ValidationError as exc:
-        return await _editor(request, principal, session, state, bot=values, error=_errors(exc))
+        return await _editor(request, principal, session, state, bot=values, error=form_errors(exc))
     except TeamsProError as exc:
         await session.rollback()
         return await _editor(request, principal, session, state, bot=values, error=exc.message)
@@ -114,28 +111,23 @@ async def create_bot(
 @router.get("/bots/{bot_id}/edit")
 async def edit_bot(
     request: Request,
-    bot_id: uuid.UUID,
+    config: ManagedConfig,
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    config = await bot_service.managed_config(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
     return await _editor(request, principal, session, state, bot=config.dump())
 
 
 @router.post("/bots/{bot_id}/edit")
 async def update_bot(
     request: Request,
-    bot_id: uuid.UUID,
+    bot: ManagedBot,
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    bot = await bot_service.for_management(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
+    bot_id = bot.id
     values = await _form_values(request)
     if not principal.is_admin:
         values.pop("admin_user_ids")  # only organisation admins choose bot administrators
@@ -152,39 +144,23 @@ async def update_bot(
             status = BotStatus.published if action == "publish" else BotStatus.draft
             await bot_service.set_status(session=session, cache=state.cache, bot=bot, status=status)
     except ValidationError as exc:
-        return await _editor(
-            request,
-            principal,
-            session,
-            state,
-            bot={**values, "id": bot_id, "status": bot.status},
-            error=_errors(exc),
-        )
+        error = form_errors(exc)
     except TeamsProError as exc:
         await session.rollback()
-        return await _editor(
-            request,
-            principal,
-            session,
-            state,
-            bot={**values, "id": bot_id, "status": bot.status},
-            error=exc.message,
-        )
-    return RedirectResponse(f"/gpt/bots/{bot_id}/edit?saved=1", status_code=303)
+        error = exc.message
+    else:
+        return RedirectResponse(f"/gpt/bots/{bot_id}/edit?saved=1", status_code=303)
+    shown = {**values, "id": bot_id, "status": bot.status}
+    return await _editor(request, principal, session, state, bot=shown, error=error)
 
 
 @router.get("/bots/{bot_id}/feedback")
 async def feedback(
-    request: Request,
-    bot_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    state: StateDep,
+    request: Request, config: ManagedConfig, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
-    config = await bot_service.managed_config(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
+    rows = await conv_service.bot_feedback(
+        session=session, org_id=principal.org.id, bot_id=config.id
     )
-    rows = await conv_service.bot_feedback(session=session, org_id=principal.org.id, bot_id=bot_id)
     likes = sum(1 for r in rows if r["rating"] > 0)
     return render(
         request,
@@ -239,7 +215,7 @@ async def add_provider(
             body=body,
         )
     except ValidationError as exc:
-        return await providers(request, principal, session, state, error=_errors(exc))
+        return await providers(request, principal, session, state, error=form_errors(exc))
     except TeamsProError as exc:
         await session.rollback()
         return await providers(request, principal, session, state, error=exc.message)
@@ -250,8 +226,5 @@ async def add_provider(
 async def delete_provider(
     provider_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep
 ) -> Response:
-    row = await provider_service.get(
-        session=session, org_id=principal.org.id, provider_id=provider_id
-    )
-    await session.delete(row)
+    await provider_service.remove(session=session, org_id=principal.org.id, provider_id=provider_id)
     return RedirectResponse("/gpt/providers", status_code=303)

@@ -12,8 +12,9 @@ from starlette.responses import StreamingResponse
 
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
 from teamspro.gpt import runtime
-from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.bot.deps import UsableBot
 from teamspro.gpt.chat import service as chat_service
+from teamspro.gpt.chat import streaming as chat_streaming
 from teamspro.gpt.chat import usage
 from teamspro.gpt.runtime import ModelsDep
 
@@ -38,7 +39,7 @@ def sse(event: chat_service.Event) -> bytes:
 
 @router.post("/bots/{bot_id}/chat", responses={200: {"content": {"text/event-stream": {}}}})
 async def chat(
-    bot_id: uuid.UUID,
+    bot: UsableBot,
     body: ChatIn,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -46,14 +47,9 @@ async def chat(
     models: ModelsDep,
 ) -> StreamingResponse:
     """Stream an answer as SSE events: meta, delta..., then done (or error, then done)."""
-    bot = await bot_service.for_use(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
     turn = await chat_service.begin(
         session=session,
-        settings=state.settings,
-        vault=state.vault,
-        cache=state.cache,
+        state=state,
         principal=principal,
         bot=bot,
         text=body.message,
@@ -65,7 +61,7 @@ async def chat(
     await session.commit()  # the person's message is safe before the model is called
 
     async def events() -> AsyncIterator[bytes]:
-        async for event in chat_service.stream(
+        async for event in chat_streaming.stream(
             turn=turn,
             models=models,
             maker=state.sessionmaker,

@@ -21,6 +21,7 @@ from teamspro.core.errors import InvalidInput, NotFound, retry_after
 from teamspro.gpt import runtime
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.chat import service as chat_service
+from teamspro.gpt.chat import streaming as chat_streaming
 from teamspro.gpt.chat.service import Event
 from teamspro.gpt.runtime import ModelsDep
 
@@ -120,9 +121,7 @@ async def chat_completions(
     ]
     turn = await chat_service.begin(
         session=session,
-        settings=state.settings,
-        vault=state.vault,
-        cache=state.cache,
+        state=state,
         principal=principal,
         bot=bot,
         text=body.messages[-1].text(),
@@ -130,7 +129,7 @@ async def chat_completions(
         history=history,
     )
     await session.commit()
-    events = chat_service.stream(
+    events = chat_streaming.stream(
         turn=turn,
         models=models,
         maker=state.sessionmaker,

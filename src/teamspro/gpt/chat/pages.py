@@ -13,12 +13,12 @@ from starlette.responses import Response
 from teamspro.core import odata
 from teamspro.core.db import utcnow
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.templates import render
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.models import Bot
 from teamspro.gpt.chat import markdown, usage
 from teamspro.gpt.conversation import service as conv_service
 from teamspro.gpt.conversation.models import Conversation
-from teamspro.web.templates import render
 
 router = APIRouter(prefix="/gpt", include_in_schema=False)
 

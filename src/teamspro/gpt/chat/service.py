@@ -5,50 +5,39 @@
    before the model is called, so nothing the person typed can be lost. Retrieval embeds
    the question with the connection given back (see knowledge.service.retrieve), so the
    turn's writes are added only after it.
-2. ``stream``: call the model with no database connection held, yield events as they come.
-3. ``finish`` (its own short transaction, shielded from cancellation): keep the answer with
-   its status (complete, stopped, interrupted, failed), usage, latency and citations.
+2. ``streaming.stream``: call the model with no database connection held, yield events as
+   they come.
+3. ``streaming.finish`` (its own short transaction, shielded from cancellation): keep the
+   answer with its status (complete, stopped, interrupted, failed), usage, latency and
+   citations.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamspro.config import ProviderConfig, Settings
-from teamspro.core.cache import Cache
-from teamspro.core.crypto import SecretBox
-from teamspro.core.db import transaction, utcnow
+from teamspro.config import ProviderConfig
+from teamspro.core.db import utcnow
 from teamspro.core.errors import InvalidInput, NotFound
 from teamspro.core.identity.service import Principal
+from teamspro.core.state import AppState
 from teamspro.gpt.bot.service import BotConfig
-from teamspro.gpt.chat import markdown, tokens, usage
+from teamspro.gpt.chat import tokens, usage
 from teamspro.gpt.conversation.models import Conversation, Message, MessageStatus, Role
 from teamspro.gpt.knowledge import service as kb_service
-from teamspro.gpt.plugins import calls as plugin_calls
 from teamspro.gpt.plugins import service as plugin_service
-from teamspro.gpt.plugins.base import CallContext, Tool
-from teamspro.gpt.plugins.remote import Outbound
+from teamspro.gpt.plugins.base import Tool
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.base import (
-    ChatModel,
     ChatRequest,
-    ProviderError,
-    ProviderTimeout,
-    ProviderToolLoop,
     Source,
-    Usage,
 )
-from teamspro.gpt.provider.registry import Models
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 20_000
@@ -119,9 +108,7 @@ async def _history(
 async def begin(
     *,
     session: AsyncSession,
-    settings: Settings,
-    vault: SecretBox,
-    cache: Cache,
+    state: AppState,
     principal: Principal,
     bot: BotConfig,
     text: str,
@@ -136,6 +123,7 @@ async def begin(
     """Steps 1: keep what the person typed and prepare the model call. ``regenerate`` answers
     the last question again (the earlier answer is kept, superseded); ``edit`` replaces the
     last question and its answer with ``text``."""
+    settings, vault, cache = state.settings, state.vault, state.cache
     text = text.strip()
     if regenerate and edit:
         raise InvalidInput("Regenerate or edit, not both.", code="regenerate_and_edit")
@@ -297,194 +285,3 @@ async def _last_turn(session: AsyncSession, conv_id: uuid.UUID) -> tuple[Message
     if answer is not None and answer.status == MessageStatus.streaming:
         raise InvalidInput("The answer is still being written.", code="still_streaming")
     return question, answer
-
-
-async def stream(
-    *,
-    turn: Turn,
-    models: Models,
-    maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    outbound: Outbound | None = None,
-) -> AsyncIterator[Event]:
-    """Steps 2 and 3: stream the model's answer and keep it, whatever happens (``outbound``:
-    how the turn's plugins reach their servers)."""
-    model: ChatModel = models.chat(turn.provider)
-    started = time.perf_counter()
-    first_token_ms: int | None = None
-    parts: list[str] = []
-    used: Usage | None = None
-    status, error = MessageStatus.complete, None
-    counted: tuple[int, int, list[dict[str, Any]]] = (0, 0, [])
-    yield Event(
-        "meta",
-        {
-            "conversation_id": str(turn.conversation_id),
-            "message_id": str(turn.answer_id),
-            "user_message_id": str(turn.user_message_id),
-        },
-    )
-    calls: list[plugin_calls.Call] = []
-    request = turn.request
-    try:
-        for round_number in range(MAX_TOOL_ROUNDS + 1):
-            chunks = model.stream(request).__aiter__()
-            first_wait = settings.gpt.first_token_timeout_seconds
-            asked: list[dict[str, Any]] = []
-            said: list[str] = []
-            while True:
-                try:
-                    if first_token_ms is None:
-                        chunk = await asyncio.wait_for(chunks.__anext__(), first_wait)
-                    else:
-                        chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-                except TimeoutError as exc:
-                    raise ProviderTimeout("The model did not start answering in time.") from exc
-                if chunk.usage:
-                    used = chunk.usage
-                if chunk.tool_calls:
-                    asked = chunk.tool_calls
-                if chunk.text:
-                    if first_token_ms is None:
-                        first_token_ms = int((time.perf_counter() - started) * 1000)
-                    parts.append(chunk.text)
-                    said.append(chunk.text)
-                    yield Event("delta", {"text": chunk.text})
-            if not asked:
-                break
-            if round_number == MAX_TOOL_ROUNDS:
-                raise ProviderToolLoop(
-                    f"The model kept calling tools ({MAX_TOOL_ROUNDS} rounds) instead of answering."
-                )
-            # The model's request and each tool's result join the conversation, and the model
-            # is asked again; the calls are shown as they finish.
-            followed: list[dict[str, Any]] = [
-                {
-                    "role": "assistant",
-                    "content": "".join(said) or None,
-                    "tool_calls": [
-                        {
-                            "id": c["id"],
-                            "type": "function",
-                            "function": {"name": c["name"], "arguments": c["arguments"]},
-                        }
-                        for c in asked
-                    ],
-                }
-            ]
-            for asked_call in asked:
-                call = await plugin_calls.run(
-                    maker=maker,
-                    tools=turn.tools,
-                    call=plugin_calls.Call(
-                        id=asked_call["id"],
-                        name=asked_call["name"],
-                        arguments=asked_call["arguments"],
-                    ),
-                    ctx=CallContext(time_zone=turn.time_zone, outbound=outbound),
-                    org_id=turn.bot.org_id,
-                    bot_id=turn.bot.id,
-                    user_id=turn.user_id,
-                    time_limit=settings.gpt.plugin_call_timeout_seconds,
-                )
-                call.result = tokens.truncate(call.result, TOOL_RESULT_TOKENS)
-                calls.append(call)
-                yield Event("tool", call.dump())
-                followed.append({"role": "tool", "tool_call_id": call.id, "content": call.result})
-            request = replace(request, messages=[*request.messages, *followed])
-    except ProviderError as exc:
-        status = MessageStatus.interrupted if parts else MessageStatus.failed
-        error = exc.message
-        log.warning("model call failed: %s (%s)", exc.code, exc.message)
-        yield Event(
-            "error",
-            {
-                "code": exc.code,
-                "message": exc.message,
-                "retryable": exc.retryable,
-                "partial": bool(parts),
-                "retry_after": getattr(exc, "retry_after", None),
-            },
-        )
-    except (asyncio.CancelledError, GeneratorExit):
-        status = MessageStatus.stopped
-        raise
-    finally:
-        text = "".join(parts)
-        kept_calls = [c.dump() for c in calls]
-        with anyio.CancelScope(shield=True):
-            counted = await finish(
-                maker=maker,
-                turn=turn,
-                calls=kept_calls,
-                text=text,
-                status=status,
-                error=error,
-                used=used,
-                latency_ms=int((time.perf_counter() - started) * 1000),
-                first_token_ms=first_token_ms,
-            )
-    yield Event(
-        "done",
-        {
-            "status": status.value,
-            "html": markdown.render(text),
-            "message_id": str(turn.answer_id),
-            "error": error,
-            "usage": {"prompt_tokens": counted[0], "completion_tokens": counted[1]},
-            "citations": counted[2],
-            "tool_calls": kept_calls,
-        },
-    )
-
-
-async def finish(
-    *,
-    maker: async_sessionmaker[AsyncSession],
-    turn: Turn,
-    text: str,
-    status: MessageStatus,
-    error: str | None,
-    calls: list[dict[str, Any]] | None = None,
-    used: Usage | None,
-    latency_ms: int,
-    first_token_ms: int | None,
-) -> tuple[int, int, list[dict[str, Any]]]:
-    """Keep the answer; when the provider sent no usage, count the tokens ourselves."""
-    prompt_tokens = (
-        used.prompt_tokens
-        if used and used.prompt_tokens
-        else tokens.count_messages(turn.request.messages)
-    )
-    completion = used.completion_tokens if used and used.completion_tokens else tokens.count(text)
-    citations = [
-        {
-            "n": s.n,
-            "title": s.title,
-            "heading": s.heading,
-            "url": s.url,
-            "page": s.page,
-            "snippet": s.text[:300],
-        }
-        for s in turn.sources
-        if f"[{s.n}]" in text
-    ]
-    async with transaction(maker) as session:
-        await session.execute(
-            update(Message)
-            .where(Message.id == turn.answer_id)
-            .values(
-                content=text,
-                status=status,
-                error=error,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion,
-                latency_ms=latency_ms,
-                first_token_ms=first_token_ms,
-                citations=citations,
-                tool_calls=calls or [],
-            )
-        )
-    return prompt_tokens, completion, citations

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from teamspro.core import odata
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.bot.deps import ManagedBot
 from teamspro.gpt.conversation import service as conv_service
 from teamspro.gpt.conversation.schemas import (
     ConversationDetail,
@@ -125,10 +126,7 @@ async def give_feedback(
 
 @router.get("/bots/{bot_id}/feedback", response_model=list[FeedbackRead])
 async def bot_feedback(
-    bot_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
+    bot: ManagedBot, principal: CurrentPrincipal, session: SessionDep
 ) -> list[FeedbackRead]:
-    await bot_service.for_management(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
-    rows = await conv_service.bot_feedback(session=session, org_id=principal.org.id, bot_id=bot_id)
+    rows = await conv_service.bot_feedback(session=session, org_id=principal.org.id, bot_id=bot.id)
     return [FeedbackRead(**r) for r in rows]

@@ -16,6 +16,7 @@ from teamspro.core.db import release
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput, TeamsProError
 from teamspro.gpt.bot import service as bot_service
+from teamspro.gpt.bot.deps import ManagedBot
 from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.knowledge.jobs import ingest_document
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeDocument
@@ -31,16 +32,14 @@ async def enqueue(org_id: uuid.UUID, doc_id: uuid.UUID) -> None:
 
 @router.post("/bots/{bot_id}/documents", response_model=list[UploadResult], status_code=201)
 async def upload(
-    bot_id: uuid.UUID,
+    bot: ManagedBot,
     files: Annotated[list[UploadFile], File(min_length=1, max_length=MAX_FILES)],
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,
 ) -> list[UploadResult]:
     """Upload one or more files; each is stored once and queued for ingestion."""
-    await bot_service.for_management(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
+    bot_id = bot.id
     if not files or len(files) > MAX_FILES:
         raise InvalidInput(f"Send 1 to {MAX_FILES} files.", code="bad_files")
     results, queued = [], []
@@ -72,15 +71,9 @@ async def upload(
 
 @router.get("/bots/{bot_id}/documents")
 async def list_documents(
-    bot_id: uuid.UUID,
-    request: Request,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    state: StateDep,
+    bot: ManagedBot, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> dict:
-    await bot_service.for_management(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
+    bot_id = bot.id
     query = odata.parse(request.query_params, kb_service.FIELDS)
     stmt = select(KnowledgeDocument).where(
         KnowledgeDocument.org_id == principal.org.id, KnowledgeDocument.bot_id == bot_id

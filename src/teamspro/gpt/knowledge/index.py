@@ -1,22 +1,14 @@
-"""The chunk index: full-text (FTS5 on SQLite, tsvector on PostgreSQL) plus vectors, fused.
-
-Vectors live in the chunk rows; a bot's matrix is loaded once per version of its knowledge
-base and kept in memory, so a query is one matrix-vector product. Rankings from both sides
-are fused by reciprocal rank (RRF, k=60).
-"""
+"""The chunk index: writing and removing chunks in batches, and hybrid search, where the
+full-text ranking (fulltext.py) and the vector ranking (vectors.py in memory, or pgvector's
+HNSW index) are fused by reciprocal rank (RRF, k=60)."""
 
 from __future__ import annotations
 
-import re
-import threading
-import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import snowballstemmer
 from sqlalchemy import (
     Float,
     Uuid,
@@ -34,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import UserDefinedType
 
 from teamspro.core.db import transaction
+from teamspro.gpt.knowledge import fulltext, vectors
 from teamspro.gpt.knowledge.chunking import SEPARATOR
 from teamspro.gpt.knowledge.embedding import MODEL_KEY
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
@@ -55,16 +48,11 @@ class PgVector(UserDefinedType[Any]):
 # override full text.
 SIMILARITY_WEIGHT = 0.2
 RRF_K = 60
-CANDIDATES = 50
-MAX_TERMS = 6
-COMMON_FLOOR = 50
+CANDIDATES = fulltext.CANDIDATES
 # Fused scores equal to this many decimals are a tie (see settle). PostgreSQL orders in the
 # database, so it reads a few more passages than asked for, to settle a tie at the cut too.
 TIE_DIGITS = 6
 TIE_MARGIN = 5
-COMMON_SHARE = 0.05
-OR_POOL = 2000
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass
@@ -199,236 +187,6 @@ async def remove_chunks(
         removed += len(rows)
 
 
-# SQLite's FTS5 ``porter`` tokenizer and this stemmer implement the same (original) Porter
-# algorithm, so a word's stem here is the term in the full-text vocabulary.
-_STEMMER = snowballstemmer.stemmer("porter")
-# PostgreSQL: English stems (migration 0013 indexes them) or the word as written (codes, names).
-_PG_QUERY = "(to_tsquery('english', {q}) || to_tsquery('simple', {q}))"
-
-
-def _terms(query: str) -> list[str]:
-    return list(dict.fromkeys(w.lower() for w in _WORD.findall(query) if len(w) > 1))[:32]
-
-
-class _DocFrequencies:
-    """Document frequency per term, kept half an hour per process.
-
-    fts5vocab counts a term's documents by reading its whole posting list, so looking up a
-    word found in most chunks costs as much as the search itself (16 ms at 100k chunks).
-    Those common words are exactly the ones that recur in questions, and their frequency
-    barely moves in half an hour; rare words are cheap to look up again.
-    """
-
-    TTL = 1800.0
-    MAX_TERMS = 100_000
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[str, str], tuple[float, int]] = {}
-
-    async def get(self, session: AsyncSession, terms: list[str]) -> dict[str, int]:
-        now = time.monotonic()
-        bind = session.get_bind()
-        db = str(bind.engine.url)  # one process may serve several databases (tests)
-        found = {t: hit[1] for t in terms if (hit := self._known.get((db, t))) and hit[0] > now}
-        missing = [t for t in terms if t not in found]
-        if missing:
-            rows = await self._count(session, missing)
-            if len(self._known) > self.MAX_TERMS:
-                self._known.clear()
-            for term in missing:
-                # Unknown terms are remembered too (as 0): they cost a lookup each time else.
-                self._known[(db, term)] = (now + self.TTL, int(rows.get(term, 0)))
-                found[term] = int(rows.get(term, 0))
-        return found
-
-    @staticmethod
-    async def _count(session: AsyncSession, terms: list[str]) -> dict[str, int]:
-        if session.get_bind().dialect.name == "sqlite":
-            params = {f"t{i}": t for i, t in enumerate(terms)}
-            placeholders = ", ".join(f":{k}" for k in params)
-            sql = f"SELECT term, doc FROM gpt_kb_fts_vocab WHERE term IN ({placeholders})"
-            return {term: doc for term, doc in (await session.execute(text(sql), params)).all()}
-        # PostgreSQL keeps no term statistics short of ts_stat (a full scan): count the GIN
-        # matches of each term. (Not with a LIMIT at the cap: a small LIMIT makes the planner
-        # scan the table for the first rows, which for a rare term means all of them.)
-        counts = {}
-        for term in terms:
-            counts[term] = (
-                await session.execute(
-                    text(
-                        "SELECT count(*) FROM gpt_kb_chunk "
-                        f"WHERE gpt_kb_fts_tsv @@ {_PG_QUERY.format(q=':w')}"
-                    ),
-                    {"w": term},
-                )
-            ).scalar_one()
-        return counts
-
-
-frequencies = _DocFrequencies()
-
-
-# PostgreSQL: the planner's row estimate of the chunks (kept by autovacuum), not a count.
-_PG_CHUNK_ESTIMATE = "SELECT reltuples::bigint FROM pg_class WHERE oid = 'gpt_kb_chunk'::regclass"
-
-
-async def _chunk_count(session: AsyncSession) -> int | None:
-    if session.get_bind().dialect.name == "sqlite":
-        # Rows ever indexed, read from the rowid index in O(1); close enough to the live count.
-        return (await session.execute(text("SELECT max(rowid) FROM gpt_kb_fts"))).scalar()
-    return (await session.execute(text(_PG_CHUNK_ESTIMATE))).scalar()
-
-
-def common_limit(total: int | None) -> int:
-    """How many chunks a term may be found in and still be searched for.
-
-    Scales with the knowledge base: in a small one, a term in half of the chunks or more is
-    a stop word (BM25 gives it no weight there: FTS5 clamps its IDF to zero); in a large one,
-    a term in more than 5% of them costs more to rank than it tells. Between the two, 50
-    chunks. An unknown size (PostgreSQL before its first ANALYZE) is treated as between.
-    """
-    if not total or total <= 0:
-        return COMMON_FLOOR
-    return max(int(total * COMMON_SHARE), min(total // 2, COMMON_FLOOR))
-
-
-async def _selective_terms(
-    session: AsyncSession, terms: list[str], total: int | None = None
-) -> list[str]:
-    """Leave out terms found in most chunks (stop words in any language): ranking every row
-    that contains "the" costs far more than it tells. Keeps the rarest few."""
-    if total is None:  # (the pgvector search reads it with its settings, in one round trip)
-        total = await _chunk_count(session)
-    limit = common_limit(total)
-    found = await frequencies.get(session, terms)
-    frequency = {t: df for t, df in found.items() if df}
-    known = sorted((frequency[t], t) for t in terms if t in frequency)
-    return [t for df, t in known if df <= limit][:MAX_TERMS] or [t for _, t in known[:2]]
-
-
-async def _full_text(
-    session: AsyncSession, bot_id: uuid.UUID, query: str, *, total: int | None = None
-) -> list[uuid.UUID]:
-    terms = _terms(query)
-    if not terms:
-        return []
-    if session.get_bind().dialect.name == "sqlite":
-        # The vocabulary holds stems (porter tokenizer): frequencies are looked up by stem, and
-        # the words are matched as asked (FTS5 stems them the same way).
-        stems = dict(zip(_STEMMER.stemWords(terms), terms, strict=True))
-        kept = await _selective_terms(session, list(stems))
-        if not kept:
-            return []
-        match = " OR ".join('"' + stems[s].replace('"', "") + '"' for s in kept)
-        rows = await session.execute(
-            text(
-                "SELECT chunk_id FROM gpt_kb_fts WHERE gpt_kb_fts MATCH :m AND bot_id = :b "
-                "ORDER BY bm25(gpt_kb_fts) LIMIT :n"
-            ),
-            {"m": match, "b": bot_id.hex, "n": CANDIDATES},
-        )
-        return [uuid.UUID(r[0]) for r in rows]
-    words = [w for w in (re.sub(r"[^\w]", "", t) for t in terms) if w]
-    words = await _selective_terms(session, words, total) if words else []
-    if not words:
-        return []
-    # Common words are left out above; rank the precise AND match first and only then a
-    # bounded OR match, so what remains cannot make us rank every row either.
-    df = await frequencies.get(session, words)  # just looked up: from memory
-    found: list[uuid.UUID] = []
-    passes = [(" & ", CANDIDATES), (" | ", OR_POOL)] if len(words) > 1 else [(" & ", CANDIDATES)]
-    for operator, pool in passes:  # (one word: the OR match is the same query again)
-        # The frequencies (over all bots) bound how many rows can match. Under the pool, no
-        # LIMIT: with one, the planner may walk the table hoping to meet the few rows early
-        # (66 ms at 100k chunks for one rare word) instead of asking the GIN index.
-        most = min(df[w] for w in words) if operator == " & " else sum(df[w] for w in words)
-        limit = "LIMIT :pool" if most > pool else ""
-        rows = await session.execute(
-            text(
-                "SELECT id FROM (SELECT id, gpt_kb_fts_tsv AS tsv FROM gpt_kb_chunk "
-                f"WHERE bot_id = :b AND gpt_kb_fts_tsv @@ {_PG_QUERY.format(q=':q')} {limit}) m "
-                f"ORDER BY ts_rank(tsv, {_PG_QUERY.format(q=':q')}) DESC LIMIT :n"
-            ),
-            {"b": bot_id, "q": operator.join(words), "n": CANDIDATES, "pool": pool},
-        )
-        found += [r[0] for r in rows if r[0] not in found]
-        if len(found) >= CANDIDATES // 2:
-            break
-    return found[:CANDIDATES]
-
-
-@dataclass
-class Snapshot:
-    """One bot's ready chunks: their ids, vectors (one row each) and row of each id."""
-
-    ids: list[uuid.UUID]
-    matrix: np.ndarray
-    position: dict[uuid.UUID, int]
-
-
-class _Matrices:
-    """Per-bot vector matrices, rebuilt when the bot's knowledge base changes."""
-
-    def __init__(self, max_bots: int = 64) -> None:
-        self._items: OrderedDict[uuid.UUID, tuple[tuple, Snapshot]] = OrderedDict()
-        self._max = max_bots
-        self._lock = threading.Lock()
-
-    async def get(
-        self, session: AsyncSession, bot_id: uuid.UUID, model_key: str = MODEL_KEY
-    ) -> Snapshot:
-        version_row = (
-            await session.execute(
-                select(
-                    func.count(KnowledgeDocument.id), func.max(KnowledgeDocument.updated_at)
-                ).where(
-                    KnowledgeDocument.bot_id == bot_id,
-                    KnowledgeDocument.status == DocumentStatus.ready,
-                    KnowledgeDocument.embedding_model == model_key,
-                )
-            )
-        ).one()
-        version = (model_key, version_row[0], str(version_row[1]))
-        with self._lock:
-            hit = self._items.get(bot_id)
-            if hit and hit[0] == version:
-                self._items.move_to_end(bot_id)
-                return hit[1]
-        rows = (
-            await session.execute(
-                select(KnowledgeChunk.id, KnowledgeChunk.embedding)
-                .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
-                .where(
-                    KnowledgeChunk.bot_id == bot_id,
-                    KnowledgeChunk.generation == KnowledgeDocument.generation,
-                    KnowledgeDocument.status == DocumentStatus.ready,
-                    KnowledgeDocument.embedding_model == model_key,
-                )
-            )
-        ).all()
-        ids = [r[0] for r in rows]
-        matrix = (
-            np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-            if rows
-            else np.zeros((0, 384), dtype=np.float32)
-        )
-        snapshot = Snapshot(ids, matrix, {chunk_id: i for i, chunk_id in enumerate(ids)})
-        with self._lock:
-            self._items[bot_id] = (version, snapshot)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
-        return snapshot
-
-    def forget(self, *bot_ids: uuid.UUID) -> None:
-        """Drop bots' vectors from this process's memory (their organisation is purged)."""
-        with self._lock:
-            for bot_id in bot_ids:
-                self._items.pop(bot_id, None)
-
-
-matrices = _Matrices()
-
-
 async def search(
     session: AsyncSession,
     bot_id: uuid.UUID,
@@ -444,7 +202,7 @@ async def search(
         return await _search_pgvector(
             session, bot_id, query, query_vector, top_k=top_k, min_score=min_score
         )
-    snapshot = await matrices.get(session, bot_id, model_key)
+    snapshot = await vectors.matrices.get(session, bot_id, model_key)
     ids, matrix, position = snapshot.ids, snapshot.matrix, snapshot.position
     if not ids:
         return []
@@ -457,7 +215,7 @@ async def search(
     fused: dict[uuid.UUID, float] = {}
     for rank, i in enumerate(by_vector):
         fused[ids[i]] = fused.get(ids[i], 0.0) + 1.0 / (RRF_K + rank + 1)
-    for rank, chunk_id in enumerate(await _full_text(session, bot_id, query)):
+    for rank, chunk_id in enumerate(await fulltext.full_text(session, bot_id, query)):
         if chunk_id in position:  # only chunks of ready documents
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
     kept = [
@@ -500,13 +258,13 @@ async def _search_pgvector(
     session: AsyncSession,
     bot_id: uuid.UUID,
     query: str,
-    query_vector: np.ndarray,
+    vector: np.ndarray,
     *,
     top_k: int,
     min_score: float,
 ) -> list[Hit]:
     """The same fusion, with the vector ranking from pgvector's HNSW index."""
-    q = _literal(query_vector)
+    q = _literal(vector)
     # Filtered HNSW scans keep going until enough rows of this bot are found (pgvector 0.8).
     # As many candidates as we ask for: with fewer (the default is 40), every search goes
     # on as an iterative scan for the last ones, which costs more than a wider first pass.
@@ -516,7 +274,7 @@ async def _search_pgvector(
         await session.execute(
             text(
                 "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-                f"set_config('hnsw.ef_search', :ef, true), ({_PG_CHUNK_ESTIMATE})"
+                f"set_config('hnsw.ef_search', :ef, true), ({fulltext.PG_CHUNK_ESTIMATE})"
             ),
             {"ef": str(CANDIDATES)},
         )
@@ -531,7 +289,7 @@ async def _search_pgvector(
         )
     ).all()
     by_vector = [r[0] for r in rows]
-    by_text = await _full_text(session, bot_id, query, total=total)
+    by_text = await fulltext.full_text(session, bot_id, query, total=total)
     fused: dict[uuid.UUID, float] = {}
     for ranking in (by_vector, by_text):
         for rank, chunk_id in enumerate(ranking):
@@ -596,11 +354,11 @@ def settle(hits: list[Hit], query: str, top_k: int) -> list[Hit]:
     scores = [round(h.score, TIE_DIGITS) for h in hits]
     if len(set(scores)) == len(scores):  # no ties (nearly always): the order is the scores'
         return sorted(hits, key=lambda h: -h.score)[:top_k]
-    asked = set(_STEMMER.stemWords(_terms(query)))
+    asked = set(fulltext.STEMMER.stemWords(fulltext.terms_of(query)))
 
     def named(hit: Hit) -> int:
         title = hit.heading_path.split(SEPARATOR, 1)[0]
-        return len(asked.intersection(_STEMMER.stemWords(_terms(title))))
+        return len(asked.intersection(fulltext.STEMMER.stemWords(fulltext.terms_of(title))))
 
     ordered = sorted(hits, key=lambda h: (-round(h.score, TIE_DIGITS), -named(h), str(h.chunk_id)))
     return ordered[:top_k]

@@ -1,13 +1,16 @@
-"""Ingestion runs as durable jobs; a periodic sweep re-queues work a dead worker left."""
+"""Ingestion and SharePoint source syncs run as durable jobs; a periodic sweep re-queues work
+a dead worker left, and another starts the syncs that are due."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
+import httpx2
 from huey import crontab
 
 from teamspro.core.jobs import JobContext, huey, job
+from teamspro.gpt.knowledge import leases, source_sync, sources
 from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.knowledge.models import DocumentStatus
 
@@ -36,7 +39,7 @@ async def remove_document(ctx: JobContext, *, org_id: str, document_id: str) -> 
 
 @job(retries=0)
 async def requeue_stale_documents(ctx: JobContext) -> int:
-    found = await kb_service.stale(session=ctx.session)
+    found = await leases.stale(session=ctx.session)
     await ctx.session.commit()  # the marks, before the jobs they stand for are queued
     for org_id, document_id, status in found:
         task = remove_document if status == DocumentStatus.deleting else ingest_document
@@ -53,3 +56,29 @@ def sweep() -> None:
 def sweep_at_start() -> None:
     """A restarted worker picks up at once what the one before it left half-done."""
     requeue_stale_documents()
+
+
+@job(retries=2, retry_delay=60)
+async def sync_source(ctx: JobContext, *, org_id: str, source_id: str) -> dict[str, int]:
+    """One delta sync of a SharePoint source; what it added or changed is queued after."""
+    await ctx.session.commit()  # nothing of the job's own transaction is held during Graph
+    async with httpx2.AsyncClient(timeout=ctx.settings.http_timeout_seconds * 6) as http:
+        outcome = await source_sync.sync(
+            maker=ctx.maker, settings=ctx.settings, http=http, source_id=uuid.UUID(source_id)
+        )
+    for doc_id in outcome.queued:
+        ingest_document(org_id=org_id, document_id=str(doc_id))
+    return outcome.counts
+
+
+@job(retries=0)
+async def sync_due_sources(ctx: JobContext) -> int:
+    found = await sources.due(ctx.session, ctx.settings.kb.source_sync_minutes)
+    for org_id, source_id in found:
+        sync_source(org_id=org_id, source_id=source_id)
+    return len(found)
+
+
+@huey.periodic_task(crontab(minute="*/5"), name="teamspro.gpt.knowledge.sources")
+def periodic_source_sync() -> None:
+    sync_due_sources()

@@ -1,4 +1,5 @@
-"""KB files of a bot and the chunks they were cut into (text, page, heading path, vector)."""
+"""KB files of a bot, where they come from (an upload or a SharePoint source), and the chunks
+they were cut into (text, page, heading path, vector)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Enum,
     ForeignKey,
@@ -46,6 +48,48 @@ IN_PROGRESS = (
 ORDER = {status: rank for rank, status in enumerate(IN_PROGRESS)}
 
 
+class SourceKind(enum.StrEnum):
+    drive = "drive"  # a SharePoint/OneDrive document library, or a folder in one
+    pages = "pages"  # a SharePoint site's pages
+
+
+class SourceState(enum.StrEnum):
+    ok = "ok"
+    no_access = "no_access"  # the stored grant no longer reaches it (revoked, moved, deleted)
+    failed = "failed"  # SharePoint did not answer; the next sync tries again
+
+
+class KnowledgeSource(TenantMixin, Base):
+    """A place in SharePoint a bot keeps its knowledge in step with (a delta sync for a
+    library, a listing compared by eTag for site pages), acting with the stored grant of the
+    person who connected it."""
+
+    __tablename__ = "gpt_kb_source"
+    __data_category__ = "KB files"
+
+    bot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gpt_bot.id", ondelete="CASCADE"))
+    kind: Mapped[SourceKind] = mapped_column(Enum(SourceKind, native_enum=False, length=16))
+    name: Mapped[str] = mapped_column(String(300))
+    site_id: Mapped[str | None] = mapped_column(String(300))
+    drive_id: Mapped[str | None] = mapped_column(String(300))
+    folder: Mapped[str] = mapped_column(String(400), default="")
+    web_url: Mapped[str | None] = mapped_column(Text)
+    credential_encrypted: Mapped[str | None] = mapped_column(Text)
+    delta_link: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[SourceState] = mapped_column(
+        Enum(SourceState, native_enum=False, length=16), default=SourceState.ok
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    last_synced_at: Mapped[datetime | None]
+    # What the last sync did: {"added", "updated", "moved", "removed", "skipped"}.
+    last_result: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (Index("ix_gpt_kb_source_bot", "bot_id"),)
+
+
 class KnowledgeDocument(TenantMixin, Base):
     __tablename__ = "gpt_kb_document"
     __data_category__ = "KB files"
@@ -76,6 +120,15 @@ class KnowledgeDocument(TenantMixin, Base):
     lease_expires_at: Mapped[datetime | None]
     # The chunking.INDEX_VERSION its chunks were made by (0: not indexed yet).
     index_version: Mapped[int] = mapped_column(default=0, server_default="1")
+    # From a SharePoint source: its item (or page) id, the content tag last read, the page
+    # citations link back to, and when the source last brought it.
+    source_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("gpt_kb_source.id", ondelete="SET NULL"), index=True
+    )
+    remote_id: Mapped[str | None] = mapped_column(String(300))
+    remote_tag: Mapped[str | None] = mapped_column(String(300))
+    web_url: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("bot_id", "content_hash"),

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
-from teamspro.gpt.bot import service as bot_service
-from teamspro.gpt.knowledge import ocr, parsing
+from teamspro.core.templates import render
+from teamspro.gpt.bot.deps import ManagedBot, ManagedConfig
+from teamspro.gpt.knowledge import ocr, parsing, sources
 from teamspro.gpt.knowledge.models import IN_PROGRESS, KnowledgeDocument
-from teamspro.web.templates import render
 
 router = APIRouter(prefix="/gpt", include_in_schema=False)
 
@@ -31,14 +31,12 @@ async def _documents(
 @router.get("/bots/{bot_id}/knowledge")
 async def knowledge(
     request: Request,
-    bot_id: uuid.UUID,
+    bot: ManagedConfig,
     principal: CurrentPrincipal,
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    bot = await bot_service.managed_config(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
+    bot_id = bot.id
     docs = await _documents(session, principal.org.id, bot_id)
     return render(
         request,
@@ -46,6 +44,8 @@ async def knowledge(
         {
             "bot": bot,
             "docs": docs,
+            "sources": await sources.of_bot(session, bot_id),
+            "bot_id": bot_id,
             "busy": IN_PROGRESS,
             "kb": state.settings.kb,
             "accept": ",".join(parsing.EXTENSIONS),
@@ -56,16 +56,17 @@ async def knowledge(
 
 @router.get("/bots/{bot_id}/knowledge/list")
 async def knowledge_list(
-    request: Request,
-    bot_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    state: StateDep,
+    request: Request, bot: ManagedBot, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
-    await bot_service.for_management(
-        session=session, cache=state.cache, principal=principal, bot_id=bot_id
-    )
+    bot_id = bot.id
     docs = await _documents(session, principal.org.id, bot_id)
     return render(
-        request, "gpt/knowledge_list.html", {"docs": docs, "busy": IN_PROGRESS, "bot_id": bot_id}
+        request,
+        "gpt/knowledge_list.html",
+        {
+            "docs": docs,
+            "sources": await sources.of_bot(session, bot_id),
+            "busy": IN_PROGRESS,
+            "bot_id": bot_id,
+        },
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from teamspro.gpt.knowledge.models import DocumentStatus
+from teamspro.gpt.knowledge.models import DocumentStatus, SourceKind, SourceState
 
 
 class DocumentRead(BaseModel):
@@ -25,6 +26,38 @@ class DocumentRead(BaseModel):
     embedding_model: str | None
     created_at: datetime
     updated_at: datetime
+    # From a SharePoint source (None: uploaded): the source, the file's address there, and
+    # when the source last brought it.
+    source_id: uuid.UUID | None = None
+    web_url: str | None = None
+    synced_at: datetime | None = None
+
+
+class SourceCreate(BaseModel):
+    """A library (``drive``: its drive id, optionally a folder path) or a site's ``pages``."""
+
+    kind: Literal["drive", "pages"]
+    site_id: str | None = Field(default=None, max_length=300)
+    drive_id: str | None = Field(default=None, max_length=300)
+    folder: str = Field(default="", max_length=400)
+
+
+class SourceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    bot_id: uuid.UUID
+    kind: SourceKind
+    name: str
+    site_id: str | None
+    drive_id: str | None
+    folder: str
+    web_url: str | None
+    state: SourceState
+    reason: str | None
+    last_synced_at: datetime | None
+    last_result: dict[str, int]
+    created_at: datetime
+    documents: int = 0
 
 
 class UploadResult(DocumentRead):

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import Settings
@@ -23,10 +18,9 @@ from teamspro.core.db import release, transaction, utcnow
 from teamspro.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from teamspro.core.storage import LocalBlobStore, safe_name
 from teamspro.gpt.bot.models import Bot
-from teamspro.gpt.knowledge import chunking, embedders, index, ocr, parsing
+from teamspro.gpt.knowledge import chunking, embedders, index, leases, ocr, parsing
 from teamspro.gpt.knowledge.models import (
     IN_PROGRESS,
-    ORDER,
     DocumentStatus,
     KnowledgeChunk,
     KnowledgeDocument,
@@ -34,13 +28,6 @@ from teamspro.gpt.knowledge.models import (
 from teamspro.gpt.provider.base import CRUMB, ProviderError, Source
 
 log = logging.getLogger(__name__)
-# A worker renews its lease every LEASE_SECONDS / 4; one that stops renewing (it died) loses
-# the document LEASE_SECONDS later. A queued document nobody claimed (its queue entry lost)
-# is queued again after QUEUED_GRACE.
-LEASE_SECONDS = 60.0
-QUEUED_GRACE = 600.0
-# Documents re-indexed at a time after an upgrade of the chunker (see _outdated).
-OUTDATED_BATCH = 10
 FIELDS = ["filename", "status", "kind", "size", "pages", "chunks", "created_at", "updated_at"]
 
 # Files whose passages are cited with their page (PDF), slide (PowerPoint) or sheet (Excel).
@@ -136,131 +123,6 @@ async def requeue(*, session: AsyncSession, doc: KnowledgeDocument) -> None:
     await session.flush()
 
 
-class LeaseLost(Exception):
-    """Another worker (or a deletion) owns the document now: stop without writing."""
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()[:40]}:{uuid.uuid4().hex[:16]}"
-
-
-async def _claim(
-    maker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, owner: str, *, deleting: bool
-) -> bool:
-    """Take the document's lease, unless a live one is held: a job runs once."""
-    now = utcnow()
-    stmt = update(KnowledgeDocument).where(KnowledgeDocument.id == doc_id)
-    if deleting:  # a deletion takes over from any ingestion, whose next batch then stops
-        values: dict[str, object] = {"status": DocumentStatus.deleting, "generation": -1}
-    else:
-        stmt = stmt.where(
-            KnowledgeDocument.status.in_(IN_PROGRESS),
-            or_(
-                KnowledgeDocument.lease_owner.is_(None),
-                KnowledgeDocument.lease_expires_at < now,
-            ),
-        )
-        values = {}
-    async with transaction(maker) as session:
-        result = await session.execute(
-            stmt.values(
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
-                updated_at=now,
-                **values,
-            )
-        )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def _renew(session: AsyncSession, doc_id: uuid.UUID, owner: str) -> None:
-    """Extend the lease in the caller's transaction, or raise LeaseLost.
-
-    Also the first write of each batch transaction: on SQLite it takes the write lock."""
-    result = await session.execute(
-        update(KnowledgeDocument)
-        .where(KnowledgeDocument.id == doc_id, KnowledgeDocument.lease_owner == owner)
-        .values(lease_expires_at=utcnow() + timedelta(seconds=LEASE_SECONDS))
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        raise LeaseLost(str(doc_id))
-
-
-@asynccontextmanager
-async def _heartbeat(
-    maker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, owner: str
-) -> AsyncIterator[None]:
-    """Renew the lease while the body runs (parsing and embedding run in threads, so this
-    loop keeps turning); the sweeper re-queues only documents whose lease ran out."""
-
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(LEASE_SECONDS / 4)
-            try:
-                async with transaction(maker) as session:
-                    await _renew(session, doc_id, owner)
-            except LeaseLost:
-                return
-            except Exception:  # a busy database: the next beat tries again
-                log.warning("lease renewal of %s failed", doc_id, exc_info=True)
-
-    task = asyncio.create_task(beat())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _advance(
-    maker: async_sessionmaker[AsyncSession],
-    doc_id: uuid.UUID,
-    owner: str,
-    status: DocumentStatus,
-    **values: object,
-) -> None:
-    """Move the document on to ``status`` (never back: a resumed job keeps what was shown)."""
-    earlier = [s for s, rank in ORDER.items() if rank < ORDER.get(status, len(ORDER))]
-    async with transaction(maker) as session:
-        await _renew(session, doc_id, owner)
-        await session.execute(
-            update(KnowledgeDocument)
-            .where(KnowledgeDocument.id == doc_id, KnowledgeDocument.status.in_(earlier))
-            .values(status=status, updated_at=utcnow())
-        )
-        if values:
-            await session.execute(
-                update(KnowledgeDocument)
-                .where(KnowledgeDocument.id == doc_id)
-                .values(updated_at=utcnow(), **values)
-            )
-
-
-async def _end(
-    maker: async_sessionmaker[AsyncSession],
-    doc_id: uuid.UUID,
-    owner: str,
-    status: DocumentStatus,
-    **values: object,
-) -> DocumentStatus:
-    """Leave the document in a final state and give the lease back."""
-    async with transaction(maker) as session:
-        await _renew(session, doc_id, owner)
-        await session.execute(
-            update(KnowledgeDocument)
-            .where(KnowledgeDocument.id == doc_id)
-            .values(
-                status=status,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=utcnow(),
-                **values,
-            )
-        )
-    return status
-
-
 async def remove(
     *,
     maker: async_sessionmaker[AsyncSession],
@@ -269,8 +131,8 @@ async def remove(
 ) -> None:
     """Delete a document: hidden at once, its chunks removed in short batches, then the row
     and the file unless another bot keeps it. A deletion cut short is finished by the sweeper."""
-    owner = _owner()
-    await _claim(maker, document_id, owner, deleting=True)
+    owner = leases.owner()
+    await leases.claim(maker, document_id, owner, deleting=True)
     await index.remove_chunks(maker, document_id)
     async with transaction(maker) as session:
         doc = await session.get(KnowledgeDocument, document_id)
@@ -300,13 +162,13 @@ async def ingest(
     lease; the old generation is removed after. A job that dies leaves the previous index
     whole, and whoever claims the document next starts again.
     """
-    owner = _owner()
-    if not await _claim(maker, document_id, owner, deleting=False):
+    owner = leases.owner()
+    if not await leases.claim(maker, document_id, owner, deleting=False):
         return None  # a duplicate queue entry, or a live job has it: drop it
     try:
-        async with _heartbeat(maker, document_id, owner):
+        async with leases.heartbeat(maker, document_id, owner):
             return await _ingest(maker, settings, document_id, owner)
-    except LeaseLost:
+    except leases.LeaseLost:
         log.info("document %s was taken over (deleted or re-claimed); stopping", document_id)
         return None
 
@@ -320,34 +182,36 @@ async def _ingest(
     async with maker() as session:
         doc = await session.get(KnowledgeDocument, document_id)
         if doc is None:
-            raise LeaseLost(str(document_id))
+            raise leases.LeaseLost(str(document_id))
         bot_id, org_id, key, name = doc.bot_id, doc.org_id, doc.content_hash, doc.filename
         shown = doc.generation
         bot = await session.get(Bot, bot_id)
         spec = bot.kb_embedding if bot else embedders.LOCAL
-    await _advance(maker, document_id, owner, DocumentStatus.reading, reason=None)
+    await leases.advance(maker, document_id, owner, DocumentStatus.reading, reason=None)
     try:
         data = await asyncio.to_thread(blobs(settings).get, key)
     except OSError:
-        return await _end(
+        return await leases.end(
             maker,
             document_id,
             owner,
             DocumentStatus.failed,
             reason="The stored file is missing; upload it again.",
         )
-    await _advance(maker, document_id, owner, DocumentStatus.parsing)
+    await leases.advance(maker, document_id, owner, DocumentStatus.parsing)
     try:
         parsed = await asyncio.to_thread(parsing.parse, data, name, max_pages=settings.kb.max_pages)
     except parsing.ParseError as exc:
-        return await _end(maker, document_id, owner, DocumentStatus(exc.status), reason=exc.reason)
+        return await leases.end(
+            maker, document_id, owner, DocumentStatus(exc.status), reason=exc.reason
+        )
     notes: list[str] = []
     if parsed.scanned:
-        await _advance(maker, document_id, owner, DocumentStatus.ocr, pages=len(parsed.pages))
+        await leases.advance(maker, document_id, owner, DocumentStatus.ocr, pages=len(parsed.pages))
         try:
             parsed, notes = await _read_scans(settings, data, parsed)
         except parsing.ParseError as exc:
-            return await _end(
+            return await leases.end(
                 maker, document_id, owner, DocumentStatus(exc.status), reason=exc.reason
             )
     title = chunking.document_title(parsed, name)
@@ -357,7 +221,7 @@ async def _ingest(
         overlap=settings.kb.chunk_overlap_words,
         title=title,
     )
-    await _advance(
+    await leases.advance(
         maker,
         document_id,
         owner,
@@ -377,7 +241,7 @@ async def _ingest(
             vectors = await embedder.embed(texts)
             model_key = embedder.key
     except (ProviderError, InvalidInput) as exc:
-        return await _end(
+        return await leases.end(
             maker,
             document_id,
             owner,
@@ -389,7 +253,7 @@ async def _ingest(
     generation = shown + 1
     for start in range(0, len(pieces), index.WRITE_BATCH):
         async with transaction(maker) as session:
-            await _renew(session, document_id, owner)
+            await leases.renew(session, document_id, owner)
             await index.add_chunks(
                 session,
                 [
@@ -407,7 +271,7 @@ async def _ingest(
                     for i, p in enumerate(pieces[start : start + index.WRITE_BATCH])
                 ],
             )
-    status = await _end(
+    status = await leases.end(
         maker,
         document_id,
         owner,
@@ -448,77 +312,6 @@ async def _read_scans(
         found = "No text was found" + (" by OCR." if why is None else ".")
         raise parsing.Unreadable(" ".join([found, *skipped]))
     return parsed, skipped
-
-
-async def stale(*, session: AsyncSession) -> list[tuple[str, str, DocumentStatus]]:
-    """Work a dead worker left: (org id, document id, status) to queue again.
-
-    A claimed document is stale only once its lease ran out (a live worker renews it however
-    long a phase takes). A queued one nobody claimed is queued again after QUEUED_GRACE, and
-    marked, so a long queue is not filled with copies each minute.
-    """
-    now = utcnow()
-    rows = (
-        await session.execute(
-            select(KnowledgeDocument.org_id, KnowledgeDocument.id, KnowledgeDocument.status).where(
-                KnowledgeDocument.status.in_([*IN_PROGRESS, DocumentStatus.deleting]),
-                or_(
-                    KnowledgeDocument.lease_expires_at < now,
-                    and_(
-                        KnowledgeDocument.lease_owner.is_(None),
-                        KnowledgeDocument.updated_at < now - timedelta(seconds=QUEUED_GRACE),
-                    ),
-                ),
-            )
-        )
-    ).all()
-    if rows:
-        await session.execute(
-            update(KnowledgeDocument)
-            .where(
-                KnowledgeDocument.id.in_([d for _, d, _ in rows]),
-                KnowledgeDocument.lease_owner.is_(None),
-            )
-            .values(updated_at=now)
-        )
-    found = [(str(o), str(d), s) for o, d, s in rows]
-    return found + await _outdated(session, now)
-
-
-async def _outdated(session: AsyncSession, now: datetime) -> list[tuple[str, str, DocumentStatus]]:
-    """Documents an older chunker indexed (chunking.INDEX_VERSION), queued again a few at a
-    time and only while the queue is short: each one answers from its old chunks until it is
-    queued, and is out of retrieval from then until its new chunks are shown."""
-    busy = (
-        await session.execute(
-            select(func.count(KnowledgeDocument.id)).where(
-                KnowledgeDocument.status.in_(IN_PROGRESS)
-            )
-        )
-    ).scalar() or 0
-    if busy >= OUTDATED_BATCH:
-        return []
-    rows = (
-        await session.execute(
-            select(KnowledgeDocument.org_id, KnowledgeDocument.id)
-            .where(
-                KnowledgeDocument.status == DocumentStatus.ready,
-                KnowledgeDocument.index_version < chunking.INDEX_VERSION,
-            )
-            .order_by(KnowledgeDocument.updated_at)
-            .limit(OUTDATED_BATCH - busy)
-        )
-    ).all()
-    if rows:
-        await session.execute(
-            update(KnowledgeDocument)
-            .where(
-                KnowledgeDocument.id.in_([d for _, d in rows]),
-                KnowledgeDocument.status == DocumentStatus.ready,
-            )
-            .values(status=DocumentStatus.queued, updated_at=now)
-        )
-    return [(str(o), str(d), DocumentStatus.queued) for o, d in rows]
 
 
 async def refresh_statistics(session: AsyncSession) -> None:
@@ -566,6 +359,19 @@ async def retrieve(
         hits = await index.search(
             session, bot_id, query, vector, top_k=top_k, min_score=min_score, model_key=embedder.key
         )
+    # Passages from SharePoint link back to their file or page there.
+    remote = dict(
+        (
+            await session.execute(
+                select(KnowledgeDocument.id, KnowledgeDocument.web_url).where(
+                    KnowledgeDocument.id.in_({h.document_id for h in hits}),
+                    KnowledgeDocument.web_url.is_not(None),
+                )
+            )
+        ).all()
+        if hits
+        else []
+    )
     sources = []
     for i, h in enumerate(hits):
         # The heading path starts with the document's title (chunking.INDEX_VERSION 2).
@@ -580,7 +386,8 @@ async def retrieve(
                 heading=CRUMB.join(sections),
                 text=h.text,
                 page=h.page if paged else None,
-                url=f"/api/v1/gpt/documents/{h.document_id}/file"
+                url=remote.get(h.document_id)
+                or f"/api/v1/gpt/documents/{h.document_id}/file"
                 + (f"#page={h.page}" if paged else ""),
             )
         )

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from teamspro.core.deps import AdminPrincipal, SessionDep, StateDep
-from teamspro.gpt import runtime
 from teamspro.gpt.plugins import service
 from teamspro.gpt.plugins.schemas import PluginCreate, PluginRead, PluginUpdate
 
@@ -24,14 +23,7 @@ async def list_plugins(principal: AdminPrincipal, session: SessionDep) -> list[P
 async def create_plugin(
     body: PluginCreate, principal: AdminPrincipal, session: SessionDep, state: StateDep
 ) -> PluginRead:
-    row = await service.create(
-        session=session,
-        cache=state.cache,
-        org_id=principal.org.id,
-        vault=state.vault,
-        outbound=runtime.outbound(state),
-        body=body,
-    )
+    row = await service.create(session=session, state=state, org_id=principal.org.id, body=body)
     return service.to_read(row)
 
 
@@ -52,14 +44,7 @@ async def update_plugin(
     state: StateDep,
 ) -> PluginRead:
     row = await service.get(session=session, org_id=principal.org.id, plugin_id=plugin_id)
-    await service.update(
-        session=session,
-        cache=state.cache,
-        row=row,
-        vault=state.vault,
-        outbound=runtime.outbound(state),
-        body=body,
-    )
+    await service.update(session=session, state=state, row=row, body=body)
     return service.to_read(row)
 
 

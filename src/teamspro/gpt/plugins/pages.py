@@ -13,11 +13,10 @@ from starlette.responses import RedirectResponse, Response
 
 from teamspro.core.deps import AdminPrincipal, SessionDep, StateDep
 from teamspro.core.errors import TeamsProError
-from teamspro.gpt import runtime
+from teamspro.core.templates import form_errors, render
 from teamspro.gpt.plugins import service
 from teamspro.gpt.plugins.schemas import PluginCreate, PluginUpdate
 from teamspro.gpt.plugins.spec import MAX_DOCUMENT_BYTES
-from teamspro.web.templates import render
 
 router = APIRouter(prefix="/gpt/plugins", include_in_schema=False)
 AUTH_LABELS = {
@@ -26,10 +25,6 @@ AUTH_LABELS = {
     "bearer": "Bearer token",
     "oauth2": "OAuth2 client credentials",
 }
-
-
-def _errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
 def _auth(form: FormData, *, keep_secret: bool) -> dict[str, Any]:
@@ -98,16 +93,9 @@ async def add_plugin(
                 "auth": _auth(form, keep_secret=False),
             }
         )
-        row = await service.create(
-            session=session,
-            cache=state.cache,
-            org_id=principal.org.id,
-            vault=state.vault,
-            outbound=runtime.outbound(state),
-            body=body,
-        )
+        row = await service.create(session=session, state=state, org_id=principal.org.id, body=body)
     except ValidationError as exc:
-        return await _page(request, principal, session, error=_errors(exc))
+        return await _page(request, principal, session, error=form_errors(exc))
     except TeamsProError as exc:
         await session.rollback()
         return await _page(request, principal, session, error=exc.message)
@@ -174,16 +162,9 @@ async def change_plugin(
                 "enabled": [str(n) for n in form.getlist("enabled")],
             }
         body = PluginUpdate.model_validate(values)
-        await service.update(
-            session=session,
-            cache=state.cache,
-            row=row,
-            vault=state.vault,
-            outbound=runtime.outbound(state),
-            body=body,
-        )
+        await service.update(session=session, state=state, row=row, body=body)
     except ValidationError as exc:
-        return await _detail(request, principal, session, plugin_id, error=_errors(exc))
+        return await _detail(request, principal, session, plugin_id, error=form_errors(exc))
     except TeamsProError as exc:
         await session.rollback()
         return await _detail(request, principal, session, plugin_id, error=exc.message)

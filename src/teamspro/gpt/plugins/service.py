@@ -15,12 +15,14 @@ from teamspro.core.cache import Cache
 from teamspro.core.crypto import SecretBox
 from teamspro.core.db import release, utcnow
 from teamspro.core.errors import Conflict, InvalidInput, NotFound
+from teamspro.core.state import AppState
+from teamspro.gpt import runtime
 from teamspro.gpt.bot.models import Bot
 from teamspro.gpt.bot.models import cache_key as bot_cache_key
 from teamspro.gpt.plugins import builtin, importer, remote
 from teamspro.gpt.plugins.base import CallContext, Tool, ToolFailed
 from teamspro.gpt.plugins.models import Plugin
-from teamspro.gpt.plugins.remote import Outbound, Target
+from teamspro.gpt.plugins.remote import Target
 from teamspro.gpt.plugins.schemas import (
     AuthIn,
     AuthRead,
@@ -181,15 +183,10 @@ def _target(row: Plugin | None, auth: AuthIn, vault: SecretBox) -> Target:
 
 
 async def create(
-    *,
-    session: AsyncSession,
-    cache: Cache,
-    org_id: uuid.UUID,
-    vault: SecretBox,
-    outbound: Outbound,
-    body: PluginCreate,
+    *, session: AsyncSession, state: AppState, org_id: uuid.UUID, body: PluginCreate
 ) -> Plugin:
     """Import a plugin from its source; the admin's pick of operations applies."""
+    cache, vault, outbound = state.cache, state.vault, runtime.outbound(state)
     if body.key in BUILTIN:
         raise Conflict("This key is a built-in plugin's.", code="plugin_exists")
     auth_values, secret = _auth_values(body.auth, None, vault)
@@ -233,17 +230,12 @@ async def create(
 
 
 async def update(
-    *,
-    session: AsyncSession,
-    cache: Cache,
-    row: Plugin,
-    vault: SecretBox,
-    outbound: Outbound,
-    body: PluginUpdate,
+    *, session: AsyncSession, state: AppState, row: Plugin, body: PluginUpdate
 ) -> Plugin:
     """Rename, re-point, change credentials, pick operations, or read the source again.
     Remote work (checks, reading the source) happens before the row changes, with no
     connection held: a failure leaves the plugin as it was."""
+    cache, vault, outbound = state.cache, state.vault, runtime.outbound(state)
     auth = body.auth
     auth_values, secret = (row.auth, row.secret_encrypted)
     if auth is not None:

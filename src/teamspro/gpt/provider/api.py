@@ -89,8 +89,5 @@ async def update_provider(
 async def delete_provider(
     provider_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep
 ) -> Response:
-    row = await provider_service.get(
-        session=session, org_id=principal.org.id, provider_id=provider_id
-    )
-    await session.delete(row)
+    await provider_service.remove(session=session, org_id=principal.org.id, provider_id=provider_id)
     return Response(status_code=204)

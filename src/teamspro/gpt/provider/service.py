@@ -113,6 +113,11 @@ async def get(*, session: AsyncSession, org_id: uuid.UUID, provider_id: uuid.UUI
     return row
 
 
+async def remove(*, session: AsyncSession, org_id: uuid.UUID, provider_id: uuid.UUID) -> None:
+    """Delete one of the organisation's providers (its key, encrypted, with it)."""
+    await session.delete(await get(session=session, org_id=org_id, provider_id=provider_id))
+
+
 async def update(
     *,
     session: AsyncSession,

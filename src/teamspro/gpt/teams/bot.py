@@ -20,6 +20,7 @@ from teamspro.core.state import AppState
 from teamspro.gpt import runtime
 from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.chat import service as chat_service
+from teamspro.gpt.chat import streaming as chat_streaming
 from teamspro.gpt.conversation import service as conversation_service
 from teamspro.gpt.provider.base import CRUMB
 from teamspro.gpt.runtime import models
@@ -190,9 +191,7 @@ async def _turn(
             )
             turn = await chat_service.begin(
                 session=session,
-                settings=state.settings,
-                vault=state.vault,
-                cache=state.cache,
+                state=state,
                 principal=principal,
                 bot=bot,
                 text=text,
@@ -208,7 +207,7 @@ async def _turn(
     # The question is committed: the model is called with no transaction open.
     parts: list[str] = []
     done: dict[str, Any] = {}
-    async for event in chat_service.stream(
+    async for event in chat_streaming.stream(
         turn=turn,
         models=models(state),
         maker=state.sessionmaker,

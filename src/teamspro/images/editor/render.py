@@ -26,7 +26,7 @@ from teamspro.images.editor.recipe import (
     Text,
     Watermark,
 )
-from teamspro.images.image.processing import insert_app_segments
+from teamspro.images.image.exif import insert_app_segments
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _FONT_FILES = {

@@ -8,125 +8,35 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Request
 from starlette.datastructures import QueryParams
 from starlette.responses import Response, StreamingResponse
 
 from teamspro.core import odata
-from teamspro.core.db import release
-from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
-from teamspro.core.errors import InvalidInput, NotFound, PermissionDenied
+from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.errors import NotFound, PermissionDenied
 from teamspro.core.storage import attachment
 from teamspro.images.image import archive as image_archive
 from teamspro.images.image import renditions, urls
+from teamspro.images.image import search as image_search
 from teamspro.images.image import service as image_service
-from teamspro.images.image.jobs import make_renditions, push_to_sharepoint, sync_library
 from teamspro.images.image.models import Image, ImageVersion
 from teamspro.images.image.schemas import (
     EditRequest,
     ImagePatch,
     ImageRead,
-    LibraryCreate,
-    LibraryRead,
     VersionRead,
 )
-from teamspro.images.image.views import MIME, Links, image_read, version_read
+from teamspro.images.image.uploads import UploadFiles, after_save, upload_files
+from teamspro.images.image.views import MIME, image_read, version_read
 from teamspro.images.library import service as library_service
-from teamspro.images.library import sharepoint
-from teamspro.images.library.models import ImageLibrary, LibraryKind
+from teamspro.images.library.jobs import push_to_sharepoint
+from teamspro.images.library.models import LibraryKind
 from teamspro.images.tab import service as tab_service
 from teamspro.images.tab.models import TabConfig
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
 files_router = APIRouter(tags=["images"])
-MAX_FILES = 50
-# What the schema promises: one to MAX_FILES files (an empty form is not an upload).
-UploadFiles = Annotated[list[UploadFile], File(min_length=1, max_length=MAX_FILES)]
-
-
-async def after_save(version: ImageVersion, library: ImageLibrary) -> None:
-    """Queue what follows a saved version (the rows are committed first)."""
-    await asyncio.to_thread(make_renditions, version_id=str(version.id))
-    if library.kind == LibraryKind.sharepoint:
-        await asyncio.to_thread(push_to_sharepoint, version_id=str(version.id))
-
-
-# Libraries -------------------------------------------------------------------------------
-
-
-@router.get("/libraries")
-async def list_libraries(
-    request: Request, principal: CurrentPrincipal, session: SessionDep
-) -> dict:
-    await library_service.default_local(session, principal.org.id)
-    await session.commit()
-    query = odata.parse(request.query_params, library_service.FIELDS)
-    stmt = select(ImageLibrary).where(ImageLibrary.org_id == principal.org.id)
-    rows, total = await odata.page(session, stmt, ImageLibrary, query)
-    items = [LibraryRead.model_validate(r).model_dump(mode="json") for r in rows]
-    return odata.collection(request, items, query, total)
-
-
-@router.post("/libraries", response_model=LibraryRead, status_code=201)
-async def create_library(
-    body: LibraryCreate, principal: AdminPrincipal, session: SessionDep, state: StateDep
-) -> LibraryRead:
-    library = await library_service.create(
-        session=session,
-        vault=state.vault,
-        org_id=principal.org.id,
-        user=principal.user,
-        name=body.name,
-        kind=LibraryKind(body.kind),
-        site_id=body.site_id,
-        drive_id=body.drive_id,
-        folder=body.folder,
-        keep_gps=body.keep_gps,
-    )
-    await session.commit()
-    return LibraryRead.model_validate(library)
-
-
-@router.post("/libraries/{library_id}/sync", status_code=202)
-async def sync(library_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep) -> dict:
-    library = await library_service.get(session, principal.org.id, library_id)
-    if library.kind != LibraryKind.sharepoint:
-        raise InvalidInput("Only SharePoint libraries sync.", code="not_sharepoint")
-    await asyncio.to_thread(sync_library, library_id=str(library.id))
-    return {"queued": True}
-
-
-@router.get("/libraries/{library_id}/browse")
-async def browse(
-    library_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    state: StateDep,
-    folder: str = "",
-    next: str | None = None,
-) -> dict:
-    """The SharePoint picker: images and folders in a folder of the library, page by page."""
-    library = await library_service.get(session, principal.org.id, library_id)
-    if library.kind != LibraryKind.sharepoint:
-        raise InvalidInput("Only SharePoint libraries can be browsed.", code="not_sharepoint")
-    if next and not next.startswith(state.settings.images.graph_base_url):
-        raise InvalidInput("Bad page link.", code="bad_link")
-    graph = sharepoint.client(library, state.settings, state.http, state.sessionmaker)
-    await release(session)  # no connection held while Graph answers
-    page = await graph.children(library.drive_id or "", folder or library.folder, next)
-    items = [
-        {
-            "id": i["id"],
-            "name": i.get("name", ""),
-            "size": i.get("size"),
-            "folder": "folder" in i,
-            "image": "image" in i
-            or ("file" in i and i["file"].get("mimeType", "").startswith("image/")),
-        }
-        for i in page.items
-    ]
-    return {"value": items, "next": page.next_link}
 
 
 @router.post("/libraries/{library_id}/images", response_model=list[ImageRead], status_code=201)
@@ -143,41 +53,6 @@ async def upload(
     tab_service.require(principal, rules, "upload")
     links = tab_service.links(principal, rules)
     return await upload_files(files, library, principal, session, state, folder=None, links=links)
-
-
-async def upload_files(
-    files: list[UploadFile],
-    library: ImageLibrary,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    state: StateDep,
-    *,
-    folder: str | None,
-    links: Links,
-) -> list[ImageRead]:
-    """Upload into ``library`` (into ``folder`` of it, for SharePoint; None: its own)."""
-    if not files or len(files) > MAX_FILES:
-        raise InvalidInput(f"Send 1 to {MAX_FILES} files.", code="bad_files")
-    actor = image_service.Actor.of(principal)
-    done = []
-    limit = state.settings.images.max_file_bytes
-    for file in files:
-        data = await file.read(limit + 1)
-        done.append(
-            await image_service.upload(
-                session=session,
-                settings=state.settings,
-                library=library,
-                actor=actor,
-                filename=file.filename or "",
-                data=data,
-                folder=folder,
-            )
-        )
-    await session.commit()  # all files or none: an error above rolls back every row
-    for up in done:
-        await after_save(up.version, library)
-    return [image_read(state.settings, up.image, links) for up in done]
 
 
 # Images ----------------------------------------------------------------------------------
@@ -202,7 +77,7 @@ async def search(
     """Full text over title, description and tags, filters, and OData ($filter, $orderby…)."""
     params = {k: v for k, v in request.query_params.items() if k.startswith("$")}
     query = odata.parse(QueryParams(params), image_service.FIELDS)
-    filters = image_service.Filters(
+    filters = image_search.Filters(
         q=q[:200],
         tag=tag[:100],
         color=color,
@@ -213,7 +88,7 @@ async def search(
         duplicates=duplicates,
         library_id=library_id,
     )
-    rows, total = await image_service.search(session, principal.org.id, filters, query)
+    rows, total = await image_search.search(session, principal.org.id, filters, query)
     rules = await tab_service.libraries_rules(
         session, principal.org.id, {r.library_id for r in rows}
     )
@@ -365,15 +240,8 @@ async def _saved(
 ) -> VersionRead:
     """A new version is pinned in the tab it was saved from, committed, then followed up."""
     if tab is not None:
-        await tab_service.pin(
-            session=session,
-            cache=state.cache,
-            tab=tab,
-            image=image,
-            version=version,
-            user_id=principal.user.id,
-        )
-    await session.commit()
+        await tab_service.pin(session, state.cache, tab, image, version, principal.user.id)
+    await session.commit()  # saved from no tab: the version alone
     await after_save(version, await library_service.get(session, image.org_id, image.library_id))
     return version_read(state.settings, version, tab_service.links(principal, rules))
 

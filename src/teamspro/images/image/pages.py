@@ -9,12 +9,12 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.templates import render
 from teamspro.images.image import service as image_service
 from teamspro.images.image.models import Image
 from teamspro.images.image.views import VIEW, image_read, version_read
 from teamspro.images.library import service as library_service
 from teamspro.images.tab import service as tab_service
-from teamspro.web.templates import render
 
 router = APIRouter(include_in_schema=False)
 COLORS = ["red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown"]

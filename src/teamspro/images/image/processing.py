@@ -1,5 +1,5 @@
-"""Reading images safely: format checks, bomb guards, EXIF, GPS removal, palette, blurhash,
-and renditions.
+"""Reading images safely: format checks, bomb guards, upright pixels and renditions (EXIF and
+GPS removal: exif.py; palette and blurhash: colors.py).
 
 Everything here is CPU work on bytes, run in a thread by the callers. Pillow decodes every
 format we accept (pillow-heif adds HEIC); decoding is bounded by a pixel budget checked from
@@ -8,27 +8,25 @@ the header before any pixel is decoded.
 
 from __future__ import annotations
 
-import colorsys
 import hashlib
 import io
 import math
 import struct
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import PurePath
 from types import ModuleType
-from typing import Any
 
-import blurhash
 import numpy as np
 import pillow_heif
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from teamspro.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from teamspro.images.image import metadata
-from teamspro.images.image.metadata import jpeg_segments
+from teamspro.images.image.colors import blurhash_of, palette_of
+from teamspro.images.image.exif import read_exif, strip_gps
 
 pillow_heif.register_heif_opener()
 # Our own pixel budget (checked before decoding) replaces Pillow's global warning threshold.
@@ -135,150 +133,6 @@ def _decode_all(image: Image.Image, name: str) -> None:
         raise InvalidInput(
             f"{name} is damaged or truncated and cannot be read.", code="unreadable_image"
         ) from exc
-
-
-def _exif_date(raw: object) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        # EXIF keeps the camera's wall clock without a zone; it is stored as such, in UTC.
-        taken = datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
-        return taken.replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def _clean(value: object) -> str:
-    return str(value).strip("\x00 ") if value is not None else ""
-
-
-def read_exif(image: Image.Image) -> tuple[Image.Exif, dict[str, Any]]:
-    exif = image.getexif()
-    sub = exif.get_ifd(ExifTags.IFD.Exif)
-    camera = " ".join(
-        p
-        for p in (_clean(exif.get(ExifTags.Base.Make)), _clean(exif.get(ExifTags.Base.Model)))
-        if p
-    )
-    taken = _exif_date(sub.get(ExifTags.Base.DateTimeOriginal)) or _exif_date(
-        exif.get(ExifTags.Base.DateTime)
-    )
-    facts: dict[str, Any] = {
-        "camera": camera[:200] or None,
-        "taken_at": taken,
-        "orientation": int(exif.get(ExifTags.Base.Orientation, 1) or 1),
-        "has_gps": metadata.has_gps(exif),
-    }
-    return exif, facts
-
-
-def jpeg_app13(data: bytes) -> bytes:
-    """The IPTC (Photoshop APP13) segments of a JPEG, to carry them onto edited versions."""
-    return b"".join(
-        b"\xff\xed" + data[s.body - 2 : s.end] for s in jpeg_segments(data) if s.marker == 0xED
-    )
-
-
-def insert_app_segments(data: bytes, segments: bytes) -> bytes:
-    """Insert segments after the JPEG's leading APP0/APP1 (JFIF, Exif), where readers look."""
-    if not segments:
-        return data
-    at = 2
-    for segment in jpeg_segments(data):
-        if segment.marker not in (0xE0, 0xE1):
-            break
-        at = segment.end
-    return data[:at] + segments + data[at:]
-
-
-def without_gps(exif: Image.Exif) -> bytes:
-    """EXIF bytes with every tag kept but the GPS directory."""
-    exif.get_ifd(ExifTags.IFD.Exif)  # loaded sub-directories are written back by tobytes()
-    # A TIFF hides the directory's offset from the tags, so the loaded directory is emptied
-    # too (at worst an empty GPS directory is written: no location in it).
-    exif.get_ifd(ExifTags.IFD.GPSInfo).clear()
-    if ExifTags.IFD.GPSInfo in exif:
-        del exif[ExifTags.IFD.GPSInfo]
-    if metadata.TIFF_XMP in exif:  # a TIFF's tags are its EXIF, its XMP packet among them
-        packet = metadata.scrub_xmp(metadata.xmp_bytes(exif[metadata.TIFF_XMP]))
-        if packet:
-            exif[metadata.TIFF_XMP] = packet
-        else:
-            del exif[metadata.TIFF_XMP]
-    return exif.tobytes()
-
-
-def strip_gps(data: bytes, image: Image.Image, exif: Image.Exif, name: str) -> bytes:
-    """The file without its location, checked by reading the result again: an upload whose
-    location cannot be taken out is refused rather than stored."""
-    if image.format == "JPEG":
-        # Segments are rewritten, pixels untouched: re-encoding would lose quality each time.
-        stored = metadata.strip_jpeg(data, without_gps(exif))
-    else:
-        stored = metadata.resave_without(image, without_gps(exif))
-    remains = metadata.where_gps(stored)
-    if remains:
-        raise InvalidInput(
-            f"{name}: its location ({remains}) could not be removed, so it was not stored.",
-            code="location_not_removed",
-        )
-    return stored
-
-
-# Upper hue bound (degrees) of each named family.
-HUES: tuple[tuple[int, str], ...] = (
-    (15, "red"),
-    (45, "orange"),
-    (70, "yellow"),
-    (165, "green"),
-    (200, "teal"),
-    (260, "blue"),
-    (290, "purple"),
-    (340, "pink"),
-    (361, "red"),
-)
-
-
-def color_family(hex_color: str) -> str:
-    """A name people search by: black/gray/white/brown or one of eight hues."""
-    r, g, b = (int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    h, s, v = colorsys.rgb_to_hsv(r, g, b)
-    if v < 0.18:
-        return "black"
-    if s < 0.15:
-        return "white" if v > 0.85 else "gray"
-    degrees = h * 360
-    if 15 <= degrees < 45 and v < 0.6:
-        return "brown"
-    return next(name for limit, name in HUES if degrees < limit)
-
-
-def palette_of(image: Image.Image, colors: int = 5) -> tuple[list[str], dict[str, float]]:
-    small = image.convert("RGB")
-    small.thumbnail((96, 96))
-    quantized = small.quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
-    raw = quantized.getpalette() or []
-    counts: list[tuple[int, int]] = sorted(quantized.getcolors() or [], reverse=True)  # type: ignore[arg-type]
-    total = sum(c for c, _ in counts) or 1
-    palette: list[str] = []
-    families: dict[str, float] = {}
-    for count, index in counts:
-        hex_color = "#{:02x}{:02x}{:02x}".format(*raw[index * 3 : index * 3 + 3])
-        palette.append(hex_color)
-        family = color_family(hex_color)
-        families[family] = round(families.get(family, 0.0) + count / total, 4)
-    return palette, families
-
-
-def blurhash_of(image: Image.Image) -> str:
-    small = image.convert("RGB")
-    small.thumbnail((48, 48))
-    x = 4 if small.width >= small.height else 3
-    with warnings.catch_warnings():
-        # blurhash-python reads pixels with getdata(), deprecated in Pillow 13 (removed in 14,
-        # which pyproject excludes until blurhash-python moves on).
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return str(blurhash.encode(small, x, 7 - x))
 
 
 def orientation_of(width: int, height: int) -> str:

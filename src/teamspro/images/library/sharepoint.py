@@ -14,15 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import Settings
-from teamspro.core.crypto import SecretBox
 from teamspro.core.db import release, utcnow
 from teamspro.core.errors import TeamsProError
+from teamspro.core.graph import auth as graph_auth
+from teamspro.core.graph.client import GraphClient, GraphError
 from teamspro.images.image import service as image_service
 from teamspro.images.image.models import Image, ImageVersion
 from teamspro.images.image.processing import EXTENSIONS
-from teamspro.images.library import service as library_service
 from teamspro.images.library.models import ImageLibrary, LibraryKind
-from teamspro.images.sharepoint.graph import GraphClient, GraphError
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,10 @@ def client(
     http: httpx2.AsyncClient,
     maker: async_sessionmaker[AsyncSession],
 ) -> GraphClient:
-    vault = SecretBox(settings.resolved_secret_key, "vault")
-    return library_service.graph(library, settings=settings, http=http, vault=vault, maker=maker)
+    """A Graph client acting for this library; rotated grants are saved as they come."""
+    return graph_auth.for_connection(
+        library, settings=settings, http=http, maker=maker, key=str(library.id)
+    )
 
 
 async def push_version(

@@ -12,10 +12,10 @@ from teamspro.core.db import release
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput
 from teamspro.images.image import service as image_service
-from teamspro.images.image.api import UploadFiles, upload_files
 from teamspro.images.image.jobs import make_renditions
 from teamspro.images.image.models import Image, ImageVersion
 from teamspro.images.image.schemas import ImageRead
+from teamspro.images.image.uploads import UploadFiles, upload_files
 from teamspro.images.image.views import image_read, version_urls
 from teamspro.images.library import service as library_service
 from teamspro.images.library import sharepoint
@@ -100,15 +100,7 @@ async def upload_and_pin(
     )
     last = await image_service.get(session, principal.org.id, images[-1].id)
     version = await image_service.version(session, last)
-    await tab_service.pin(
-        session=session,
-        cache=state.cache,
-        tab=tab,
-        image=last,
-        version=version,
-        user_id=principal.user.id,
-    )
-    await session.commit()
+    await tab_service.pin(session, state.cache, tab, last, version, principal.user.id)
     return images
 
 
@@ -152,15 +144,7 @@ async def attach(
         image, version = uploaded.image, uploaded.version
     else:
         version = await image_service.version(session, image)
-    await tab_service.pin(
-        session=session,
-        cache=state.cache,
-        tab=tab,
-        image=image,
-        version=version,
-        user_id=principal.user.id,
-    )
-    await session.commit()
+    await tab_service.pin(session, state.cache, tab, image, version, principal.user.id)
     # It came from SharePoint: only renditions follow, nothing is pushed back.
     await asyncio.to_thread(make_renditions, version_id=str(version.id))
     return image_read(state.settings, image, tab_service.links(principal, tab))
@@ -179,15 +163,7 @@ async def pin(
     tab_service.require(principal, tab, "edit")
     image = await image_service.get(session, principal.org.id, body.image_id)
     version = await image_service.version(session, image, body.version_id)
-    await tab_service.pin(
-        session=session,
-        cache=state.cache,
-        tab=tab,
-        image=image,
-        version=version,
-        user_id=principal.user.id,
-    )
-    await session.commit()
+    await tab_service.pin(session, state.cache, tab, image, version, principal.user.id)
     return tab_read(tab)
 
 

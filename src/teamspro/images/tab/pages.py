@@ -10,6 +10,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.templates import render
 from teamspro.images.image import service as image_service
 from teamspro.images.image.views import image_read, version_read, version_urls
 from teamspro.images.library import service as library_service
@@ -18,7 +19,6 @@ from teamspro.images.tab import package
 from teamspro.images.tab import service as tab_service
 from teamspro.images.tab.models import ACTIONS
 from teamspro.images.tab.schemas import Permissions
-from teamspro.web.templates import render
 
 router = APIRouter(include_in_schema=False)
 

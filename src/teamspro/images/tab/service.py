@@ -220,7 +220,6 @@ async def update(
 
 
 async def pin(
-    *,
     session: AsyncSession,
     cache: Cache,
     tab: TabConfig,
@@ -228,7 +227,10 @@ async def pin(
     version: ImageVersion,
     user_id: uuid.UUID | None,
 ) -> PinEvent:
-    """Pin a version: it replaces what the tab showed, which stays in the tab's history."""
+    """Pin a version: it replaces what the tab showed, which stays in the tab's history.
+
+    Committed at once: the tab shows the version before the response is sent and before any
+    job that follows (renditions, the push to SharePoint) looks for it."""
     if image.org_id != tab.org_id or version.image_id != image.id:
         raise NotFound("No such image.")
     tab.pinned_image_id, tab.pinned_version_id = image.id, version.id
@@ -240,7 +242,7 @@ async def pin(
         pinned_by=user_id,
     )
     session.add(event)
-    await session.flush()
+    await session.commit()
     await cache.delete(cache_key(tab.id))
     return event
 

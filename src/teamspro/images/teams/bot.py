@@ -18,6 +18,7 @@ from teamspro.core import odata, teams
 from teamspro.core.db import transaction
 from teamspro.core.errors import Unauthenticated
 from teamspro.core.state import AppState
+from teamspro.images.image import search as image_search
 from teamspro.images.image import service as image_service
 from teamspro.images.image.models import Image
 from teamspro.images.image.views import version_urls
@@ -46,11 +47,11 @@ async def endpoint(state: AppState) -> teams.Endpoint | None:
     return await teams.endpoint(state, KEY, state.settings.teams.images, wire)
 
 
-def parse(text: str) -> image_service.Filters:
+def parse(text: str) -> image_search.Filters:
     """The search box: words search titles, descriptions and tags; ``#tag`` is a tag."""
     tag = next(iter(_TAG.findall(text)), "")
     words = _TAG.sub(" ", text).strip()
-    return image_service.Filters(q=words[:200], tag=tag[:100])
+    return image_search.Filters(q=words[:200], tag=tag[:100])
 
 
 async def _query(state: AppState, ctx: ActivityContext[Any]) -> Any:
@@ -101,7 +102,7 @@ def _message(text: str) -> Any:
 
 
 async def _cards(
-    state: AppState, who: teams.Asker | None, filters: image_service.Filters, skip: int, count: int
+    state: AppState, who: teams.Asker | None, filters: image_search.Filters, skip: int, count: int
 ) -> list[Any]:
     if who is None:
         raise Unauthenticated("Teams did not say who you are (no Entra user).")
@@ -110,7 +111,7 @@ async def _cards(
         page = odata.parse(
             QueryParams({"$top": str(count), "$skip": str(skip)}), image_service.FIELDS
         )
-        rows, _ = await image_service.search(session, principal.org.id, filters, page)
+        rows, _ = await image_search.search(session, principal.org.id, filters, page)
     return [_card(state, image) for image in rows if image.current_version_id]
 
 

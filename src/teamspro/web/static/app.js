@@ -105,6 +105,58 @@ TP.csrf = () => {
   TP.prompt = (message, value, options) => ask(message, { ...(options || {}), prompt: true, value });
 })();
 
+// JSON over fetch with the session's CSRF token; rejects with the API's error message.
+TP.json = function (method, url, body) {
+  var init = { method: method, headers: { "X-CSRF-Token": TP.csrf() }, credentials: "same-origin" };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  return fetch(url, init).then(function (r) {
+    if (r.status === 204) return null;
+    return r.json().catch(function () { return {}; }).then(function (data) {
+      if (!r.ok) throw new Error((data.error && data.error.message) || r.statusText);
+      return data;
+    });
+  });
+};
+
+// The SharePoint picker both apps use: a folder of a library, page by page, in a <dialog>
+// holding [data-picker-list], [data-picker-more], optional [data-picker-path] and
+// [data-picker-use]. options.url(folder, next) gives the listing's address; a folder opens;
+// options.file(item) takes a file (omit it to list folders only); options.folder(path)
+// takes the folder shown ("Use this folder").
+TP.drivePicker = function (dialog, options) {
+  var list = dialog.querySelector("[data-picker-list]"), more = dialog.querySelector("[data-picker-more]");
+  var path = dialog.querySelector("[data-picker-path]"), use = dialog.querySelector("[data-picker-use]");
+  var folder = "", next = null;
+  function entry(label, onClick) {
+    var li = document.createElement("li"), b = document.createElement("button");
+    b.type = "button"; b.className = "btn link"; b.textContent = label;
+    b.addEventListener("click", onClick);
+    li.append(b); list.append(li);
+  }
+  function load(at, link) {
+    folder = at;
+    if (path) path.textContent = (options.root || "Library") + (at ? " / " + at.split("/").join(" / ") : "");
+    if (use) { use.hidden = !options.folder; use.onclick = function () { options.folder(folder); }; }
+    return TP.json("GET", options.url(at, link)).then(function (page) {
+      if (!link) {
+        list.replaceChildren();
+        if (at) entry("⬑ Up", function () { load(at.split("/").slice(0, -1).join("/")); });
+      }
+      page.value.forEach(function (item) {
+        if (item.folder) entry("📁 " + item.name, function () { load((at ? at + "/" : "") + item.name); });
+        else if (options.file && (!options.accept || options.accept(item))) entry(item.name, function () { options.file(item); });
+      });
+      next = page.next; more.hidden = !next;
+    }).catch(function (err) { list.textContent = err.message; });
+  }
+  more.onclick = function () { load(folder, next); };
+  return { open: function (at) { return load(at || ""); } };
+};
+
 // Behaviour that pages declare with data attributes: the Content-Security-Policy runs no
 // inline script, so no onclick="…" or hx-on.
 (function () {

@@ -45,3 +45,58 @@
     send([...e.dataTransfer.files]);
   });
 })();
+
+// SharePoint sources: find a site, then take its pages, or a library or a folder in one
+// (through the picker Image Pro's tabs use); the list shows each source's state live.
+(function () {
+  const box = document.querySelector("[data-sources]");
+  if (!box) return;
+  const dialog = box.querySelector("[data-source-picker]");
+  const list = dialog.querySelector("[data-picker-list]");
+  const path = dialog.querySelector("[data-picker-path]");
+  const more = dialog.querySelector("[data-picker-more]");
+  const use = dialog.querySelector("[data-picker-use]");
+  const form = dialog.querySelector("[data-site-search]");
+
+  function add(body) {
+    path.textContent = "Connecting…";
+    TP.json("POST", `/api/v1/gpt/bots/${box.dataset.bot}/sources`, body).then(() => {
+      dialog.close();
+      htmx.trigger("#kb-list", "refresh");
+    }).catch((err) => { path.textContent = err.message; });
+  }
+  function entry(label, onClick) {
+    const li = document.createElement("li"), b = document.createElement("button");
+    b.type = "button"; b.className = "btn link"; b.textContent = label;
+    b.addEventListener("click", onClick);
+    li.append(b); list.append(li);
+  }
+  function site(s) {
+    path.textContent = s.name;
+    more.hidden = true; use.hidden = true;
+    TP.json("GET", `/api/v1/graph/sites/${encodeURIComponent(s.id)}/drives`).then((page) => {
+      list.replaceChildren();
+      entry(`📰 Pages of ${s.name}`, () => add({ kind: "pages", site_id: s.id }));
+      page.value.forEach((d) => entry(`📚 ${d.name}`, () => {
+        TP.drivePicker(dialog, {
+          root: `${s.name} / ${d.name}`,
+          url: (folder, link) => `/api/v1/graph/drives/${encodeURIComponent(d.id)}/children?folder=${encodeURIComponent(folder)}`
+            + (link ? `&next=${encodeURIComponent(link)}` : ""),
+          folder: (folder) => add({ kind: "drive", site_id: s.id, drive_id: d.id, folder }),
+        }).open("");
+      }));
+    }).catch((err) => { list.textContent = err.message; });
+  }
+  function search(q) {
+    path.textContent = "Sites";
+    more.hidden = true; use.hidden = true;
+    TP.json("GET", `/api/v1/graph/sites?search=${encodeURIComponent(q || "*")}`).then((page) => {
+      list.replaceChildren();
+      if (!page.value.length) list.textContent = "No site of that name.";
+      page.value.forEach((s) => entry(`🌐 ${s.name}`, () => site(s)));
+    }).catch((err) => { list.textContent = err.message; });
+  }
+  box.querySelector("[data-source-add]").addEventListener("click", () => { dialog.showModal(); search(""); });
+  form.addEventListener("submit", (e) => { e.preventDefault(); search(form.q.value.trim()); });
+  dialog.querySelector("[data-picker-close]").addEventListener("click", () => dialog.close());
+})();

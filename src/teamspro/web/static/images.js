@@ -5,21 +5,7 @@
   "use strict";
 
 
-  function api(method, url, body) {
-    var init = { method: method, headers: { "X-CSRF-Token": window.TP.csrf() }, credentials: "same-origin" };
-    if (body instanceof FormData) init.body = body;
-    else if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      init.headers["Content-Type"] = "application/json";
-    }
-    return fetch(url, init).then(function (r) {
-      if (r.status === 204) return null;
-      return r.json().then(function (data) {
-        if (!r.ok) throw new Error((data.error && data.error.message) || r.statusText);
-        return data;
-      });
-    });
-  }
+  var api = window.TP.json;
   window.imagesApi = api;
 
   // Blurhash (https://blurha.sh) decoded to a small canvas, shown until the image loads.
@@ -320,28 +306,18 @@
   function initPicker(page) {
     var dialog = page.querySelector("[data-picker]"), open = page.querySelector("[data-picker-open]");
     if (!dialog || !open) return;
-    var list = dialog.querySelector("[data-picker-list]"), more = dialog.querySelector("[data-picker-more]"), next = null;
-    function load(folder, link) {
-      var url = "/api/v1/images/libraries/" + dialog.dataset.library + "/browse?folder=" + encodeURIComponent(folder || "");
-      if (link) url += "&next=" + encodeURIComponent(link);
-      api("GET", url).then(function (pageData) {
-        if (!link) list.replaceChildren();
-        pageData.value.forEach(function (item) {
-          if (!item.image && !item.folder) return;
-          var li = document.createElement("li"), b = document.createElement("button");
-          b.className = "btn link"; b.textContent = (item.folder ? "📁 " : "") + item.name;
-          b.addEventListener("click", function () {
-            if (item.folder) return load((folder ? folder + "/" : "") + item.name);
-            api("POST", "/api/v1/images/tabs/" + page.dataset.tabPage + "/attach", { item_id: item.id })
-              .then(function () { location.reload(); }).catch(function (err) { window.TP.alert(err.message); });
-          });
-          li.append(b); list.append(li);
-        });
-        next = pageData.next; more.hidden = !next;
-      }).catch(function (err) { list.textContent = err.message; });
-    }
-    open.addEventListener("click", function () { dialog.showModal(); load(""); });
-    more.addEventListener("click", function () { load("", next); });
+    var picker = window.TP.drivePicker(dialog, {
+      url: function (folder, link) {
+        var url = "/api/v1/images/libraries/" + dialog.dataset.library + "/browse?folder=" + encodeURIComponent(folder || "");
+        return link ? url + "&next=" + encodeURIComponent(link) : url;
+      },
+      accept: function (item) { return item.image; },
+      file: function (item) {
+        api("POST", "/api/v1/images/tabs/" + page.dataset.tabPage + "/attach", { item_id: item.id })
+          .then(function () { location.reload(); }).catch(function (err) { window.TP.alert(err.message); });
+      }
+    });
+    open.addEventListener("click", function () { dialog.showModal(); picker.open(""); });
     dialog.querySelector("[data-picker-close]").addEventListener("click", function () { dialog.close(); });
   }
 

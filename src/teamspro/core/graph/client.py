@@ -1,13 +1,17 @@
-"""A small Microsoft Graph client for drives: list, delta, download, upload, list-item fields.
+"""The one Microsoft Graph client of both apps: sites, drives (list, delta, download, upload,
+list-item fields) and site pages.
 
 Why not msgraph-sdk: it pulls Kiota and azure-identity (≈40 packages) for the seven calls we
 make, and it cannot take our own token source and retry rules without adapters; the calls
 below follow Microsoft's documented shapes directly over the app's shared HTTP client.
 
-Throttling: 429 and 503 are retried after ``Retry-After`` (seconds or an HTTP date); other
-5xx and dropped connections back off exponentially. Large files go through an upload
-session in 320 KiB-multiple slices; a failed slice is retried, and after a lost response the
-session's ``nextExpectedRanges`` says where to resume, so no upload is lost or duplicated.
+Throttling: each organisation's calls draw from our own token bucket first (Graph throttles a
+tenant as a whole with a token bucket of its own, so a long sync paces itself rather than
+spending the tenant's budget); 429 and 503 are retried after ``Retry-After`` (seconds or an
+HTTP date); other 5xx and dropped connections back off exponentially. Large files go through
+an upload session in 320 KiB-multiple slices; a failed slice is retried, and after a lost
+response the session's ``nextExpectedRanges`` says where to resume, so no upload is lost or
+duplicated.
 """
 
 from __future__ import annotations
@@ -31,6 +35,47 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 ITEM_FIELDS = (
     "id,name,size,file,folder,image,eTag,cTag,lastModifiedDateTime,parentReference,deleted"
 )
+
+
+def summary(item: dict[str, Any]) -> dict[str, Any]:
+    """A drive item as the SharePoint pickers show it."""
+    mime = str((item.get("file") or {}).get("mimeType", ""))
+    return {
+        "id": item["id"],
+        "name": item.get("name", ""),
+        "size": item.get("size"),
+        "folder": "folder" in item,
+        "image": "image" in item or mime.startswith("image/"),
+    }
+
+
+class Pacer:
+    """A token bucket per key (an organisation), in this process: ``rate`` calls a second
+    on average, ``burst`` at once. Why not core.ratelimit: that one refuses a request at
+    once; here a call waits for its turn instead."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    async def wait(self, key: str, sleep: Callable[[float], Awaitable[None]]) -> None:
+        while True:
+            now = time.monotonic()
+            tokens, at = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return
+            self._buckets[key] = (tokens, now)
+            await sleep((1 - tokens) / self.rate)
+
+
+_pacers: dict[tuple[float, int], Pacer] = {}
+
+
+def pacer(rate: float, burst: int) -> Pacer:
+    """The process-wide bucket set for these limits (one per setting, shared by clients)."""
+    return _pacers.setdefault((rate, burst), Pacer(rate, burst))
 
 
 class GraphError(UpstreamError):
@@ -81,6 +126,8 @@ class GraphClient:
         simple_upload_bytes: int = 4 * 1024 * 1024,
         max_delay: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pace: Pacer | None = None,
+        pace_key: str = "",
     ) -> None:
         if chunk_bytes % (320 * 1024):
             raise ValueError("Graph upload slices must be a multiple of 320 KiB")
@@ -92,6 +139,7 @@ class GraphClient:
         self.simple_upload_bytes = simple_upload_bytes
         self.max_delay = max_delay
         self.sleep = sleep
+        self.pace, self.pace_key = pace, pace_key
 
     async def _send(
         self, method: str, url: str, *, auth: bool = True, **kwargs: Any
@@ -104,6 +152,8 @@ class GraphClient:
             headers = dict(base_headers)
             if auth:
                 headers["authorization"] = f"Bearer {await self.token()}"
+            if self.pace is not None:
+                await self.pace.wait(self.pace_key, self.sleep)
             try:
                 response = await self.http.request(method, url, headers=headers, **kwargs)
             except httpx2.TransportError as exc:
@@ -167,6 +217,53 @@ class GraphClient:
                 url = body["@odata.nextLink"]
                 continue
             return Page(items, delta_link=body.get("@odata.deltaLink"))
+
+    async def all_pages(self, url: str, **params: str) -> list[dict[str, Any]]:
+        """Every item of a collection, following ``@odata.nextLink``."""
+        items: list[dict[str, Any]] = []
+        body = await self.call("GET", url, params=params or None)
+        while True:
+            items.extend(body.get("value", []))
+            if not body.get("@odata.nextLink"):
+                return items
+            body = await self.call("GET", body["@odata.nextLink"])
+
+    async def sites(self, search: str) -> list[dict[str, Any]]:
+        """Sites the person can see whose name matches (Graph's site search)."""
+        body = await self.call(
+            "GET", "/sites", params={"search": search or "*", "$select": "id,displayName,webUrl"}
+        )
+        return list(body.get("value", []))
+
+    async def drives(self, site_id: str) -> list[dict[str, Any]]:
+        """A site's document libraries."""
+        return await self.all_pages(
+            f"/sites/{quote(site_id, safe=',')}/drives", **{"$select": "id,name,webUrl"}
+        )
+
+    async def item(self, drive_id: str, item_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"/drives/{drive_id}/items/{item_id}")
+
+    async def folder_item(self, drive_id: str, folder: str) -> dict[str, Any]:
+        where = f"root:/{_path(folder)}:" if _path(folder) else "root"
+        return await self.call("GET", f"/drives/{drive_id}/{where}")
+
+    # Site pages ----------------------------------------------------------------------
+
+    async def site_pages(self, site_id: str) -> list[dict[str, Any]]:
+        """The site's modern pages (no delta exists for pages: callers compare eTags)."""
+        return await self.all_pages(
+            f"/sites/{quote(site_id, safe=',')}/pages/microsoft.graph.sitePage",
+            **{"$select": "id,name,title,webUrl,eTag,lastModifiedDateTime"},
+        )
+
+    async def site_page(self, site_id: str, page_id: str) -> dict[str, Any]:
+        """One page with its canvas (sections, columns, web parts and their HTML)."""
+        return await self.call(
+            "GET",
+            f"/sites/{quote(site_id, safe=',')}/pages/{page_id}/microsoft.graph.sitePage",
+            params={"$expand": "canvasLayout"},
+        )
 
     # Content -------------------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-"""One Jinja environment over every domain's ``templates/`` folder."""
+"""One Jinja environment over every domain's ``templates/`` folder, and page rendering.
+
+In core because every domain's pages render (core's own sign-in and admin pages included),
+and core may import nothing above it; ``web/`` keeps the layout templates and static files
+this environment reads from."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 from starlette.responses import HTMLResponse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +42,8 @@ def render(
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def form_errors(exc: ValidationError) -> str:
+    """A form's validation errors in one line a page shows above the form."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())

@@ -1,0 +1,1 @@
+"""Microsoft Graph for both apps: one client (retries, paging, delta, uploads), grants."""

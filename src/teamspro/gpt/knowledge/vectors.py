@@ -1,0 +1,89 @@
+"""Per-bot vector matrices kept in this process's memory: a bot's ready chunks are loaded
+once per version of its knowledge base, so a query is one matrix-vector product (the SQLite
+path, and any model pgvector's 384-wide column does not hold)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamspro.gpt.knowledge.embedding import MODEL_KEY
+from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
+
+
+@dataclass
+class Snapshot:
+    """One bot's ready chunks: their ids, vectors (one row each) and row of each id."""
+
+    ids: list[uuid.UUID]
+    matrix: np.ndarray
+    position: dict[uuid.UUID, int]
+
+
+class _Matrices:
+    """Per-bot vector matrices, rebuilt when the bot's knowledge base changes."""
+
+    def __init__(self, max_bots: int = 64) -> None:
+        self._items: OrderedDict[uuid.UUID, tuple[tuple, Snapshot]] = OrderedDict()
+        self._max = max_bots
+        self._lock = threading.Lock()
+
+    async def get(
+        self, session: AsyncSession, bot_id: uuid.UUID, model_key: str = MODEL_KEY
+    ) -> Snapshot:
+        version_row = (
+            await session.execute(
+                select(
+                    func.count(KnowledgeDocument.id), func.max(KnowledgeDocument.updated_at)
+                ).where(
+                    KnowledgeDocument.bot_id == bot_id,
+                    KnowledgeDocument.status == DocumentStatus.ready,
+                    KnowledgeDocument.embedding_model == model_key,
+                )
+            )
+        ).one()
+        version = (model_key, version_row[0], str(version_row[1]))
+        with self._lock:
+            hit = self._items.get(bot_id)
+            if hit and hit[0] == version:
+                self._items.move_to_end(bot_id)
+                return hit[1]
+        rows = (
+            await session.execute(
+                select(KnowledgeChunk.id, KnowledgeChunk.embedding)
+                .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
+                .where(
+                    KnowledgeChunk.bot_id == bot_id,
+                    KnowledgeChunk.generation == KnowledgeDocument.generation,
+                    KnowledgeDocument.status == DocumentStatus.ready,
+                    KnowledgeDocument.embedding_model == model_key,
+                )
+            )
+        ).all()
+        ids = [r[0] for r in rows]
+        matrix = (
+            np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            if rows
+            else np.zeros((0, 384), dtype=np.float32)
+        )
+        snapshot = Snapshot(ids, matrix, {chunk_id: i for i, chunk_id in enumerate(ids)})
+        with self._lock:
+            self._items[bot_id] = (version, snapshot)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+        return snapshot
+
+    def forget(self, *bot_ids: uuid.UUID) -> None:
+        """Drop bots' vectors from this process's memory (their organisation is purged)."""
+        with self._lock:
+            for bot_id in bot_ids:
+                self._items.pop(bot_id, None)
+
+
+matrices = _Matrices()

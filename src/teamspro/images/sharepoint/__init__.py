@@ -1,1 +1,0 @@
-"""Microsoft Graph access to SharePoint document libraries."""
