@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from teamspro.config import Settings
-from teamspro.core.errors import UpstreamError
+from teamspro.core.errors import InvalidInput, UpstreamError
 from teamspro.core.graph.client import GraphClient
 from teamspro.images.editor.recipe import Recipe
 from teamspro.images.image import service as image_service
@@ -83,6 +83,17 @@ def test_429_and_503_are_retried_after_retry_after(fake_drive: FakeDrive) -> Non
     page, slept = run(fake_drive, lambda g: g.children(DRIVE, "Images"))
     assert len(page.items) == 1
     assert slept == [3.0, 1.0]
+
+
+@pytest.mark.parametrize("bad", ["..", "x/../../me/drive", "a?b=1", "a#b", "%2e%2e", ""])
+def test_an_id_that_would_step_into_another_resource_is_refused(
+    fake_drive: FakeDrive, bad: str
+) -> None:
+    with pytest.raises(InvalidInput, match="not a SharePoint id"):
+        run(fake_drive, lambda g: g.item(DRIVE, bad))
+    with pytest.raises(InvalidInput):
+        run(fake_drive, lambda g: g.site_pages(bad))
+    assert fake_drive.calls == []  # refused before any call
 
 
 def test_5xx_without_retry_after_backs_off_then_gives_up(fake_drive: FakeDrive) -> None:

@@ -108,6 +108,13 @@ def test_a_library_and_a_site_s_pages_answer_and_follow_sharepoint(
         assert made.status_code == 201, made.text
         source = made.json()
         assert source["name"] == "Policies" and "credential" not in made.text
+        walking = client.post(
+            f"/api/v1/gpt/bots/{bot['id']}/sources",
+            json={"kind": "pages", "site_id": "../../me/drive"},
+        )
+        assert walking.status_code == 400, walking.text
+        assert walking.json()["error"]["code"] == "bad_graph_id"
+        assert not [p for _, p in fake_drive.calls if "/me" in p]
         missing = client.post(
             f"/api/v1/gpt/bots/{bot['id']}/sources",
             json={"kind": "drive", "drive_id": drive["id"], "folder": "Nowhere"},

@@ -20,6 +20,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from urllib.parse import quote
 
 import httpx2
 
-from teamspro.core.errors import NotFound, PermissionDenied, UpstreamError
+from teamspro.core.errors import InvalidInput, NotFound, PermissionDenied, UpstreamError
 
 log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -103,6 +104,14 @@ class Page:
     items: list[dict[str, Any]]
     next_link: str | None = None
     delta_link: str | None = None
+
+
+def _id(value: str) -> str:
+    """A site, drive, item or page id as one URL segment: an id that could step into another
+    Graph resource ("..", a slash, a query) is refused before any call."""
+    if not value or set(value) <= {"."} or re.search(r"[/\\?#%\s]", value):
+        raise InvalidInput("That is not a SharePoint id.", code="bad_graph_id")
+    return quote(value, safe="!,")
 
 
 def _path(folder: str, name: str = "") -> str:
@@ -199,7 +208,9 @@ class GraphClient:
         else:
             where = f"root:/{_path(folder)}:" if _path(folder) else "root"
             params = {"$top": "200", "$select": ITEM_FIELDS}
-            body = await self.call("GET", f"/drives/{drive_id}/{where}/children", params=params)
+            body = await self.call(
+                "GET", f"/drives/{_id(drive_id)}/{where}/children", params=params
+            )
         return Page(body.get("value", []), body.get("@odata.nextLink"))
 
     async def delta(self, drive_id: str, folder: str, delta_link: str | None = None) -> Page:
@@ -208,7 +219,7 @@ class GraphClient:
             url = delta_link
         else:
             where = f"root:/{_path(folder)}:" if _path(folder) else "root"
-            url = f"/drives/{drive_id}/{where}/delta"
+            url = f"/drives/{_id(drive_id)}/{where}/delta"
         items: list[dict[str, Any]] = []
         while True:
             body = await self.call("GET", url)
@@ -238,22 +249,27 @@ class GraphClient:
     async def drives(self, site_id: str) -> list[dict[str, Any]]:
         """A site's document libraries."""
         return await self.all_pages(
-            f"/sites/{quote(site_id, safe=',')}/drives", **{"$select": "id,name,webUrl"}
+            f"/sites/{_id(site_id)}/drives", **{"$select": "id,name,webUrl"}
+        )
+
+    async def site(self, site_id: str) -> dict[str, Any]:
+        return await self.call(
+            "GET", f"/sites/{_id(site_id)}", params={"$select": "id,displayName,webUrl"}
         )
 
     async def item(self, drive_id: str, item_id: str) -> dict[str, Any]:
-        return await self.call("GET", f"/drives/{drive_id}/items/{item_id}")
+        return await self.call("GET", f"/drives/{_id(drive_id)}/items/{_id(item_id)}")
 
     async def folder_item(self, drive_id: str, folder: str) -> dict[str, Any]:
         where = f"root:/{_path(folder)}:" if _path(folder) else "root"
-        return await self.call("GET", f"/drives/{drive_id}/{where}")
+        return await self.call("GET", f"/drives/{_id(drive_id)}/{where}")
 
     # Site pages ----------------------------------------------------------------------
 
     async def site_pages(self, site_id: str) -> list[dict[str, Any]]:
         """The site's modern pages (no delta exists for pages: callers compare eTags)."""
         return await self.all_pages(
-            f"/sites/{quote(site_id, safe=',')}/pages/microsoft.graph.sitePage",
+            f"/sites/{_id(site_id)}/pages/microsoft.graph.sitePage",
             **{"$select": "id,name,title,webUrl,eTag,lastModifiedDateTime"},
         )
 
@@ -261,14 +277,14 @@ class GraphClient:
         """One page with its canvas (sections, columns, web parts and their HTML)."""
         return await self.call(
             "GET",
-            f"/sites/{quote(site_id, safe=',')}/pages/{page_id}/microsoft.graph.sitePage",
+            f"/sites/{_id(site_id)}/pages/{_id(page_id)}/microsoft.graph.sitePage",
             params={"$expand": "canvasLayout"},
         )
 
     # Content -------------------------------------------------------------------------
 
     async def download(self, drive_id: str, item_id: str, *, max_bytes: int) -> bytes:
-        response = await self._send("GET", f"/drives/{drive_id}/items/{item_id}/content")
+        response = await self._send("GET", f"/drives/{_id(drive_id)}/items/{_id(item_id)}/content")
         if response.status_code in (301, 302, 303, 307, 308):
             # A pre-authenticated download URL: our bearer token must not travel there.
             response = await self._send("GET", response.headers["location"], auth=False)
@@ -290,9 +306,9 @@ class GraphClient:
     ) -> dict[str, Any]:
         """Create a file in ``folder`` (or replace ``item_id``'s content); returns the item."""
         target = (
-            f"/drives/{drive_id}/items/{item_id}"
+            f"/drives/{_id(drive_id)}/items/{_id(item_id)}"
             if item_id
-            else f"/drives/{drive_id}/root:/{_path(folder, name)}:"
+            else f"/drives/{_id(drive_id)}/root:/{_path(folder, name)}:"
         )
         if len(data) <= self.simple_upload_bytes:
             params = {} if item_id else {"@microsoft.graph.conflictBehavior": conflict}
@@ -342,4 +358,6 @@ class GraphClient:
         return int(str(ranges[0]).split("-")[0])
 
     async def update_fields(self, drive_id: str, item_id: str, fields: dict[str, Any]) -> None:
-        await self.call("PATCH", f"/drives/{drive_id}/items/{item_id}/listItem/fields", json=fields)
+        await self.call(
+            "PATCH", f"/drives/{_id(drive_id)}/items/{_id(item_id)}/listItem/fields", json=fields
+        )

@@ -60,9 +60,7 @@ async def describe(
     if kind == SourceKind.pages:
         if not site_id:
             raise InvalidInput("Site pages need the site's id.", code="missing_site")
-        site = await graph.call(
-            "GET", f"/sites/{site_id}", params={"$select": "displayName,webUrl"}
-        )
+        site = await graph.site(site_id)
         return f"{site.get('displayName') or 'Site'}: pages", site.get("webUrl")
     if not drive_id:
         raise InvalidInput("A document library needs its drive id.", code="missing_drive")

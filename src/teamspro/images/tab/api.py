@@ -128,7 +128,7 @@ async def attach(
     ).scalar_one_or_none()
     if image is None:
         await release(session)  # no connection held while Graph answers
-        item = await graph.call("GET", f"/drives/{library.drive_id}/items/{body.item_id}")
+        item = await graph.item(library.drive_id or "", body.item_id)
         data = await graph.download(
             library.drive_id or "", body.item_id, max_bytes=state.settings.images.max_file_bytes
         )
