@@ -82,6 +82,16 @@ def test_pick_a_sharepoint_folder_for_a_bot(
             )
             expect(source).to_contain_text("In step")
             expect(page.locator('[data-testid="kb-row"][data-filename="old.txt"]')).to_have_count(0)
+            # A SharePoint file is removed in SharePoint (or with its source), not here.
+            expect(row.get_by_role("button", name="Delete")).to_have_count(0)
+
+            # Someone edits the file in SharePoint; Sync now brings the change, and the page
+            # follows the sync until it ends.
+            fake_drive.replace(leave["id"], LEAVE.replace(b"sixteen", b"twenty"))
+            source.get_by_role("button", name="Sync now").click()
+            expect(source).to_contain_text("1 updated", timeout=60_000)
+            expect(source).not_to_contain_text("syncing")
+            expect(row.get_by_test_id("kb-status")).to_have_text("ready", timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "gpt-knowledge-sharepoint.png"), full_page=True)
             assert not run_axe(page), run_axe(page)
         assert not bad, bad

@@ -81,6 +81,9 @@ class KnowledgeSource(TenantMixin, Base):
     )
     reason: Mapped[str | None] = mapped_column(Text)
     last_synced_at: Mapped[datetime | None]
+    # When a sync was last asked for (connected, Sync now): the page shows it running until
+    # a sync ends after it.
+    sync_requested_at: Mapped[datetime | None]
     # What the last sync did: {"added", "updated", "moved", "removed", "skipped"}.
     last_result: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     created_by: Mapped[uuid.UUID | None] = mapped_column(

@@ -45,6 +45,7 @@ async def knowledge(
             "bot": bot,
             "docs": docs,
             "sources": await sources.of_bot(session, bot_id),
+            "syncing": sources.syncing,
             "bot_id": bot_id,
             "busy": IN_PROGRESS,
             "kb": state.settings.kb,
@@ -66,6 +67,7 @@ async def knowledge_list(
         {
             "docs": docs,
             "sources": await sources.of_bot(session, bot_id),
+            "syncing": sources.syncing,
             "busy": IN_PROGRESS,
             "bot_id": bot_id,
         },

@@ -55,6 +55,7 @@ class SourceRead(BaseModel):
     state: SourceState
     reason: str | None
     last_synced_at: datetime | None
+    sync_requested_at: datetime | None = None
     last_result: dict[str, int]
     created_at: datetime
     documents: int = 0

@@ -108,6 +108,7 @@ async def create(
         web_url=web_url,
         credential_encrypted=graph_auth.grant_of(user, vault).seal(vault),
         last_result={},
+        sync_requested_at=utcnow(),
         created_by=user.id,
     )
     session.add(source)
@@ -138,6 +139,12 @@ async def document_counts(session: AsyncSession, bot_id: uuid.UUID) -> dict[uuid
         .group_by(KnowledgeDocument.source_id)
     )
     return {sid: n for sid, n in (await session.execute(stmt)).all() if sid is not None}
+
+
+def syncing(source: KnowledgeSource) -> bool:
+    """Whether a sync was asked for that has not ended yet (the page keeps watching)."""
+    asked, done = source.sync_requested_at, source.last_synced_at
+    return asked is not None and (done is None or done < asked)
 
 
 async def due(session: AsyncSession, every_minutes: int) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from teamspro.core.db import release
+from teamspro.core.db import release, utcnow
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.graph import auth as graph_auth
 from teamspro.gpt.bot import service as bot_service
@@ -83,6 +83,7 @@ async def sync_now(
     source_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> dict[str, bool]:
     source = await _managed(source_id, principal, session, state)
+    source.sync_requested_at = utcnow()
     await session.commit()
     await queue_sync(source)
     return {"queued": True}
