@@ -9,39 +9,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from starlette.testclient import TestClient
-
-from teamspro.app import create_app
-from tests.fixtures.app import make_settings
-from tests.fixtures.graph_drive import FakeDrive, IssuedBy
-from tests.fixtures.oidc import OidcPeer, browser_sign_in
+from tests.fixtures.graph_drive import FakeDrive, IssuedBy, signed_in_with_graph
+from tests.fixtures.oidc import OidcPeer
 from tests.images import samples
-
-
-def csrf_of(client: TestClient) -> str:
-    page = client.get("/")
-    marker = 'X-CSRF-Token": "'
-    start = page.text.index(marker) + len(marker)
-    return page.text[start : page.text.index('"', start)]
 
 
 def test_library_acts_with_the_admins_grant(
     oidc_peer: OidcPeer, fake_drive: FakeDrive, tmp_path: Path, sqlite_url: str
 ) -> None:
     oidc_peer.set_account("dana", name="Dana", email="dana@contoso.test", tid="tenant-sp")
-    issued = fake_drive.accept = IssuedBy(oidc_peer.issuer)  # only tokens the IdP issued
     item = fake_drive.add("Site/plan.jpg", samples.photo((900, 600), gps=True))
     fake_drive.add("Site/readme.txt", b"text")
-    settings = make_settings(
-        tmp_path,
-        sqlite_url,
-        embedded_worker=True,
-        oidc_providers=[oidc_peer.provider_config()],
-        graph={"base_url": f"{fake_drive.url}/v1.0", "scope": "openid"},
-    )
-    with TestClient(create_app(settings), base_url="http://testserver") as client:
-        assert browser_sign_in(client, "dana").status_code == 303
-        headers = {"X-CSRF-Token": csrf_of(client)}
+    with signed_in_with_graph(tmp_path, sqlite_url, oidc_peer, fake_drive, "dana") as (client, _):
+        issued = fake_drive.accept
+        assert isinstance(issued, IssuedBy)
+        headers: dict[str, str] = {}  # the client sends the CSRF token itself
         made = client.post(
             "/api/v1/images/libraries",
             json={

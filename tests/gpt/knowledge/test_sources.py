@@ -23,10 +23,9 @@ from teamspro.core.tenancy.models import Role
 from teamspro.gpt.knowledge import source_sync, sources
 from teamspro.gpt.knowledge.models import KnowledgeSource, SourceKind
 from tests.fixtures.app import Seeder, make_settings
-from tests.fixtures.graph_drive import SITE, TOKEN, FakeDrive, IssuedBy
-from tests.fixtures.oidc import OidcPeer, browser_sign_in
+from tests.fixtures.graph_drive import SITE, TOKEN, FakeDrive, signed_in_with_graph
+from tests.fixtures.oidc import OidcPeer
 from tests.gpt.conftest import read_sse
-from tests.images.test_sharepoint_signed_in import csrf_of
 
 LEAVE = b"# Parental leave\n\nParental leave is sixteen weeks, paid in full.\n"
 TRAVEL = b"Travel: book trains for trips under four hours; flights need approval.\n"
@@ -59,7 +58,6 @@ def test_a_library_and_a_site_s_pages_answer_and_follow_sharepoint(
     oidc_peer: OidcPeer, fake_drive: FakeDrive, tmp_path: Path, sqlite_url: str
 ) -> None:
     oidc_peer.set_account("dana", name="Dana", email="dana@contoso.test", tid="tenant-kb")
-    fake_drive.accept = IssuedBy(oidc_peer.issuer)  # like Graph: tokens the IdP issued
     leave = fake_drive.add("Policies/leave.md", LEAVE)
     travel = fake_drive.add("Policies/travel.txt", TRAVEL)
     holidays = fake_drive.add("Policies/holidays.txt", HOLIDAYS)
@@ -67,16 +65,10 @@ def test_a_library_and_a_site_s_pages_answer_and_follow_sharepoint(
     fake_drive.add("Finance/salaries.txt", b"Salaries are secret: outside the picked folder.")
     # The first listing is throttled twice: the sync waits and goes on.
     fake_drive.faults += [("GET", "delta", 429, "1"), ("GET", "delta", 503, "1")]
-    settings = make_settings(
-        tmp_path,
-        sqlite_url,
-        embedded_worker=True,
-        oidc_providers=[oidc_peer.provider_config()],
-        graph={"base_url": f"{fake_drive.url}/v1.0", "scope": "openid"},
-    )
-    with TestClient(create_app(settings), base_url="http://testserver") as client:
-        assert browser_sign_in(client, "dana").status_code == 303
-        client.headers["X-CSRF-Token"] = csrf_of(client)
+    with signed_in_with_graph(tmp_path, sqlite_url, oidc_peer, fake_drive, "dana") as (
+        client,
+        settings,
+    ):
         bot = client.post("/api/v1/gpt/bots", json={"name": "HR"}).json()
         assert client.post(f"/api/v1/gpt/bots/{bot['id']}/publish").status_code == 200
 
