@@ -156,11 +156,14 @@ def offline_context(browser: Browser, **options: Any) -> Iterator[tuple[Any, lis
     context.route("**/*", route)
     context.on("console", console)
     context.on("weberror", lambda e: trouble.append(f"page error: {e.error}"))
+    # ERR_ABORTED is the browser cancelling what a page still loads as it goes away (its
+    # favicon, an htmx poll, the document a click replaces): no failure of the page. Refused
+    # or failed requests (ERR_FAILED, ERR_CONNECTION_REFUSED, CSP blocks) are still reported.
     context.on(
         "requestfailed",
         lambda r: (
             trouble.append(f"failed request: {r.url} {r.failure}")
-            if "net::ERR_ABORTED" not in (r.failure or "") or r.resource_type != "document"
+            if "net::ERR_ABORTED" not in (r.failure or "")
             else None
         ),
     )
