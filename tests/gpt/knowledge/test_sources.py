@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from teamspro.app import create_app
@@ -21,7 +22,7 @@ from teamspro.core.db import make_engine, make_sessionmaker
 from teamspro.core.graph.client import GraphClient, Pacer
 from teamspro.core.tenancy.models import Role
 from teamspro.gpt.knowledge import source_sync, sources
-from teamspro.gpt.knowledge.models import KnowledgeSource, SourceKind
+from teamspro.gpt.knowledge.models import KnowledgeDocument, KnowledgeSource, SourceKind
 from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.graph_drive import SITE, TOKEN, FakeDrive, signed_in_with_graph
 from tests.fixtures.oidc import OidcPeer
@@ -226,7 +227,7 @@ def test_a_429_storm_is_ridden_out_and_calls_are_paced(
 
     slept: list[float] = []
 
-    async def go() -> source_sync.Outcome:
+    async def go(full: bool = False) -> source_sync.Outcome:
         async def token() -> str:
             return TOKEN
 
@@ -250,6 +251,7 @@ def test_a_429_storm_is_ridden_out_and_calls_are_paced(
                     http=http,
                     source_id=source_id,
                     graph=graph,
+                    full=full,
                 )
         finally:
             await engine.dispose()
@@ -263,6 +265,29 @@ def test_a_429_storm_is_ridden_out_and_calls_are_paced(
     assert row.state.value == "ok" and row.delta_link and row.last_result["added"] == 3
     # Synced just now: not due again before the hour the setting gives.
     assert (str(org_id), str(source_id)) not in seeder.run(lambda s: sources.due(s, 60))
+    assert row.full_synced_at == row.last_synced_at  # the first sync listed everything
+
+    # The folder holding note0 is moved out of Docs as a whole: Graph reports the folder,
+    # not the file, so the next delta brings nothing; a full sync (Sync now, or the daily
+    # one) sees the file is no longer in the folder and removes it.
+    note0 = fake_drive.by_path("Docs/note0.txt")
+    assert note0 is not None
+    note0["parentReference"] = {"path": "/drive/root:/Archive/Docs-2025"}
+    assert asyncio.run(go()).counts["removed"] == 0
+    assert asyncio.run(go(full=True)).counts == {
+        "added": 0,
+        "updated": 0,
+        "moved": 0,
+        "removed": 1,
+        "skipped": 0,
+    }
+    left = seeder.run(lambda s: _remote_ids(s, source_id))
+    assert note0["id"] not in left and len(left) == 2
+
+
+async def _remote_ids(session: Any, source_id: uuid.UUID) -> set[str]:
+    stmt = select(KnowledgeDocument.remote_id).where(KnowledgeDocument.source_id == source_id)
+    return set((await session.execute(stmt)).scalars())
 
 
 async def _add_source(session: Any, org_id: uuid.UUID, bot_id: uuid.UUID) -> uuid.UUID:

@@ -59,12 +59,19 @@ def sweep_at_start() -> None:
 
 
 @job(retries=2, retry_delay=60)
-async def sync_source(ctx: JobContext, *, org_id: str, source_id: str) -> dict[str, int]:
-    """One delta sync of a SharePoint source; what it added or changed is queued after."""
+async def sync_source(
+    ctx: JobContext, *, org_id: str, source_id: str, full: bool = False
+) -> dict[str, int]:
+    """One sync of a SharePoint source (``full``: the whole library, not only the changes);
+    what it added or changed is queued after."""
     await ctx.session.commit()  # nothing of the job's own transaction is held during Graph
     async with httpx2.AsyncClient(timeout=ctx.settings.http_timeout_seconds * 6) as http:
         outcome = await source_sync.sync(
-            maker=ctx.maker, settings=ctx.settings, http=http, source_id=uuid.UUID(source_id)
+            maker=ctx.maker,
+            settings=ctx.settings,
+            http=http,
+            source_id=uuid.UUID(source_id),
+            full=full,
         )
     for doc_id in outcome.queued:
         ingest_document(org_id=org_id, document_id=str(doc_id))

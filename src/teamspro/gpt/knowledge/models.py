@@ -84,6 +84,8 @@ class KnowledgeSource(TenantMixin, Base):
     # When a sync was last asked for (connected, Sync now): the page shows it running until
     # a sync ends after it.
     sync_requested_at: Mapped[datetime | None]
+    # The last sync that listed the whole library (not only the changes since the last one).
+    full_synced_at: Mapped[datetime | None]
     # What the last sync did: {"added", "updated", "moved", "removed", "skipped"}.
     last_result: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     created_by: Mapped[uuid.UUID | None] = mapped_column(

@@ -2,10 +2,14 @@
 
 A library syncs by delta query: new and changed files are downloaded and (re)indexed, moved
 or renamed ones keep their index under the new name and address, deleted ones and ones moved
-out of the folder lose their chunks. Site pages have no delta feed: each sync lists them and
-compares eTags. Nothing is held open while Graph answers; each change is its own short
-transaction, and the delta link only moves on once every change it covered was applied, so
-a sync cut short (or a document busy being indexed) is finished by the next one.
+out of the folder lose their chunks. A folder moved or renamed as a whole is reported alone,
+not with the files under it, so a sync on demand, and one a day, lists the whole library
+instead (files whose tag is unchanged are not downloaded again) and settles the rest: what
+is no longer there, or no longer in the folder, is removed. Site pages have no delta feed:
+each sync lists them and compares eTags. Nothing is held open while Graph answers; each
+change is its own short transaction, and the delta link only moves on once every change it
+covered was applied, so a sync cut short (or a document busy being indexed) is finished by
+the next one.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import PurePath
 from typing import Any
 
@@ -63,6 +68,9 @@ class Outcome:
 LOST_ACCESS = (PermissionDenied, NotFound, Conflict, InvalidInput)
 
 
+FULL_EVERY = timedelta(days=1)
+
+
 async def sync(
     *,
     maker: async_sessionmaker[AsyncSession],
@@ -70,20 +78,28 @@ async def sync(
     http: httpx2.AsyncClient,
     source_id: uuid.UUID,
     graph: GraphClient | None = None,
+    full: bool = False,
 ) -> Outcome:
-    """One sync of a source; returns what changed and which documents to queue."""
+    """One sync of a source; returns what changed and which documents to queue. ``full``
+    lists the whole library (so does the first sync, and one a day)."""
     async with maker() as session:
         source = await session.get(KnowledgeSource, source_id)
         if source is None:
             return Outcome()
         session.expunge(source)
     graph = graph or graph_for(source, settings=settings, http=http, maker=maker)
+    full = (
+        full
+        or source.delta_link is None
+        or source.full_synced_at is None
+        or source.full_synced_at < utcnow() - FULL_EVERY
+    )
     run = _Run(maker, settings, graph, source, Outcome())
     state, reason = SourceState.ok, None
     delta_link = source.delta_link
     try:
         if source.kind == SourceKind.drive:
-            delta_link = await run.drive()
+            delta_link = await run.drive(full)
         else:
             await run.pages()
     except GraphError as exc:
@@ -106,6 +122,8 @@ async def sync(
         }
         if state == SourceState.ok and outcome.complete:
             values["delta_link"] = delta_link
+            if full:
+                values["full_synced_at"] = values["last_synced_at"]
         await session.execute(
             update(KnowledgeSource).where(KnowledgeSource.id == source_id).values(**values)
         )
@@ -152,9 +170,12 @@ class _Run:
     source: KnowledgeSource
     outcome: Outcome
 
-    async def drive(self) -> str | None:
+    async def drive(self, full: bool) -> str | None:
+        """Apply the changes since the last delta link (or, ``full``, the whole library, and
+        remove what it no longer holds)."""
         source, graph = self.source, self.graph
-        page = await graph.delta(source.drive_id or "", "", source.delta_link)
+        page = await graph.delta(source.drive_id or "", "", None if full else source.delta_link)
+        seen: set[str] = set()
         for item in _latest(page.items):
             if "folder" in item or "root" in item:
                 continue
@@ -162,6 +183,8 @@ class _Run:
             gone = bool(item.get("deleted")) or not _in_scope(item, source.folder)
             # Renamed to a type we do not read: as good as removed.
             gone = gone or PurePath(name).suffix.lower() not in parsing.EXTENSIONS
+            if not gone:
+                seen.add(str(item["id"]))
 
             async def fetch(item_id: str = str(item["id"])) -> bytes:
                 limit = self.settings.kb.max_file_bytes
@@ -178,6 +201,8 @@ class _Run:
                     fetch=fetch,
                 )
             )
+        if full:
+            await self.remove_unseen(seen)
         return page.delta_link
 
     async def pages(self) -> None:
@@ -199,6 +224,10 @@ class _Run:
                     fetch=fetch,
                 )
             )
+        await self.remove_unseen(seen)
+
+    async def remove_unseen(self, seen: set[str]) -> None:
+        """After a full listing: the source's documents it did not name are gone."""
         async with self.maker() as session:
             known = (
                 await session.execute(

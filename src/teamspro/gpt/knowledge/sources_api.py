@@ -21,8 +21,10 @@ from teamspro.gpt.knowledge.schemas import SourceCreate, SourceRead
 router = APIRouter(prefix="/api/v1/gpt", tags=["gpt knowledge"])
 
 
-async def queue_sync(source: KnowledgeSource) -> None:
-    await asyncio.to_thread(sync_source, org_id=str(source.org_id), source_id=str(source.id))
+async def queue_sync(source: KnowledgeSource, *, full: bool = False) -> None:
+    await asyncio.to_thread(
+        sync_source, org_id=str(source.org_id), source_id=str(source.id), full=full
+    )
 
 
 @router.get("/bots/{bot_id}/sources", response_model=list[SourceRead])
@@ -85,7 +87,7 @@ async def sync_now(
     source = await _managed(source_id, principal, session, state)
     source.sync_requested_at = utcnow()
     await session.commit()
-    await queue_sync(source)
+    await queue_sync(source, full=True)  # asked for: settle everything, moved folders too
     return {"queued": True}
 
 

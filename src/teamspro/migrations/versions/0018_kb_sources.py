@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("last_synced_at", WHEN, nullable=True),
         sa.Column("sync_requested_at", WHEN, nullable=True),
+        sa.Column("full_synced_at", WHEN, nullable=True),
         sa.Column("last_result", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.Uuid(), nullable=True),
         sa.Column("org_id", sa.Uuid(), nullable=False),
