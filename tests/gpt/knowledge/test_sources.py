@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from sqlalchemy import select
+from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from teamspro.app import create_app
@@ -22,7 +22,12 @@ from teamspro.core.db import make_engine, make_sessionmaker
 from teamspro.core.graph.client import GraphClient, Pacer
 from teamspro.core.tenancy.models import Role
 from teamspro.gpt.knowledge import source_sync, sources
-from teamspro.gpt.knowledge.models import KnowledgeDocument, KnowledgeSource, SourceKind
+from teamspro.gpt.knowledge.models import (
+    DocumentStatus,
+    KnowledgeDocument,
+    KnowledgeSource,
+    SourceKind,
+)
 from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.graph_drive import SITE, TOKEN, FakeDrive, signed_in_with_graph
 from tests.fixtures.oidc import OidcPeer
@@ -267,22 +272,41 @@ def test_a_429_storm_is_ridden_out_and_calls_are_paced(
     assert (str(org_id), str(source_id)) not in seeder.run(lambda s: sources.due(s, 60))
     assert row.full_synced_at == row.last_synced_at  # the first sync listed everything
 
+    # An edit in SharePoint while the document is still being indexed is held back: the
+    # delta link stays where it was, and the next sync reads the change again.
+    note1, note2 = fake_drive.by_path("Docs/note1.txt"), fake_drive.by_path("Docs/note2.txt")
+    assert note1 is not None and note2 is not None
+    fake_drive.replace(note1["id"], b"Note 1: keep receipts for ten years.")
+    held = asyncio.run(go())
+    assert not held.complete and held.counts["updated"] == 0, held
+    assert seeder.run(lambda s: s.get(KnowledgeSource, source_id)).delta_link == row.delta_link
+    # Once indexed, the scheduled sync reads the changes since the delta link: that edit
+    # and a deletion.
+    seeder.run(lambda s: _indexed(s, source_id))
+    fake_drive.delete(note2["id"])
+    assert asyncio.run(go()).counts == dict(added=0, updated=1, moved=0, removed=1, skipped=0)
+    note3 = fake_drive.add("Docs/note3.txt", b"Note 3: a new file.")
+
     # The folder holding note0 is moved out of Docs as a whole: Graph reports the folder,
     # not the file, so the next delta brings nothing; a full sync (Sync now, or the daily
     # one) sees the file is no longer in the folder and removes it.
     note0 = fake_drive.by_path("Docs/note0.txt")
     assert note0 is not None
     note0["parentReference"] = {"path": "/drive/root:/Archive/Docs-2025"}
-    assert asyncio.run(go()).counts["removed"] == 0
-    assert asyncio.run(go(full=True)).counts == {
-        "added": 0,
-        "updated": 0,
-        "moved": 0,
-        "removed": 1,
-        "skipped": 0,
-    }
-    left = seeder.run(lambda s: _remote_ids(s, source_id))
-    assert note0["id"] not in left and len(left) == 2
+    assert asyncio.run(go()).counts == dict(added=1, updated=0, moved=0, removed=0, skipped=0)
+    assert asyncio.run(go(full=True)).counts == dict(
+        added=0, updated=0, moved=0, removed=1, skipped=0
+    )
+    assert seeder.run(lambda s: _remote_ids(s, source_id)) == {note1["id"], note3["id"]}
+
+
+async def _indexed(session: Any, source_id: uuid.UUID) -> None:
+    """As if the ingestion jobs (not running in this test) had read every document."""
+    await session.execute(
+        update(KnowledgeDocument)
+        .where(KnowledgeDocument.source_id == source_id)
+        .values(status=DocumentStatus.ready)
+    )
 
 
 async def _remote_ids(session: Any, source_id: uuid.UUID) -> set[str]:
