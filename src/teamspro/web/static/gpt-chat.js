@@ -404,7 +404,11 @@
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
   });
   stopBtn.addEventListener("click", () => controller && controller.abort());
-  root.querySelectorAll("[data-starter]").forEach((b) => b.addEventListener("click", () => { if (!controller) run(b.textContent, "new"); }));
+  // Starters come disabled from the server: a tap before this script runs would do nothing.
+  root.querySelectorAll("[data-starter]").forEach((b) => {
+    b.addEventListener("click", () => { if (!controller) run(b.textContent, "new"); });
+    b.disabled = false;
+  });
   list.querySelectorAll(".msg.bot").forEach((m) => { highlight(m.querySelector(".bubble")); citeMarkers(m); });
   list.querySelectorAll("[data-answers]").forEach((b) => { const v = visibleAnswer(b); if (v) decorate(v); });
   editable();
