@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 import httpx2
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import Settings
@@ -30,10 +31,6 @@ from teamspro.gpt.knowledge.models import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def vault_of(settings: Settings) -> SecretBox:
-    return SecretBox(settings.resolved_secret_key, "vault")
 
 
 def graph_for(
@@ -149,13 +146,11 @@ def syncing(source: KnowledgeSource) -> bool:
 
 async def due(session: AsyncSession, every_minutes: int) -> list[tuple[str, str]]:
     """(org, source) of sources whose last sync is older than the schedule."""
-    cutoff = utcnow().timestamp() - every_minutes * 60
-    rows = (await session.execute(select(KnowledgeSource))).scalars()
-    return [
-        (str(s.org_id), str(s.id))
-        for s in rows
-        if s.last_synced_at is None or s.last_synced_at.timestamp() < cutoff
-    ]
+    cutoff = utcnow() - timedelta(minutes=every_minutes)
+    stmt = select(KnowledgeSource.org_id, KnowledgeSource.id).where(
+        or_(KnowledgeSource.last_synced_at.is_(None), KnowledgeSource.last_synced_at < cutoff)
+    )
+    return [(str(org_id), str(source_id)) for org_id, source_id in await session.execute(stmt)]
 
 
 async def remove(
