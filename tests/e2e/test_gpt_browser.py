@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, keyboard_upload, running_server
+from tests.e2e.conftest import ARTIFACTS, keyboard_upload, offline_context, running_server
 from tests.fixtures.live import FakeLLM
 
 DEVICES = {
@@ -55,8 +55,12 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
     guide = tmp_path / "vpn.md"
     guide.write_text("# VPN guide\n\n## Connecting\n\nOpen the VPN app and sign in.\n")
     providers = json.dumps([fake_llm.provider("fake")])
-    with running_server(tmp_path, TEAMSPRO_GPT__PROVIDERS=providers) as (url, link, log):
-        context = browser.new_context(**DEVICES[device], accept_downloads=True)
+    # Offline: anything but this server is refused and reported, as are console errors and
+    # failed requests on every page the journey passes through.
+    with (
+        running_server(tmp_path, TEAMSPRO_GPT__PROVIDERS=providers) as (url, link, log),
+        offline_context(browser, **DEVICES[device], accept_downloads=True) as (context, trouble),
+    ):
         page = context.new_page()
         page.goto(link)
 
@@ -179,5 +183,5 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
         page.goto(url + "/gpt")
         press(page, page.get_by_role("link", name="Feedback"))
         expect(page.get_by_test_id("likes")).to_have_text("1 liked")
-        context.close()
+        assert not trouble, "\n".join(trouble)
     assert "Traceback" not in log.read_text(errors="replace")

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, keyboard_upload, running_server
+from tests.e2e.conftest import ARTIFACTS, keyboard_upload, offline_context, running_server
 from tests.images import samples
 
 BY = "\u00d7"  # the multiplication sign pages write between width and height
@@ -54,8 +54,12 @@ def test_tab_upload_edit_pin_revert_find_search_download(
     photo.write_bytes(samples.photo((800, 600), color=(30, 90, 200)))
     logo = tmp_path / "logo.png"
     logo.write_bytes(samples.photo((200, 100), color=(220, 30, 30), fmt="PNG", gps=False))
-    with running_server(tmp_path) as (url, link, log):
-        context = browser.new_context(**DEVICES[device], accept_downloads=True)
+    # Offline: anything but this server is refused and reported, as are console errors and
+    # failed requests on every page the journey passes through.
+    with (
+        running_server(tmp_path) as (url, link, log),
+        offline_context(browser, **DEVICES[device], accept_downloads=True) as (context, trouble),
+    ):
         page: Page = context.new_page()
         page.goto(link)
         # The configuration page, as Teams opens it with its placeholders filled in.
@@ -213,5 +217,5 @@ def test_tab_upload_edit_pin_revert_find_search_download(
         info.value.save_as(saved)
         rendition = Image.open(saved)
         assert rendition.format == "JPEG" and max(rendition.size) == 320
-        context.close()
+        assert not trouble, "\n".join(trouble)
     assert "Traceback" not in log.read_text(errors="replace")
