@@ -131,6 +131,13 @@ def test_a_library_and_a_site_s_pages_answer_and_follow_sharepoint(
         cites = _ask(client, bot["id"], "How long is parental leave?")
         assert cites and cites[0]["url"] == leave["webUrl"], cites
         assert "sixteen weeks" in cites[0]["snippet"]
+        # Deleted here, a synced file would come back with the next full sync: it is deleted
+        # in SharePoint, or goes with its source.
+        refused = client.delete(f"/api/v1/gpt/documents/{docs['leave.md']['id']}")
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "from_source"
+        kept = client.get(f"/api/v1/gpt/documents/{docs['leave.md']['id']}")
+        assert kept.status_code == 200 and kept.json()["status"] == "ready", kept.text
 
         # In SharePoint: leave.md changes, travel.txt is deleted, holidays.txt moves.
         fake_drive.replace(leave["id"], LEAVE.replace(b"sixteen", b"twenty"))

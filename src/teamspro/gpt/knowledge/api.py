@@ -105,6 +105,7 @@ async def delete_document(
     document_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, state: StateDep
 ) -> Response:
     doc = await _managed(document_id, principal, session, state)
+    kb_service.check_removable(doc)
     await release(session)  # the removal commits batch by batch through its own transactions
     await kb_service.remove(maker=state.sessionmaker, settings=state.settings, document_id=doc.id)
     return Response(status_code=204)

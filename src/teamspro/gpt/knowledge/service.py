@@ -123,6 +123,16 @@ async def requeue(*, session: AsyncSession, doc: KnowledgeDocument) -> None:
     await session.flush()
 
 
+def check_removable(doc: KnowledgeDocument) -> None:
+    """A document synced from SharePoint is removed there (or with its source): deleted here,
+    the source's next full sync would bring it straight back."""
+    if doc.source_id is not None:
+        raise Conflict(
+            "This document comes from SharePoint: delete it there, or remove its source.",
+            code="from_source",
+        )
+
+
 async def remove(
     *,
     maker: async_sessionmaker[AsyncSession],
@@ -140,16 +150,21 @@ async def remove(
             return  # deleted meanwhile, or another deletion took over
         key = doc.content_hash
         await session.delete(doc)
-        await session.flush()
-        others = (
-            await session.execute(
-                select(func.count(KnowledgeDocument.id)).where(
-                    KnowledgeDocument.content_hash == key
-                )
-            )
-        ).scalar()
-    if not others:
-        await asyncio.to_thread(blobs(settings).delete, key)
+    await forget_blob(maker, settings, key)
+
+
+async def forget_blob(
+    maker: async_sessionmaker[AsyncSession], settings: Settings, key: str
+) -> None:
+    """Delete stored content once no document refers to it: files are kept by content, so
+    one file may serve several bots (and a replaced version may still serve another)."""
+    async with maker() as session:
+        used = await session.execute(
+            select(KnowledgeDocument.id).where(KnowledgeDocument.content_hash == key).limit(1)
+        )
+        if used.first() is not None:
+            return
+    await asyncio.to_thread(blobs(settings).delete, key)
 
 
 async def ingest(

@@ -328,20 +328,7 @@ class _Run:
             outcome.counts["skipped"] += 1
             return
         if old:
-            await _forget_blob(self.maker, settings, old)
-
-
-async def _forget_blob(
-    maker: async_sessionmaker[AsyncSession], settings: Settings, key: str
-) -> None:
-    """Delete replaced content no document refers to any more."""
-    async with maker() as session:
-        used = await session.execute(
-            select(KnowledgeDocument.id).where(KnowledgeDocument.content_hash == key).limit(1)
-        )
-        if used.first() is not None:
-            return
-    await asyncio.to_thread(kb_service.blobs(settings).delete, key)
+            await kb_service.forget_blob(self.maker, settings, old)
 
 
 async def _replace(
