@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
 
 from teamspro.gpt.conversation.models import Message
+from tests.fixtures.app import sign_in
 from tests.fixtures.live import FakeLLM
 from tests.gpt.conftest import Org, chat
 
@@ -154,3 +156,29 @@ def test_bad_chat_input(org: Org) -> None:
     assert other.status_code == 404
     nothing = org.client.post(url, json={"regenerate": True}, headers=org.member_auth)
     assert nothing.status_code == 400
+
+
+def test_the_chat_offers_the_other_bots_a_person_may_use(org: Org) -> None:
+    """The bot picker in the chat's header: the other published bots, and drafts only for
+    those who manage them."""
+    helpdesk = org.bot(name="Helpdesk")
+    travel = org.bot(name="Travel")
+    draft = org.client.post(
+        "/api/v1/gpt/bots",
+        json={"name": "Draft bot", "provider_key": "fake", "model": "echo"},
+        headers=org.admin_auth,
+    ).json()
+
+    def offered(html: str) -> set[str]:
+        picker = html.split('aria-label="Other bots"', 1)[1].split("</ul>", 1)[0]
+        return set(re.findall(r'href="/gpt/bots/([^"]+)"', picker))
+
+    sign_in(org.client, org.seeder, org.member)
+    page = org.client.get(f"/gpt/bots/{helpdesk['id']}")
+    assert page.status_code == 200
+    assert offered(page.text) == {travel["id"]}
+    assert org.client.get(f"/gpt/bots/{draft['id']}").status_code == 404
+
+    sign_in(org.client, org.seeder, org.admin)
+    page = org.client.get(f"/gpt/bots/{helpdesk['id']}")
+    assert offered(page.text) == {travel["id"], draft["id"]}
