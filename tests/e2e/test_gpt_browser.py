@@ -38,6 +38,13 @@ def go(page: Page, name: str) -> None:
     press(page, page.get_by_role("navigation", name="Apps").get_by_role("link", name=name))
 
 
+def actions(page: Page) -> None:
+    """The chat header's actions: on a phone they sit in the menu the More button opens."""
+    more = page.get_by_role("button", name="More")
+    if more.is_visible() and more.get_attribute("aria-expanded") != "true":
+        press(page, more)
+
+
 def use_model(page: Page, url: str, model: str) -> None:
     """Switch the (only) bot to another of the fake server's models, through its form."""
     page.goto(url + "/gpt")
@@ -105,7 +112,10 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
         expect(answers.nth(0)).to_have_text("You said: How do I reset my password?")
         expect(page).to_have_url(re.compile(r"/gpt/bots/[^/]+/c/[0-9a-f-]+$"))
         expect(page.get_by_test_id("conversation")).to_have_count(1)
+        actions(page)
         expect(page.get_by_test_id("export-md")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / f"gpt-chat-actions-{device}.png"))
+        page.keyboard.press("Escape")
         page.get_by_label("Message").fill("Run this:\n```python\nprint('vpn')\n```")
         page.get_by_label("Message").press("Enter")
         expect(answers.nth(1)).to_contain_text("print('vpn')")
@@ -167,11 +177,13 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
             press(page, page.get_by_role("button", name="Chats"))
             expect(page.get_by_test_id("conversation")).to_be_in_viewport()
             page.keyboard.press("Escape")
+        actions(page)
         press(page, page.get_by_role("button", name="Rename"))
         dialog = page.get_by_role("dialog", name="Rename this conversation")
         dialog.get_by_role("textbox").fill("Password help")
         press(page, dialog.get_by_role("button", name="Rename"))
         expect(page.get_by_test_id("conversation").first).to_have_text("Password help")
+        actions(page)
         with page.expect_download() as download:
             press(page, page.get_by_test_id("export-md"))
         exported = Path(download.value.path()).read_text()

@@ -186,6 +186,8 @@ TP.drivePicker = function (dialog, options) {
         if (first) first.focus();
       }
     } else if (!e.target.closest("[data-drawer]")) closeDrawers();
+    // A menu of actions (the chat header's on a phone) closes once one is chosen.
+    else if (e.target.closest('[data-drawer="actions"] .btn')) closeDrawers();
   });
   function closeDrawers() {
     document.body.classList.forEach((c) => { if (c.endsWith("-open")) document.body.classList.remove(c); });

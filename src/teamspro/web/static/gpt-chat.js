@@ -292,6 +292,7 @@
     today.after(link);
     const actions = root.querySelector("[data-conv-actions]");
     actions.hidden = false;
+    root.querySelector("[data-more]").hidden = false;  // the phone's menu now has them
     actions.querySelectorAll("[data-export]").forEach((a) => {
       a.href = `/api/v1/gpt/conversations/${id}/export?format=${a.dataset.export}`;
     });
