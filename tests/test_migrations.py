@@ -11,8 +11,11 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
+from typer.testing import CliRunner, Result
 
 from teamspro import models  # noqa: F401 - all tables
+from teamspro.cli import app as cli
 from teamspro.core import migrate
 from teamspro.core.db import Base, make_engine
 from teamspro.migrations.env_filters import include_object
@@ -180,3 +183,40 @@ def test_downgrades_keep_rows_and_0010_fills_in_colour_families(empty_database: 
     migrate.upgrade(empty_database)
     assert asyncio.run(families()) == " blue teal "
     assert asyncio.run(counts()) == (3, 1, 1)
+
+
+def test_commands_say_when_the_database_is_not_this_version_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only ``serve`` migrates as it starts; another command run against a database that is
+    not at this version's schema says what to do instead of showing a traceback."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("TEAMSPRO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TEAMSPRO_DATABASE_URL", url)
+    runner = CliRunner()
+
+    def login_link() -> Result:
+        return runner.invoke(cli, ["admin", "login-link", "admin@localhost"])
+
+    empty = login_link()
+    assert empty.exit_code == 1 and "not set up yet: run `teamspro migrate`" in empty.output
+    assert "Traceback" not in empty.output
+    migrate.upgrade(url, "0017")
+    older = login_link()
+    assert older.exit_code == 1 and "from an older TeamsPro" in older.output
+    migrate.upgrade(url)
+    current = login_link()
+    assert current.exit_code == 1 and current.output.strip() == "error: no user admin@localhost"
+
+    async def from_the_future() -> None:
+        engine = make_engine(url, pool=False)
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+        await engine.dispose()
+
+    asyncio.run(from_the_future())
+    guide = tmp_path / "files" / "guide.md"
+    guide.parent.mkdir()
+    guide.write_text("# Guide\n\nUse the VPN.\n")
+    newer = runner.invoke(cli, ["kb", "import", "Helpdesk", str(guide.parent)])
+    assert newer.exit_code == 1 and "migrated by a newer TeamsPro" in newer.output

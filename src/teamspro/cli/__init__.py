@@ -33,6 +33,22 @@ def _settings():
         raise typer.Exit(2) from exc
 
 
+async def _database(settings: Settings) -> Any:
+    """An engine on a database at this version's schema, or a plain error saying what to run
+    (a command run before the first start met missing tables with a traceback)."""
+    from teamspro.core import migrate
+    from teamspro.core.db import make_engine
+
+    engine = make_engine(settings.resolved_database_url, pool=False)
+    async with engine.connect() as connection:
+        problem = await connection.run_sync(migrate.behind)
+    if problem:
+        await engine.dispose()
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
+    return engine
+
+
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="Overrides TEAMSPRO_HOST."),

@@ -17,14 +17,14 @@ T = TypeVar("T")
 
 
 def _run(fn: Callable[[AsyncSession, Any], Awaitable[T]]) -> T:
-    from teamspro.cli import _settings
-    from teamspro.core.db import make_engine, make_sessionmaker, transaction
+    from teamspro.cli import _database, _settings
+    from teamspro.core.db import make_sessionmaker, transaction
     from teamspro.core.errors import TeamsProError
 
     settings = _settings()
 
     async def go() -> T:
-        engine = make_engine(settings.resolved_database_url, pool=False)
+        engine = await _database(settings)
         try:
             async with transaction(make_sessionmaker(engine)) as session:
                 return await fn(session, settings)

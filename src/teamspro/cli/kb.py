@@ -39,9 +39,9 @@ def import_files(
 ) -> None:
     """Upload files into a bot's knowledge base, with a progress bar."""
     from teamspro import registry
-    from teamspro.cli import _settings
+    from teamspro.cli import _database, _settings
     from teamspro.core import jobs
-    from teamspro.core.db import make_engine, make_sessionmaker, transaction
+    from teamspro.core.db import make_sessionmaker, transaction
     from teamspro.core.errors import TeamsProError
     from teamspro.gpt.bot.models import Bot
     from teamspro.gpt.knowledge import service as kb_service
@@ -72,7 +72,7 @@ def import_files(
         return found[0]
 
     async def run() -> dict[str, int]:
-        engine = make_engine(settings.resolved_database_url, pool=False)
+        engine = await _database(settings)
         maker = make_sessionmaker(engine)
         counts: dict[str, int] = {}
         try:
