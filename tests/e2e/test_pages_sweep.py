@@ -6,12 +6,13 @@ nothing is wider than the screen."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import offline_context, run_axe, running_server
 from tests.fixtures.live import FakeLLM
@@ -202,3 +203,45 @@ def sweep(
             problems += [f"{path}: {t}" for t in trouble]
             trouble.clear()
     return problems
+
+
+def test_avatars_without_a_colour_emoji_font(
+    browser: Browser, site: tuple[str, str, dict[str, str]], tmp_path: Path
+) -> None:
+    """A bot's avatar is an emoji; where the machine cannot draw it in colour (an empty box),
+    the avatar shows the name's initial and a heading leaves the emoji out."""
+    url, state, ids = site
+    state_file = tmp_path / "state.json"
+    state_file.write_text(state)
+    context = browser.new_context(storage_state=str(state_file))
+    page = context.new_page()
+    page.goto(url + f"/gpt/bots/{ids['bot']}")
+    colour = page.evaluate(
+        """() => {
+            const c = document.createElement("canvas");
+            const ctx = c.getContext("2d");
+            ctx.font = "20px sans-serif";
+            ctx.textBaseline = "top";
+            ctx.fillText("\\u{1F600}", 0, 0);
+            const d = ctx.getImageData(0, 0, 24, 24).data;
+            for (let i = 0; i < d.length; i += 4)
+              if (d[i + 3] && (Math.abs(d[i] - d[i + 1]) > 20
+                               || Math.abs(d[i + 1] - d[i + 2]) > 20)) return true;
+            return false;
+        }"""
+    )
+    avatar = page.locator(".chat-head .avatar")
+    heading_emoji = "h1 [data-emoji]"
+    if colour:
+        expect(avatar).not_to_have_text("H")
+        page.goto(url + f"/gpt/bots/{ids['bot']}/knowledge")
+        expect(page.locator(heading_emoji)).to_be_visible()
+    else:
+        expect(avatar).to_have_text("H")
+        expect(avatar).to_have_class(re.compile(r"\binitials\b"))
+        page.goto(url + f"/gpt/bots/{ids['bot']}/knowledge")
+        expect(page.locator(heading_emoji)).to_be_hidden()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Helpdesk: knowledge base", use_inner_text=True
+        )
+    context.close()

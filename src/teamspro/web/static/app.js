@@ -227,7 +227,8 @@ TP.drivePicker = function (dialog, options) {
 })();
 
 // Avatars are emoji; a machine without a colour emoji font draws an empty box. Such avatars
-// show the name's initial instead (a monochrome rendering is how a missing glyph looks).
+// show the name's initial instead, and an emoji beside a name is hidden (a monochrome
+// rendering is how a missing glyph looks).
 (function () {
   let colour = null;
   function emojiDrawn(text) {
@@ -242,10 +243,12 @@ TP.drivePicker = function (dialog, options) {
     return false;
   }
   document.addEventListener("DOMContentLoaded", () => {
-    document.querySelectorAll(".avatar[data-initials]").forEach((a) => {
+    document.querySelectorAll(".avatar[data-initials], [data-emoji]").forEach((a) => {
       if (!/\p{Extended_Pictographic}/u.test(a.textContent)) return;
       if (colour === null) colour = emojiDrawn("😀");
-      if (!colour) { a.textContent = a.dataset.initials; a.classList.add("initials"); }
+      if (colour) return;
+      // An avatar shows the initial; an emoji beside a name (a heading) is left out.
+      if (a.dataset.initials) { a.textContent = a.dataset.initials; a.classList.add("initials"); } else a.hidden = true;
     });
   });
 })();
