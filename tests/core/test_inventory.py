@@ -102,3 +102,5 @@ def test_the_privacy_page_is_public_and_renders_both_apps(client: TestClient) ->
         assert f'data-testid="inventory-{app}"' in page.text
     assert "<code>Sites.ReadWrite.All</code>" in page.text
     assert "<code>gpt_plugin</code>" in page.text and "HTTPS on port 443" in page.text
+    # A mark every text font draws (the pages' 🚫 is an emoji, a box without an emoji font).
+    assert 'aria-label="no">✘</td>' in page.text and "🚫" not in page.text

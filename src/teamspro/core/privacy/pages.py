@@ -31,8 +31,14 @@ async def privacy(request: Request, state: StateDep) -> Response:
     return render(
         request,
         "privacy/index.html",
-        {"apps": apps, "mark": inventory.mark, "base_url": state.settings.base_url or ""},
+        {"apps": apps, "mark": _mark, "base_url": state.settings.base_url or ""},
     )
+
+
+def _mark(flag: bool) -> str:
+    """The product pages' 🚫 is an emoji, an empty box where no emoji font is installed; the
+    page uses a mark every text font has (the printed tables keep the pages' own)."""
+    return "✔" if flag else "✘"
 
 
 @router.post("/me/exports")
