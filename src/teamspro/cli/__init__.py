@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from teamspro.config import Settings
 
 from teamspro.cli import admin, data, kb, running, teams
@@ -33,7 +35,7 @@ def _settings():
         raise typer.Exit(2) from exc
 
 
-async def _database(settings: Settings) -> Any:
+async def _database(settings: Settings) -> AsyncEngine:
     """An engine on a database at this version's schema, or a plain error saying what to run
     (a command run before the first start met missing tables with a traceback)."""
     from teamspro.core import migrate
