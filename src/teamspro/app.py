@@ -18,6 +18,7 @@ from teamspro.core.audit.middleware import AdminAuditMiddleware
 from teamspro.core.cache import Cache, MemoryCache, RedisCache
 from teamspro.core.crypto import SecretBox
 from teamspro.core.db import make_engine, make_sessionmaker
+from teamspro.core.identity import passwords
 from teamspro.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from teamspro.core.ratelimit import Buckets, MemoryBuckets, RedisBuckets
 from teamspro.core.shared_file import SharedFile, SharedFileBuckets, SharedFileCache
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    passwords.configure(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

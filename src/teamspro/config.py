@@ -252,6 +252,9 @@ class Settings(BaseSettings):
     # A deactivated organisation's data is purged this many days later by an hourly job;
     # 0 keeps it until an instance admin purges it.
     purge_after_days: int = 0
+    # argon2id at RFC 9106's cost; "test" (the cheapest legal parameters) is refused outside
+    # TEAMSPRO_ENVIRONMENT=test, so that test suites can seed hundreds of accounts.
+    password_hashing: Literal["argon2id", "test"] = "argon2id"
 
     @field_validator("base_url")
     @classmethod
@@ -274,6 +277,12 @@ class Settings(BaseSettings):
         for path in (self.tls_cert_file, self.tls_key_file):
             if path is not None and not path.is_file():
                 raise ValueError(f"TLS file {path} does not exist")
+        return self
+
+    @model_validator(mode="after")
+    def _check_password_hashing(self) -> Settings:
+        if self.password_hashing == "test" and self.environment != "test":
+            raise ValueError("TEAMSPRO_PASSWORD_HASHING=test is for TEAMSPRO_ENVIRONMENT=test only")
         return self
 
     @model_validator(mode="after")

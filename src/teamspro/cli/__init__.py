@@ -27,12 +27,15 @@ def _settings():
     from pydantic import ValidationError
 
     from teamspro.config import Settings
+    from teamspro.core.identity import passwords
 
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         typer.echo(f"Configuration error:\n{exc}", err=True)
         raise typer.Exit(2) from exc
+    passwords.configure(settings)
+    return settings
 
 
 async def _database(settings: Settings) -> AsyncEngine:

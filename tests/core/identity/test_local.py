@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from teamspro.core.identity import throttle
+from teamspro.app import create_app
+from teamspro.config import Settings
+from teamspro.core.identity import passwords, throttle
 from teamspro.core.identity.models import ApiToken, UserSession
 from teamspro.core.tenancy.models import Role
-from tests.fixtures.app import Seeder, sign_in
+from tests.fixtures.app import Seeder, make_settings, sign_in
 
 
 def _login_form(client: TestClient) -> str:
@@ -75,6 +79,7 @@ def test_open_redirect_after_sign_in_is_neutralised(client: TestClient, seeder: 
     assert response.headers["location"] == "/"
 
 
+@pytest.mark.every_database
 def test_login_link_works_once(client: TestClient, seeder: Seeder) -> None:
     account = seeder.user(seeder.org())
     link = seeder.login_link(account)
@@ -205,3 +210,21 @@ def test_sign_in_is_throttled_per_account_with_back_off(
     client.cookies.clear()
     # A success clears the count: the next mistake is a plain 401 again.
     assert attempt(account.email, "guess-7").status_code == 401
+
+
+def test_production_hashes_passwords_at_full_strength(tmp_path: Path) -> None:
+    """The suite hashes with argon2's cheapest parameters; nothing else may."""
+    production = {"environment": "production", "secret_key": "k" * 40, "base_url": "https://x.t"}
+    for environment in ({}, production, {"environment": "development"}):
+        with pytest.raises(ValidationError, match="PASSWORD_HASHING=test"):
+            Settings(data_dir=tmp_path, password_hashing="test", **environment)
+    try:
+        create_app(Settings(data_dir=tmp_path, **production))
+        made = passwords.hash_password("correct horse battery")
+        # RFC 9106's second recommendation, argon2-cffi's default: 64 MiB, 3 passes, 4 lanes.
+        assert made.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), made
+        assert passwords.verify_password(made, "correct horse battery")
+        assert not passwords.verify_password(None, "correct horse battery")
+    finally:
+        passwords.configure(make_settings(tmp_path, "sqlite+aiosqlite:///:memory:"))
+    assert passwords.hash_password("x").startswith("$argon2id$v=19$m=8,t=1,p=1$")
