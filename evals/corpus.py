@@ -3,6 +3,7 @@ with known facts on known pages, and the hostile files the parser must refuse.""
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import struct
@@ -157,8 +158,10 @@ def csv_file(rows: list[list[str]]) -> bytes:
 # --- hostile files ---------------------------------------------------------------------
 
 
+@functools.cache
 def zip_bomb_docx(size_mb: int = 300) -> bytes:
-    """A .docx whose one part inflates to hundreds of MB from a few hundred KB."""
+    """A .docx whose one part inflates to hundreds of MB from a few hundred KB (made once: two
+    seconds of deflating zeros)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")

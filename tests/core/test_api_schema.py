@@ -23,6 +23,9 @@ from teamspro.app import create_app
 from teamspro.core.tenancy.models import Role
 from tests.fixtures.app import Seeder, make_settings
 
+# The schema sweep: thousands of generated requests (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
+
 EXAMPLES_PER_OPERATION = 30
 
 

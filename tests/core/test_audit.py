@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from teamspro.core.audit import jobs as audit_jobs
@@ -122,6 +123,7 @@ def test_admins_export_the_log_as_csv(client: TestClient, seeder: Seeder) -> Non
     assert client.get("/api/v1/audit/export", headers=member_auth).status_code == 403
 
 
+@pytest.mark.every_database
 def test_events_past_the_retention_are_pruned(client: TestClient, seeder: Seeder) -> None:
     org = seeder.org()
     settings = client.app.state.tp.settings  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ import re
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.routing import APIRoute
 from starlette.testclient import TestClient
 
@@ -142,6 +143,7 @@ async def _source_of(session: Any, org_id: uuid.UUID, bot_id: uuid.UUID) -> uuid
 CALLERS_OWN_SHAREPOINT = "/api/v1/graph/"
 
 
+@pytest.mark.every_database
 def test_every_route_hides_other_tenants(client: TestClient, seeder: Seeder) -> None:
     org_a = seeder.org("A")
     admin_a = seeder.user(org_a, role=Role.admin)
@@ -185,6 +187,7 @@ def test_every_route_hides_other_tenants(client: TestClient, seeder: Seeder) -> 
     assert client.get(f"/api/v1/gpt/bots/{resources['bot_id']}", headers=b_auth).status_code == 200
 
 
+@pytest.mark.every_database
 def test_collections_only_list_own_tenant(client: TestClient, seeder: Seeder) -> None:
     org_a = seeder.org("A")
     admin_a = seeder.user(org_a, role=Role.admin)

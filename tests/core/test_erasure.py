@@ -9,6 +9,7 @@ import re
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -94,6 +95,7 @@ async def _connections(
     )
 
 
+@pytest.mark.every_database
 def test_a_person_deletes_their_account_and_an_admin_erases_another(
     client: TestClient, seeder: Seeder
 ) -> None:

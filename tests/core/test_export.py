@@ -69,6 +69,7 @@ def _everything(archive: zipfile.ZipFile) -> str:
     return "\n".join(archive.read(n).decode(errors="replace") for n in archive.namelist())
 
 
+@pytest.mark.every_database
 def test_export_erase_export_again(app_client: TestClient, working: Settings) -> None:
     client = app_client
     seeder = Seeder(working)

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import httpx2
+import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
@@ -28,6 +29,9 @@ from teamspro.gpt.bot.models import Bot
 from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.live import FakeLLM, serve
 
+# Load: real HTTP servers and concurrent clients (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
+
 BOTS = "/api/v1/gpt/bots"
 
 
@@ -35,6 +39,7 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
+@pytest.mark.every_database
 def test_create_then_publish_at_once_never_fails(tmp_path: Path, database_url: str) -> None:
     """200 bots created and published straight away, 20 at a time: every publish finds its
     bot, because the create was committed before its 201 was sent."""
@@ -89,6 +94,7 @@ def test_create_then_publish_at_once_never_fails(tmp_path: Path, database_url: s
     assert not unseen, f"{len(unseen)} bots were answered 201 before they were committed"
 
 
+@pytest.mark.every_database
 def test_a_slow_embeddings_provider_stalls_nobody_else(
     tmp_path: Path, database_url: str, fake_llm: FakeLLM
 ) -> None:

@@ -7,9 +7,13 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import running_server
+
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
 
 
 def test_export_my_data_from_the_account_page(browser: Browser, tmp_path: Path) -> None:

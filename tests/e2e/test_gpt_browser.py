@@ -16,6 +16,9 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from tests.e2e.conftest import ARTIFACTS, keyboard_upload, offline_context, running_server
 from tests.fixtures.live import FakeLLM
 
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
+
 DEVICES = {
     "desktop": {"viewport": {"width": 1366, "height": 900}},
     "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},

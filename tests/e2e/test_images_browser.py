@@ -17,6 +17,9 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import ARTIFACTS, keyboard_upload, offline_context, running_server
 from tests.images import samples
 
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
+
 BY = "\u00d7"  # the multiplication sign pages write between width and height
 
 

@@ -7,7 +7,12 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.fixtures.servers import free_port, process, teamspro_cmd, wait_http
+
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
 
 
 def _link(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

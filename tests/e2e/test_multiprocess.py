@@ -22,6 +22,9 @@ from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.database import new_pg_database
 from tests.fixtures.servers import free_port, process, teamspro_cmd, wait_http
 
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
+
 SECRET = "multi-process-secret-key-0123456789-abcdefghij"
 CAPACITY = 8
 

@@ -18,6 +18,9 @@ from tests.e2e.conftest import offline_context, run_axe, running_server
 from tests.fixtures.live import FakeLLM
 from tests.images import samples
 
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
+
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 # Pages drawn by a script after load: what shows that it has drawn.
 RENDERED_BY_SCRIPT = {"/docs": ".opblock", "/redoc": ".api-content h2"}

@@ -7,10 +7,14 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, printed_link
 from tests.fixtures.servers import free_port, process, teamspro_cmd, wait_http
+
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
 
 
 def test_first_start_link_signs_in_and_admin_pages_work(browser: Browser, tmp_path: Path) -> None:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, offline_context, run_axe, running_server
 from tests.fixtures.graph_drive import FakeDrive, IssuedBy
 from tests.fixtures.oidc import BROWSER_CLIENT_ID, OidcPeer
+
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
 
 LEAVE = b"# Parental leave\n\nParental leave is sixteen weeks, paid in full.\n"
 

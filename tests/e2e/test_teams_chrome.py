@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Request, expect
 
 from tests.e2e.conftest import running_server
+
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
 
 TEAMS_JS = "/static/vendor/teams-js-2.58.0.min.js"
 

@@ -13,12 +13,16 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.fixtures.servers import free_port, process, teamspro_cmd
+
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
 
 SECRET = "tls-test-secret-key-0123456789-abcdefghijklmnop"
 

@@ -11,10 +11,14 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from teamspro.core.tenancy.models import Role
 from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.servers import free_port, process, teamspro_cmd, wait_http
+
+# End to end: our server as a process, a browser, real peers (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
 
 CAPACITY = 40
 

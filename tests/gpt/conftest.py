@@ -13,8 +13,7 @@ from starlette.testclient import TestClient
 
 from teamspro.app import create_app
 from teamspro.config import Settings
-from teamspro.core.tenancy.models import Role
-from tests.fixtures.app import Account, Seeder, make_settings
+from tests.fixtures.app import Account, People, Seeder, make_settings
 from tests.fixtures.live import FakeLLM
 
 
@@ -50,19 +49,15 @@ class Org:
 
 
 @pytest.fixture
-def org(gpt_settings: Settings) -> Iterator[Org]:
-    seeder = Seeder(gpt_settings)
-    org_id = seeder.org()
-    admin = seeder.user(org_id, role=Role.admin)
-    member = seeder.user(org_id)
+def org(gpt_settings: Settings, people: People) -> Iterator[Org]:
     with TestClient(create_app(gpt_settings), base_url="http://testserver") as client:
         yield Org(
             client,
-            seeder,
-            admin,
-            member,
-            {"authorization": f"Bearer {seeder.token(admin)}"},
-            {"authorization": f"Bearer {seeder.token(member)}"},
+            Seeder(gpt_settings),
+            people.admin,
+            people.member,
+            people.auth("admin"),
+            people.auth("member"),
         )
 
 

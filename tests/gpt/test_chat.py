@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from teamspro.gpt.conversation.models import Message
@@ -21,6 +22,7 @@ def _messages(org: Org) -> list[Message]:
     return org.seeder.run(go)
 
 
+@pytest.mark.every_database
 def test_answer_streams_and_is_kept_with_usage(org: Org, fake_llm: FakeLLM) -> None:
     bot = org.bot(instructions="Answer in one line.")
     events = chat(org, bot["id"], "hello there")
@@ -41,6 +43,7 @@ def test_answer_streams_and_is_kept_with_usage(org: Org, fake_llm: FakeLLM) -> N
     assert sent["stream"] is True and sent["model"] == "echo"
 
 
+@pytest.mark.every_database
 def test_history_goes_to_the_model_trimmed_to_budget(org: Org, fake_llm: FakeLLM) -> None:
     bot = org.bot()
     first = chat(org, bot["id"], "my name is Ada")

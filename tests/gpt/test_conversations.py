@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from teamspro.app import create_app
@@ -15,6 +16,7 @@ from tests.fixtures.live import FakeLLM
 from tests.gpt.conftest import Org, chat, read_sse
 
 
+@pytest.mark.every_database
 def test_list_search_rename_delete(org: Org) -> None:
     bot = org.bot()
     chat(org, bot["id"], "Quarterly budget review")

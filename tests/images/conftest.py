@@ -13,8 +13,7 @@ from starlette.testclient import TestClient
 
 from teamspro.app import create_app
 from teamspro.config import Settings
-from teamspro.core.tenancy.models import Role
-from tests.fixtures.app import Account, Seeder, make_settings
+from tests.fixtures.app import Account, People, Seeder, make_settings
 
 
 @dataclass
@@ -62,22 +61,17 @@ class Org:
         return made.json()  # type: ignore[no-any-return]
 
 
-def make_org(settings: Settings) -> Iterator[Org]:
-    seeder = Seeder(settings)
-    org_id = seeder.org()
-    admin = seeder.user(org_id, role=Role.admin)
-    member = seeder.user(org_id)
-    guest = seeder.user(org_id, role=Role.guest)
+def make_org(settings: Settings, people: People) -> Iterator[Org]:
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         yield Org(
             client,
             settings,
-            seeder,
-            admin,
-            member,
-            {"authorization": f"Bearer {seeder.token(admin)}"},
-            {"authorization": f"Bearer {seeder.token(member)}"},
-            {"authorization": f"Bearer {seeder.token(guest)}"},
+            Seeder(settings),
+            people.admin,
+            people.member,
+            people.auth("admin"),
+            people.auth("member"),
+            people.auth("guest"),
         )
 
 
@@ -87,5 +81,5 @@ def image_settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def org(image_settings: Settings) -> Iterator[Org]:
-    yield from make_org(image_settings)
+def org(image_settings: Settings, people: People) -> Iterator[Org]:
+    yield from make_org(image_settings, people)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+from tests.fixtures.app import Seeder, seed_people
 from tests.images import samples
 from tests.images.conftest import Org, make_org
 
@@ -37,7 +38,7 @@ def test_refusals(org: Org, image_settings) -> None:  # type: ignore[no-untyped-
     too_many = _zip(org, [mine["id"]] * 101)
     assert too_many.status_code == 422
     # Another organisation's image is not found, with or without one of ours beside it.
-    for other in make_org(image_settings):
+    for other in make_org(image_settings, seed_people(Seeder(image_settings), "Fabrikam")):
         theirs = other.one("theirs.jpg", samples.photo((64, 48)))
         assert _zip(org, [theirs["id"]]).status_code == 404
         assert _zip(org, [mine["id"], theirs["id"]]).status_code == 404

@@ -290,6 +290,7 @@ def test_the_configuration_page_shows_the_tab_it_configures(org: Org) -> None:
     assert guest.status_code == 403
 
 
+@pytest.mark.every_database
 def test_properties_sanitised_and_searchable(org: Org) -> None:
     image = org.one("crane.jpg", samples.photo(gps=False))
     patch = {

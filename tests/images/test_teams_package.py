@@ -5,33 +5,15 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import zipfile
-from pathlib import Path
 
 from PIL import Image
 
-from tests.fixtures.servers import REPO
+from tests.fixtures.manifest import ManifestValidator
 from tests.images.conftest import Org
 
-NODE = REPO / "tests" / "node"
 
-
-def schema_errors(manifest: dict, tmp_path: Path) -> list[str]:
-    path = tmp_path / "manifest.json"
-    path.write_text(json.dumps(manifest))
-    out = subprocess.run(
-        ["node", str(NODE / "validate-manifest.mjs"), str(path)],
-        cwd=NODE,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
-
-
-def test_package_is_valid_and_admins_only(org: Org, tmp_path: Path) -> None:
+def test_package_is_valid_and_admins_only(org: Org, validate_manifest: ManifestValidator) -> None:
     assert (
         org.client.get("/images/teams/app-package.zip", headers=org.member_auth).status_code == 403
     )
@@ -43,7 +25,7 @@ def test_package_is_valid_and_admins_only(org: Org, tmp_path: Path) -> None:
         assert Image.open(io.BytesIO(z.read("color.png"))).size == (192, 192)
         outline = Image.open(io.BytesIO(z.read("outline.png")))
         assert outline.size == (32, 32) and outline.mode == "RGBA"
-    assert schema_errors(manifest, tmp_path) == []
+    assert validate_manifest(manifest) == []
     tab = manifest["configurableTabs"][0]
     assert tab["configurationUrl"].startswith("http://testserver/images/tabs/configure?")
     assert "{channelId}" in tab["configurationUrl"] and tab["scopes"] == ["team"]
@@ -54,18 +36,18 @@ def test_package_is_valid_and_admins_only(org: Org, tmp_path: Path) -> None:
         assert json.loads(z.read("manifest.json"))["id"] == manifest["id"]
 
 
-def test_a_broken_manifest_is_caught(tmp_path: Path) -> None:
+def test_a_broken_manifest_is_caught(validate_manifest: ManifestValidator) -> None:
     from teamspro.config import Settings
     from teamspro.images.tab import package
 
     manifest = package.manifest(Settings(base_url="https://img.example.test"), "1.0.0")
-    assert schema_errors(manifest, tmp_path) == []
+    assert validate_manifest(manifest) == []
     manifest["configurableTabs"][0]["scopes"] = ["galaxy"]
     del manifest["name"]
-    assert len(schema_errors(manifest, tmp_path)) >= 2
+    assert len(validate_manifest(manifest)) >= 2
 
 
-def test_single_sign_on_is_declared_when_configured(tmp_path: Path) -> None:
+def test_single_sign_on_is_declared_when_configured(validate_manifest: ManifestValidator) -> None:
     from teamspro.config import Settings
     from teamspro.images.tab import package
 
@@ -79,4 +61,4 @@ def test_single_sign_on_is_declared_when_configured(tmp_path: Path) -> None:
     settings = Settings(base_url="https://img.example.test", oidc_providers=[provider])
     manifest = package.manifest(settings, "1.0.0")
     assert manifest["webApplicationInfo"]["resource"] == provider["sso_audience"]
-    assert schema_errors(manifest, tmp_path) == []
+    assert validate_manifest(manifest) == []

@@ -22,6 +22,7 @@ def bearer(seeder: Seeder, account) -> dict[str, str]:  # type: ignore[no-untype
     return {"authorization": f"Bearer {seeder.token(account)}"}
 
 
+@pytest.mark.every_database
 def test_admin_manages_users_with_odata(client: TestClient, seeder: Seeder) -> None:
     org = seeder.org()
     admin = seeder.user(org, "ada@operator.test", role=Role.admin)
@@ -118,6 +119,7 @@ def test_deactivated_org_refuses_sign_in_and_live_sessions(
     )
 
 
+@pytest.mark.every_database
 def test_purge_runs_as_a_job_and_leaves_no_tenant_row(tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
     settings = make_settings(tmp_path, database_url, embedded_worker=True)
     seeder = Seeder(settings)
@@ -160,6 +162,7 @@ def test_purge_runs_as_a_job_and_leaves_no_tenant_row(tmp_path, database_url: st
     assert OrgState.purged.value == "purged"
 
 
+@pytest.mark.every_database
 def test_deactivated_organisations_are_purged_after_the_retention(  # type: ignore[no-untyped-def]
     tmp_path, database_url: str
 ) -> None:

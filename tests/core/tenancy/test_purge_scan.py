@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 from sqlalchemy import func, select, text
 from starlette.testclient import TestClient
@@ -165,6 +166,7 @@ async def _rows_of(session: Any, ids: dict[str, Any]) -> dict[str, int]:
     return left
 
 
+@pytest.mark.every_database
 def test_a_purge_leaves_nothing_of_the_organisation(
     tmp_path: Path, database_url: str, request: Any
 ) -> None:

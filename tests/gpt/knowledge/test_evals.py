@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from evals.retrieval import evaluate
+
+# Evaluations: whole corpora ingested and scored (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
 
 
 def test_recall_and_mrr_on_generated_corpus() -> None:
@@ -25,6 +29,7 @@ def test_recall_when_questions_use_other_words() -> None:
     assert result.mrr >= 0.4, result
 
 
+@pytest.mark.every_database
 def test_the_right_subsidiary_s_document_and_fact_on_the_multi_entity_set(
     kb_database_url: str,
 ) -> None:

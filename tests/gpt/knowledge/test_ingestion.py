@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import threading
 import time
@@ -34,19 +35,25 @@ from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.live import FakeLLM
 from tests.gpt.conftest import read_sse
 
-FILES = {
-    "leave.pdf": corpus.pdf(
-        ["General rules about the office.", "Parents receive 16 weeks of paid parental leave."],
-        title="Leave",
-    ),
-    "travel.docx": corpus.docx([("Travel", ["Hotel costs are reimbursed up to 180 euros."])]),
-    "deck.pptx": corpus.pptx([("Security", "Lost badges are replaced within 4 hours.")]),
-    "budget.xlsx": corpus.xlsx({"Training": [["Role", "Budget"], ["Engineer", 1500]]}),
-    "guide.html": corpus.html("Laptop guide", [("Refresh", "Laptops are replaced every 3 years.")]),
-    "remote.md": corpus.markdown("Remote work", [("Rules", "Work remotely 2 days per week.")]),
-    "contacts.csv": corpus.csv_file([["team", "email"], ["it", "it@example.test"]]),
-    "notes.txt": b"Overtime above 10 hours a month needs written approval.",
-}
+
+@functools.cache
+def files() -> dict[str, bytes]:
+    """One file of every format (made once, when a test first needs them)."""
+    return {
+        "leave.pdf": corpus.pdf(
+            ["General rules about the office.", "Parents receive 16 weeks of paid parental leave."],
+            title="Leave",
+        ),
+        "travel.docx": corpus.docx([("Travel", ["Hotel costs are reimbursed up to 180 euros."])]),
+        "deck.pptx": corpus.pptx([("Security", "Lost badges are replaced within 4 hours.")]),
+        "budget.xlsx": corpus.xlsx({"Training": [["Role", "Budget"], ["Engineer", 1500]]}),
+        "guide.html": corpus.html(
+            "Laptop guide", [("Refresh", "Laptops are replaced every 3 years.")]
+        ),
+        "remote.md": corpus.markdown("Remote work", [("Rules", "Work remotely 2 days per week.")]),
+        "contacts.csv": corpus.csv_file([["team", "email"], ["it", "it@example.test"]]),
+        "notes.txt": b"Overtime above 10 hours a month needs written approval.",
+    }
 
 
 class KB:
@@ -115,11 +122,11 @@ def kb(tmp_path: Path, kb_database_url: str, fake_llm: FakeLLM) -> Iterator[KB]:
 
 
 def test_every_format_becomes_ready_with_pages_and_headings(kb: KB) -> None:
-    uploaded = kb.upload(FILES)
+    uploaded = kb.upload(files())
     assert uploaded.status_code == 201, uploaded.text
     assert {d["status"] for d in uploaded.json()} == {"queued"}
     docs = {d["filename"]: d for d in kb.wait()}
-    assert {n: d["status"] for n, d in docs.items()} == {n: "ready" for n in FILES}
+    assert {n: d["status"] for n, d in docs.items()} == {n: "ready" for n in files()}
     assert docs["leave.pdf"]["pages"] == 2 and docs["deck.pptx"]["pages"] == 1
     assert docs["leave.pdf"]["embedding_model"] == embedding.MODEL_KEY
 
@@ -139,8 +146,8 @@ def test_every_format_becomes_ready_with_pages_and_headings(kb: KB) -> None:
 
 
 def test_same_file_twice_is_stored_once(kb: KB) -> None:
-    first = kb.upload({"notes.txt": FILES["notes.txt"]}).json()[0]
-    again = kb.upload({"copy-of-notes.txt": FILES["notes.txt"]}).json()[0]
+    first = kb.upload({"notes.txt": files()["notes.txt"]}).json()[0]
+    again = kb.upload({"copy-of-notes.txt": files()["notes.txt"]}).json()[0]
     assert again["duplicate"] is True and again["id"] == first["id"]
     # The answer says which document holds it, and under which name it was sent.
     assert again["filename"] == "notes.txt" and again["uploaded_as"] == "copy-of-notes.txt"
@@ -184,6 +191,7 @@ def test_bad_files_end_with_a_reason_and_nothing_indexed(kb: KB) -> None:
     assert kb.upload({"huge.txt": b"x" * 2_000_001}).status_code == 413
 
 
+@pytest.mark.every_database
 def test_limits_delete_and_reindex(kb: KB) -> None:
     many = {f"n{i}.txt": f"Note number {i} about topic {i}.".encode() for i in range(21)}
     statuses = [d["status"] for d in kb.upload(many).json()]
@@ -209,8 +217,9 @@ def test_limits_delete_and_reindex(kb: KB) -> None:
         assert kb.seeder.run(fts) == before - 1
 
 
+@pytest.mark.every_database
 def test_answers_cite_sources_with_document_and_page(kb: KB, fake_llm: FakeLLM) -> None:
-    kb.upload({"leave.pdf": FILES["leave.pdf"], "guide.html": FILES["guide.html"]})
+    kb.upload({"leave.pdf": files()["leave.pdf"], "guide.html": files()["guide.html"]})
     kb.wait()
     url = f"/api/v1/gpt/bots/{kb.bot['id']}/chat"
     events = read_sse(
@@ -238,10 +247,11 @@ def test_answers_cite_sources_with_document_and_page(kb: KB, fake_llm: FakeLLM) 
     assert "[1] Laptop guide \u203a Refresh" in system and "every 3 years" in system
 
 
+@pytest.mark.every_database
 def test_a_crash_mid_document_leaves_nothing_half_indexed(kb: KB, monkeypatch: Any) -> None:
     """The chunks are swapped in one transaction: a failure before it leaves none; the
     sweep finds the stuck document and the job completes."""
-    kb.upload({"notes.txt": FILES["notes.txt"]})
+    kb.upload({"notes.txt": files()["notes.txt"]})
     kb.wait()
     doc = kb.documents()[0]
     assert kb.count(KnowledgeChunk) == 1
@@ -313,7 +323,7 @@ def test_vectors_live_in_pgvector_with_an_hnsw_index(
     with TestClient(create_app(settings)) as client:
         bot = client.post("/api/v1/gpt/bots", headers=auth, json={"name": "V"}).json()
         kb = KB(client, settings, auth, bot, seeder)
-        kb.upload({"leave.pdf": FILES["leave.pdf"], "notes.txt": FILES["notes.txt"]})
+        kb.upload({"leave.pdf": files()["leave.pdf"], "notes.txt": files()["notes.txt"]})
         assert {d["status"] for d in kb.wait()} == {"ready"}
 
         async def inspect(session: Any) -> tuple[int, int, str]:
@@ -351,6 +361,7 @@ def test_vectors_live_in_pgvector_with_an_hnsw_index(
     _truncate(pgvector_database)
 
 
+@pytest.mark.every_database
 def test_embeddings_from_a_provider_and_reembedding_on_change(kb: KB, fake_llm: FakeLLM) -> None:
     """A bot may embed with a provider's model; changing the model embeds every file again."""
     changed = kb.client.patch(
@@ -359,7 +370,7 @@ def test_embeddings_from_a_provider_and_reembedding_on_change(kb: KB, fake_llm: 
         json={"kb_embedding": "fake:bag-of-words"},
     )
     assert changed.status_code == 200, changed.text
-    kb.upload({"leave.pdf": FILES["leave.pdf"], "guide.html": FILES["guide.html"]})
+    kb.upload({"leave.pdf": files()["leave.pdf"], "guide.html": files()["guide.html"]})
     docs = kb.wait()
     assert {d["embedding_model"] for d in docs} == {"fake:bag-of-words"}, [
         (d["status"], d["reason"]) for d in docs
@@ -385,13 +396,14 @@ def test_embeddings_from_a_provider_and_reembedding_on_change(kb: KB, fake_llm: 
     assert bad.status_code == 400
 
 
+@pytest.mark.every_database
 def test_an_upgrade_re_indexes_old_documents_in_the_background(kb: KB) -> None:
     """Documents indexed before the title joined every heading path are queued again by the
     sweeper, a few at a time, and come back with the title at the root of their chunks."""
     from teamspro.gpt.knowledge import chunking
     from teamspro.gpt.knowledge.jobs import requeue_stale_documents
 
-    kb.upload({"travel.docx": FILES["travel.docx"], "leave.pdf": FILES["leave.pdf"]})
+    kb.upload({"travel.docx": files()["travel.docx"], "leave.pdf": files()["leave.pdf"]})
     assert {d["status"] for d in kb.wait()} == {"ready"}
 
     async def downgrade(session: Any) -> None:  # as migration 0012 leaves existing rows
@@ -433,6 +445,7 @@ def _full_text(kb: KB, query: str) -> list[uuid.UUID]:
     return asyncio.run(go())
 
 
+@pytest.mark.every_database
 def test_word_forms_match_in_full_text(kb: KB) -> None:
     files = {
         "security.md": b"# Security\n\nEvery password is changed each year. Badges replace keys.",
@@ -460,13 +473,21 @@ def test_word_forms_match_in_full_text(kb: KB) -> None:
 # Scans are not dead ends: pages without a text layer and pictures of pages are read by OCR
 # (Tesseract), in an ``ocr`` state a person can see, and keep their page numbers (issue 14).
 # OCR does not depend on the database: these run on SQLite only.
-SCAN = corpus.scanned_pdf(
-    [
-        ["Fabrikam visitor handbook", "", "Visitors sign in at the front desk before 9 am."],
-        ["Parking", "", "The parking garage closes at 22:00 on weekdays."],
-    ]
-)
-PHOTO = corpus.photo(["Canteen notice", "", "The cafeteria opens on Fridays from 07:30 to 14:00."])
+@functools.cache
+def scan() -> bytes:
+    return corpus.scanned_pdf(
+        [
+            ["Fabrikam visitor handbook", "", "Visitors sign in at the front desk before 9 am."],
+            ["Parking", "", "The parking garage closes at 22:00 on weekdays."],
+        ]
+    )
+
+
+@functools.cache
+def photo() -> bytes:
+    return corpus.photo(
+        ["Canteen notice", "", "The cafeteria opens on Fridays from 07:30 to 14:00."]
+    )
 
 
 def _ask(kb: KB, question: str) -> dict[str, Any]:
@@ -489,14 +510,14 @@ def test_a_scanned_pdf_and_a_photographed_page_are_searchable_by_page(
         return recognise(*args, **kwargs)
 
     monkeypatch.setattr(ocr, "recognise", held)
-    assert kb.upload({"scan.pdf": SCAN}).status_code == 201
+    assert kb.upload({"scan.pdf": scan()}).status_code == 201
     assert reading.wait(30)
     # While OCR runs, the document says so, in the API and on the knowledge page.
     assert [d["status"] for d in kb.documents()] == ["ocr"]
     page = kb.client.get(f"/gpt/bots/{kb.bot['id']}/knowledge", headers=kb.auth).text
     assert '<span class="badge off" data-testid="kb-status">ocr</span>' in page
     release.set()
-    assert kb.upload({"notice.jpg": PHOTO}).status_code == 201
+    assert kb.upload({"notice.jpg": photo()}).status_code == 201
     docs = {d["filename"]: d for d in kb.wait(120)}
     assert {n: d["status"] for n, d in docs.items()} == {"scan.pdf": "ready", "notice.jpg": "ready"}
     assert docs["scan.pdf"]["pages"] == 2 and docs["scan.pdf"]["kind"] == "pdf"
@@ -526,8 +547,8 @@ def test_without_ocr_scans_say_why_and_text_pages_are_kept(kb: KB) -> None:
     mixed.add_page()
     mixed.multi_cell(0, 6, "Typed page: expense reports are due on the fifth.")
     mixed.add_page()
-    mixed.image(io.BytesIO(PHOTO), x=0, y=0, w=210)
-    kb.upload({"scan.pdf": SCAN, "mixed.pdf": bytes(mixed.output()), "notice.png": corpus.PNG})
+    mixed.image(io.BytesIO(photo()), x=0, y=0, w=210)
+    kb.upload({"scan.pdf": scan(), "mixed.pdf": bytes(mixed.output()), "notice.png": corpus.PNG})
     docs = {d["filename"]: d for d in kb.wait()}
     assert docs["scan.pdf"]["status"] == "unreadable"
     assert "not installed on this server: zzz" in docs["scan.pdf"]["reason"]

@@ -26,6 +26,9 @@ from tests.fixtures.live import FakeLLM
 from tests.fixtures.servers import free_port, process, teamspro_cmd, wait_http
 from tests.gpt.conftest import read_sse
 
+# Load: real HTTP servers and concurrent clients (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
+
 
 def test_a_phase_longer_than_the_lease_runs_once(
     tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch

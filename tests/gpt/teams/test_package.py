@@ -16,7 +16,7 @@ from teamspro.app import create_app
 from teamspro.cli import app as cli
 from teamspro.core.tenancy.models import Role
 from tests.fixtures.app import Seeder, make_settings
-from tests.images.test_teams_package import schema_errors
+from tests.fixtures.manifest import ManifestValidator
 
 GPT_BOT = "0c1a6b9e-5f3e-4c1d-8a4b-2f6e9d7c3b10"
 IMAGES_BOT = "9d8e7f6a-1b2c-4d3e-8f4a-5b6c7d8e9f00"
@@ -28,7 +28,9 @@ def _manifest(data: bytes) -> dict[str, Any]:
         return json.loads(z.read("manifest.json"))  # type: ignore[no-any-return]
 
 
-def test_admins_download_a_valid_gpt_package(tmp_path: Path, sqlite_url: str) -> None:
+def test_admins_download_a_valid_gpt_package(
+    tmp_path: Path, sqlite_url: str, validate_manifest: ManifestValidator
+) -> None:
     settings = make_settings(tmp_path, sqlite_url, teams={"gpt": {"app_id": GPT_BOT}})
     seeder = Seeder(settings)
     org = seeder.org()
@@ -42,7 +44,7 @@ def test_admins_download_a_valid_gpt_package(tmp_path: Path, sqlite_url: str) ->
         named = _manifest(
             client.get("/gpt/teams/app-package.zip?bot=Travel helper", headers=admin).content
         )
-    assert schema_errors(manifest, tmp_path) == [] and schema_errors(named, tmp_path) == []
+    assert validate_manifest(manifest) == [] and validate_manifest(named) == []
     bot = manifest["bots"][0]
     assert bot["botId"] == GPT_BOT and set(bot["scopes"]) == {"personal", "team", "groupChat"}
     assert [c["title"] for c in bot["commandLists"][0]["commands"]] == ["bots", "use", "help"]
@@ -69,7 +71,9 @@ def test_without_a_registration_the_package_says_what_to_set(
     assert "set TEAMSPRO_TEAMS__GPT__APP_ID" in refused.text
 
 
-def test_the_cli_writes_both_packages(tmp_path: Path, monkeypatch: Any) -> None:
+def test_the_cli_writes_both_packages(
+    tmp_path: Path, monkeypatch: Any, validate_manifest: ManifestValidator
+) -> None:
     monkeypatch.setenv("TEAMSPRO_BASE_URL", "https://teamspro.contoso.example")
     monkeypatch.setenv("TEAMSPRO_TEAMS__GPT__APP_ID", GPT_BOT)
     monkeypatch.setenv("TEAMSPRO_TEAMS__IMAGES__APP_ID", IMAGES_BOT)
@@ -81,8 +85,8 @@ def test_the_cli_writes_both_packages(tmp_path: Path, monkeypatch: Any) -> None:
     done = runner.invoke(cli, ["teams", "package", "images", "--out", str(images)])
     assert done.exit_code == 0, done.output
     gpt_manifest, images_manifest = _manifest(gpt.read_bytes()), _manifest(images.read_bytes())
-    assert schema_errors(gpt_manifest, tmp_path) == []
-    assert schema_errors(images_manifest, tmp_path) == []
+    assert validate_manifest(gpt_manifest) == []
+    assert validate_manifest(images_manifest) == []
     assert gpt_manifest["name"]["short"] == "HR helper"
     assert gpt_manifest["validDomains"] == ["teamspro.contoso.example"]
     search = images_manifest["composeExtensions"][0]

@@ -23,6 +23,9 @@ from tests.fixtures.app import Account, Seeder, make_settings
 from tests.fixtures.live import FakeLLM, serve
 from tests.fixtures.playground import Playground, playground
 
+# The Microsoft 365 Agents Playground (Node) as the Teams client (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
+
 POLICY = (
     b"# Fabrikam travel policy\n\n## Hotels\n\n"
     b"Hotel costs are reimbursed up to 180 euros per night in every city.\n"
