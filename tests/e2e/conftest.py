@@ -173,6 +173,35 @@ def offline_context(browser: Browser, **options: Any) -> Iterator[tuple[Any, lis
         context.close()
 
 
+class Requests:
+    """The page's requests in flight, to wait until it has settled: Playwright's "networkidle"
+    waits 500 ms of silence after every page, a third of what a page sweep spent."""
+
+    def __init__(self, page: Page) -> None:
+        self._open: set[Any] = set()
+        self._changed = time.monotonic()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: Any) -> None:
+        self._open.add(request)
+        self._changed = time.monotonic()
+
+    def _ended(self, request: Any) -> None:
+        self._open.discard(request)
+        self._changed = time.monotonic()
+
+    def settle(self, page: Page, quiet: float = 0.15, timeout: float = 20) -> None:
+        """Until no request has been in flight for ``quiet`` seconds (the page's scripts and
+        htmx have asked for what they show)."""
+        deadline = time.monotonic() + timeout
+        while self._open or time.monotonic() - self._changed < quiet:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still loading: {[r.url for r in self._open]}")
+            page.wait_for_timeout(25)  # Playwright delivers the page's events meanwhile
+
+
 def _expected_status(message: ConsoleMessage) -> bool:
     """Chromium logs a page's own 404 (the error page a test opens on purpose) as an error."""
     return "status of 404" in message.text and message.location.get("url", "").endswith(

@@ -18,12 +18,15 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
-from safetensors import safe_open
+
+if TYPE_CHECKING:
+    import onnx
+
+# Why onnx is imported inside build() only: the graph is built by a child process once per
+# machine, and importing onnx (with ml_dtypes) cost every server, worker and CLI start 0.8 s.
 
 DIM = 384
 HEADS = 12
@@ -83,6 +86,9 @@ def build(model_dir: Path) -> bytes:
     the first embedding); here each weight is read, written into the model and dropped, and
     the peak stays near the model's size plus its serialized copy.
     """
+    from onnx import TensorProto, helper
+    from safetensors import safe_open
+
     model = helper.make_model(
         helper.make_graph(
             [],
@@ -105,6 +111,8 @@ def build(model_dir: Path) -> bytes:
 
 
 def _encoder(graph: onnx.GraphProto, tensor: Callable[[str], np.ndarray]) -> None:
+    from onnx import TensorProto, helper, numpy_helper
+
     def const(name: str, value: np.ndarray) -> str:
         graph.initializer.append(numpy_helper.from_array(value.copy(order="C"), name))
         return name

@@ -16,16 +16,17 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx2
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from teamspro.core.outbound import OutboundPolicy, Refused, TooLarge, guarded_client
 from teamspro.gpt.plugins.base import ToolFailed
 from teamspro.gpt.plugins.spec import Operation
+
+if TYPE_CHECKING:
+    from mcp import Client
 
 MAX_REDIRECTS = 3
 USER_AGENT = "TeamsPro-Plugins/1"
@@ -233,6 +234,11 @@ async def call_operation(
 @asynccontextmanager
 async def mcp_session(outbound: Outbound, target: Target) -> AsyncIterator[Client]:
     """A session with an MCP server over streamable HTTP, authenticated, through the policy."""
+    # Imported here: the MCP SDK cost every server, worker and CLI start 0.8 s, and only
+    # organisations with an MCP plugin use it.
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
     headers, query = await credentials(outbound, target)
     url = target.server_url
     if query:
