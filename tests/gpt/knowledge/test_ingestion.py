@@ -313,9 +313,9 @@ def test_vectors_live_in_pgvector_with_an_hnsw_index(
     pgvector_database: str, tmp_path: Path, fake_llm: FakeLLM
 ) -> None:
     """On PostgreSQL + pgvector the vectors go to the database and queries use HNSW."""
-    from tests.fixtures.database import _truncate
+    from tests.fixtures.database import truncate
 
-    _truncate(pgvector_database)
+    truncate(pgvector_database)
     settings = make_settings(tmp_path, pgvector_database, embedded_worker=True)
     seeder = Seeder(settings)
     admin = seeder.user(seeder.org(), role=Role.admin)
@@ -358,7 +358,7 @@ def test_vectors_live_in_pgvector_with_an_hnsw_index(
             ).text
         )
         assert events[-1][1]["citations"][0]["title"] == "Leave"
-    _truncate(pgvector_database)
+    truncate(pgvector_database)
 
 
 @pytest.mark.every_database
