@@ -5,11 +5,13 @@ from __future__ import annotations
 import socket
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.fixtures.database import PG_ADMIN
+from tests.fixtures.servers import REPO
 from tests.fixtures.tiers import GUARD, PeerStarted, tier_of
 
 
@@ -55,7 +57,9 @@ def armed() -> Iterator[None]:
     del GUARD.tried[before:]
 
 
-def test_the_guard_refuses_postgres_redis_and_node_before_they_start(armed: None) -> None:
+def test_the_guard_refuses_postgres_redis_and_node_before_they_start(
+    armed: None, tmp_path: Path
+) -> None:
     with pytest.raises(PeerStarted, match="Redis"), socket.socket() as s:
         s.connect(("127.0.0.1", 6379))
     with pytest.raises(PeerStarted, match="PostgreSQL"), socket.socket() as s:
@@ -64,9 +68,20 @@ def test_the_guard_refuses_postgres_redis_and_node_before_they_start(armed: None
         psycopg.connect(PG_ADMIN)
     with pytest.raises(PeerStarted, match="node"):
         subprocess.run(["node", "--version"], check=False)
+    with pytest.raises(PeerStarted, match="node"):
+        subprocess.run(["env", "A=1", "node", "--version"], check=False)
     with pytest.raises(PeerStarted, match="chromium"):
         subprocess.run(["/usr/bin/chromium", "--version"], check=False)
-    assert len(GUARD.tried) >= 5
+    # npm's command scripts are Node programs under another name (the Agents Playground).
+    playground = REPO / "tests" / "node" / "node_modules" / ".bin" / "agentsplayground"
+    with pytest.raises(PeerStarted, match="Node"):
+        subprocess.run([str(playground), "--version"], check=False)
+    script = tmp_path / "tool"
+    script.write_text("#!/usr/bin/env node\nconsole.log(1)\n")
+    script.chmod(0o755)
+    with pytest.raises(PeerStarted, match="node"):
+        subprocess.run([str(script)], check=False)
+    assert len(GUARD.tried) >= 8
     # Other programs and other ports are the unit tier's to use.
     assert subprocess.run(["true"], check=False).returncode == 0
     with socket.socket() as s, pytest.raises(OSError):

@@ -24,6 +24,7 @@ from teamspro.core.ratelimit import Buckets, MemoryBuckets, RedisBuckets
 from teamspro.core.shared_file import SharedFile, SharedFileBuckets, SharedFileCache
 from teamspro.core.state import AppState
 from teamspro.core.telemetry import setup_tracing
+from teamspro.core.tls import client_context
 from teamspro.web import errors
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else:
             cache, buckets = MemoryCache(default_ttl=ttl), MemoryBuckets()
         secret = settings.resolved_secret_key
-        http = httpx2.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
+        http = httpx2.AsyncClient(
+            timeout=settings.http_timeout_seconds, follow_redirects=False, verify=client_context()
+        )
         app.state.tp = AppState(
             settings=settings,
             engine=engine,

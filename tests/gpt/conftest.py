@@ -11,16 +11,15 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from teamspro.app import create_app
 from teamspro.config import Settings
-from tests.fixtures.app import Account, People, Seeder, make_settings
+from tests.fixtures.app import Account, People, Seeder, app_for, make_settings
 from tests.fixtures.live import FakeLLM
 
 
 @pytest.fixture
-def gpt_settings(tmp_path: Path, database_url: str, fake_llm: FakeLLM) -> Settings:
+def gpt_settings(slot: Path, database_url: str, fake_llm: FakeLLM) -> Settings:
     return make_settings(
-        tmp_path,
+        slot,
         database_url,
         gpt={"providers": [fake_llm.provider()], "first_token_timeout_seconds": 2},
         # An instance admin lets organisations use the local model server (core/outbound.py).
@@ -50,7 +49,7 @@ class Org:
 
 @pytest.fixture
 def org(gpt_settings: Settings, people: People) -> Iterator[Org]:
-    with TestClient(create_app(gpt_settings), base_url="http://testserver") as client:
+    with TestClient(app_for(gpt_settings), base_url="http://testserver") as client:
         yield Org(
             client,
             Seeder(gpt_settings),

@@ -31,14 +31,14 @@ from tests.gpt.conftest import Org, chat
 
 @pytest.fixture
 def gpt_settings(
-    tmp_path: Path,
+    slot: Path,
     database_url: str,
     fake_llm: FakeLLM,
     plugin_api: PluginAPI,
     mcp_server: MCPServerHandle,
 ) -> Settings:
     return make_settings(
-        tmp_path,
+        slot,
         database_url,
         gpt={
             "providers": [fake_llm.provider()],

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from teamspro.app import create_app
 from teamspro.config import Settings
-from tests.fixtures.app import Account, People, Seeder, make_settings
+from tests.fixtures.app import Account, People, Seeder, app_for, make_settings
 
 
 @dataclass
@@ -62,7 +61,7 @@ class Org:
 
 
 def make_org(settings: Settings, people: People) -> Iterator[Org]:
-    with TestClient(create_app(settings), base_url="http://testserver") as client:
+    with TestClient(app_for(settings), base_url="http://testserver") as client:
         yield Org(
             client,
             settings,
@@ -76,8 +75,8 @@ def make_org(settings: Settings, people: People) -> Iterator[Org]:
 
 
 @pytest.fixture
-def image_settings(tmp_path: Path, database_url: str) -> Settings:
-    return make_settings(tmp_path, database_url, embedded_worker=True)
+def image_settings(slot: Path, database_url: str) -> Settings:
+    return make_settings(slot, database_url, embedded_worker=True)
 
 
 @pytest.fixture

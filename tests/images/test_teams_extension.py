@@ -20,6 +20,9 @@ from tests.fixtures.live import serve
 from tests.fixtures.playground import Playground, playground
 from tests.images.samples import photo
 
+# The Microsoft 365 Agents Playground (Node) as the Teams client (tests/fixtures/tiers.py).
+pytestmark = pytest.mark.system
+
 
 @pytest.fixture
 def extension(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[Playground, httpx2.Client]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -15,8 +16,9 @@ from teamspro.core.storage import attachment
 from teamspro.images.image import metadata
 from teamspro.images.image.models import Image as ImageRow
 from teamspro.images.image.models import ImageVersion
+from tests.fixtures.app import People, make_settings
 from tests.images import samples
-from tests.images.conftest import Org
+from tests.images.conftest import Org, make_org
 
 
 def fetch(org: Org, url: str) -> bytes:
@@ -180,10 +182,13 @@ def test_traversal_name_is_reduced_to_its_base_name(org: Org) -> None:
     assert image["filename"] == "owned.jpg"
 
 
-def test_oversized_upload_is_413(org: Org, image_settings) -> None:  # type: ignore[no-untyped-def]
-    image_settings.images.max_file_bytes = 10_000
-    answer = org.upload({"big.jpg": samples.photo((1600, 1200))})
-    assert answer.status_code == 413
+def test_oversized_upload_is_413(slot: Path, database_url: str, people: People) -> None:
+    settings = make_settings(
+        slot, database_url, embedded_worker=True, images={"max_file_bytes": 10_000}
+    )
+    for org in make_org(settings, people):
+        answer = org.upload({"big.jpg": samples.photo((1600, 1200))})
+        assert answer.status_code == 413
 
 
 def test_idat_bomb_within_budget_is_decoded_safely(org: Org) -> None:

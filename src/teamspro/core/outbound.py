@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from teamspro.core.errors import InvalidInput
+from teamspro.core.tls import client_context
 
 SCHEMES = {"http": 80, "https": 443}
 DNS_TIMEOUT_SECONDS = 5.0
@@ -158,7 +159,7 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
     ) -> None:
         self._policy = policy
         self._limit = max_response_bytes
-        self._inner = httpx2.AsyncHTTPTransport(**options)
+        self._inner = httpx2.AsyncHTTPTransport(**{"verify": client_context(), **options})
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         try:

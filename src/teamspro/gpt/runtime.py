@@ -10,6 +10,7 @@ from fastapi import Depends
 from teamspro.core.deps import StateDep
 from teamspro.core.outbound import OutboundPolicy, guarded_client
 from teamspro.core.state import AppState
+from teamspro.core.tls import client_context
 from teamspro.gpt.plugins.remote import Outbound
 from teamspro.gpt.provider.registry import Models
 
@@ -24,7 +25,7 @@ def models(state: AppState) -> Models:
             "timeout": httpx2.Timeout(gpt.request_timeout_seconds, connect=10),
             "limits": httpx2.Limits(max_connections=1000, max_keepalive_connections=200),
         }
-        http = httpx2.AsyncClient(**options)
+        http = httpx2.AsyncClient(verify=client_context(), **options)
         guarded = guarded_client(OutboundPolicy(state.settings.outbound_allow), **options)
         state.products[KEY] = Models(http, guarded)
         state.closers += [http.aclose, guarded.aclose]

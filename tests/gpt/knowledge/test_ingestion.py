@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from teamspro.gpt.knowledge.models import (
     KnowledgeChunk,
     KnowledgeDocument,
 )
-from tests.fixtures.app import Seeder, make_settings
+from tests.fixtures.app import Seeder, app_for, make_settings, seed_into
 from tests.fixtures.live import FakeLLM
 from tests.gpt.conftest import read_sse
 
@@ -101,24 +102,33 @@ class KB:
         return self.seeder.run(go)
 
 
-@pytest.fixture
-def kb(tmp_path: Path, kb_database_url: str, fake_llm: FakeLLM) -> Iterator[KB]:
+@contextmanager
+def open_kb(
+    request: pytest.FixtureRequest, slot: Path, url: str, fake_llm: FakeLLM, **kb: Any
+) -> Iterator[KB]:
     settings = make_settings(
-        tmp_path,
-        kb_database_url,
+        slot,
+        url,
         embedded_worker=True,
         gpt={"providers": [fake_llm.provider()]},
-        kb={"max_documents_per_bot": 20, "max_file_bytes": 2_000_000},
+        kb={"max_documents_per_bot": 20, "max_file_bytes": 2_000_000, **kb},
     )
     seeder = Seeder(settings)
-    admin = seeder.user(seeder.org(), role=Role.admin)
-    auth = {"authorization": f"Bearer {seeder.token(admin)}"}
-    with TestClient(create_app(settings)) as client:
+    auth = seed_into(request, url).auth("admin")
+    with TestClient(app_for(settings)) as client:
         bot = client.post(
             "/api/v1/gpt/bots", headers=auth, json={"name": "Policies", "kb_min_score": 0.1}
         ).json()
         client.post(f"/api/v1/gpt/bots/{bot['id']}/publish", headers=auth)
         yield KB(client, settings, auth, bot, seeder)
+
+
+@pytest.fixture
+def kb(
+    request: pytest.FixtureRequest, slot: Path, kb_database_url: str, fake_llm: FakeLLM
+) -> Iterator[KB]:
+    with open_kb(request, slot, kb_database_url, fake_llm) as made:
+        yield made
 
 
 def test_every_format_becomes_ready_with_pages_and_headings(kb: KB) -> None:
@@ -535,23 +545,27 @@ def test_a_scanned_pdf_and_a_photographed_page_are_searchable_by_page(
     assert opened.headers["content-type"] == "image/jpeg"
 
 
-@pytest.mark.parametrize("kb_database_url", ["sqlite"], indirect=True)
-def test_without_ocr_scans_say_why_and_text_pages_are_kept(kb: KB) -> None:
+def test_without_ocr_scans_say_why_and_text_pages_are_kept(
+    request: pytest.FixtureRequest, slot: Path, kb_database_url: str, fake_llm: FakeLLM
+) -> None:
     """A server without the OCR language asked for (or without Tesseract) keeps what has
     text and says which pages were not read, instead of failing or indexing nothing."""
     from fpdf import FPDF
 
-    kb.settings.kb.ocr_languages = "zzz"  # a language no Tesseract has
-    mixed = FPDF()
-    mixed.set_font("helvetica", size=11)
-    mixed.add_page()
-    mixed.multi_cell(0, 6, "Typed page: expense reports are due on the fifth.")
-    mixed.add_page()
-    mixed.image(io.BytesIO(photo()), x=0, y=0, w=210)
-    kb.upload({"scan.pdf": scan(), "mixed.pdf": bytes(mixed.output()), "notice.png": corpus.PNG})
-    docs = {d["filename"]: d for d in kb.wait()}
-    assert docs["scan.pdf"]["status"] == "unreadable"
-    assert "not installed on this server: zzz" in docs["scan.pdf"]["reason"]
-    assert docs["mixed.pdf"]["status"] == "ready" and docs["mixed.pdf"]["chunks"] == 1
-    assert "1 scanned page was not read" in docs["mixed.pdf"]["reason"]
-    assert docs["notice.png"]["status"] == "unreadable"  # a 1-pixel picture: nothing to read
+    # "zzz": a language no Tesseract has.
+    with open_kb(request, slot, kb_database_url, fake_llm, ocr_languages="zzz") as kb:
+        mixed = FPDF()
+        mixed.set_font("helvetica", size=11)
+        mixed.add_page()
+        mixed.multi_cell(0, 6, "Typed page: expense reports are due on the fifth.")
+        mixed.add_page()
+        mixed.image(io.BytesIO(photo()), x=0, y=0, w=210)
+        kb.upload(
+            {"scan.pdf": scan(), "mixed.pdf": bytes(mixed.output()), "notice.png": corpus.PNG}
+        )
+        docs = {d["filename"]: d for d in kb.wait()}
+        assert docs["scan.pdf"]["status"] == "unreadable"
+        assert "not installed on this server: zzz" in docs["scan.pdf"]["reason"]
+        assert docs["mixed.pdf"]["status"] == "ready" and docs["mixed.pdf"]["chunks"] == 1
+        assert "1 scanned page was not read" in docs["mixed.pdf"]["reason"]
+        assert docs["notice.png"]["status"] == "unreadable"  # a 1-pixel picture: nothing to read

@@ -23,6 +23,7 @@ from teamspro.config import ProviderConfig, Settings
 from teamspro.core.crypto import SecretBox
 from teamspro.core.errors import InvalidInput
 from teamspro.core.outbound import OutboundPolicy, guarded_client
+from teamspro.core.tls import client_context
 from teamspro.gpt.knowledge.embedding import MODEL_KEY, default_model
 from teamspro.gpt.provider import service as provider_service
 from teamspro.gpt.provider.base import ProviderError
@@ -107,7 +108,7 @@ async def opened(settings: Settings, resolved: Resolved) -> AsyncIterator[Embedd
     http = (
         guarded_client(OutboundPolicy(settings.outbound_allow), timeout=timeout)
         if config.organization
-        else httpx2.AsyncClient(timeout=timeout)
+        else httpx2.AsyncClient(timeout=timeout, verify=client_context())
     )
     async with http:
         yield ProviderEmbedder(f"{config.key}:{model}", client(config, http, max_retries=2), model)

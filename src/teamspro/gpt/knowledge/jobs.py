@@ -10,6 +10,7 @@ import httpx2
 from huey import crontab
 
 from teamspro.core.jobs import JobContext, huey, job
+from teamspro.core.tls import client_context
 from teamspro.gpt.knowledge import leases, source_sync, sources
 from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.knowledge.models import DocumentStatus
@@ -65,7 +66,9 @@ async def sync_source(
     """One sync of a SharePoint source (``full``: the whole library, not only the changes);
     what it added or changed is queued after."""
     await ctx.session.commit()  # nothing of the job's own transaction is held during Graph
-    async with httpx2.AsyncClient(timeout=ctx.settings.http_timeout_seconds * 6) as http:
+    async with httpx2.AsyncClient(
+        timeout=ctx.settings.http_timeout_seconds * 6, verify=client_context()
+    ) as http:
         outcome = await source_sync.sync(
             maker=ctx.maker,
             settings=ctx.settings,

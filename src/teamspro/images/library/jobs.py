@@ -10,6 +10,7 @@ import httpx2
 from huey import crontab
 
 from teamspro.core.jobs import JobContext, huey, job
+from teamspro.core.tls import client_context
 from teamspro.images.image.models import Image, ImageVersion
 from teamspro.images.library import sharepoint
 from teamspro.images.library.models import ImageLibrary, LibraryKind
@@ -25,7 +26,9 @@ async def push_to_sharepoint(ctx: JobContext, *, version_id: str) -> str:
     library = await ctx.session.get(ImageLibrary, image.library_id) if image else None
     if version is None or library is None or library.kind != LibraryKind.sharepoint:
         return "skipped"
-    async with httpx2.AsyncClient(timeout=ctx.settings.http_timeout_seconds * 6) as http:
+    async with httpx2.AsyncClient(
+        timeout=ctx.settings.http_timeout_seconds * 6, verify=client_context()
+    ) as http:
         graph = sharepoint.client(library, ctx.settings, http, ctx.maker)
         return await sharepoint.push_version(
             session=ctx.session,
@@ -41,7 +44,9 @@ async def sync_library(ctx: JobContext, *, library_id: str) -> dict[str, int]:
     library = await ctx.session.get(ImageLibrary, uuid.UUID(library_id))
     if library is None or library.kind != LibraryKind.sharepoint:
         return {}
-    async with httpx2.AsyncClient(timeout=ctx.settings.http_timeout_seconds * 6) as http:
+    async with httpx2.AsyncClient(
+        timeout=ctx.settings.http_timeout_seconds * 6, verify=client_context()
+    ) as http:
         graph = sharepoint.client(library, ctx.settings, http, ctx.maker)
         counts = await sharepoint.sync(
             session=ctx.session, settings=ctx.settings, graph=graph, library=library
