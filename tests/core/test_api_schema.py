@@ -45,7 +45,9 @@ def running(
     admin = seeder.user(seeder.org(), role=Role.admin)
     app = create_app(app_settings)
     with TestClient(app):  # the app's lifespan runs for the whole module
-        yield app, {"authorization": f"Bearer {seeder.token(admin)}"}
+        # The schema is read and parsed once for the module, not once per operation.
+        loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
+        yield loaded, {"authorization": f"Bearer {seeder.token(admin)}"}
 
 
 def _operations() -> list[str]:
@@ -61,8 +63,7 @@ def _operations() -> list[str]:
 def test_every_operation_answers_within_its_schema(
     operation: str, running: tuple[Any, dict[str, str]]
 ) -> None:
-    app, auth = running
-    loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
+    loaded, auth = running
     method, path = operation.split(" ", 1)
     api_operation = loaded[path][method]
 

@@ -55,8 +55,10 @@ class CheckedBrowser:
         return getattr(self._browser, name)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[CheckedBrowser]:
+    """One Chromium per test process; each test opens its own contexts (their own cookies,
+    storage and settings), so nothing carries from one test to the next."""
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is required for browser tests (scripts/test installs it)")
@@ -71,6 +73,10 @@ def no_csp_violation(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "browser" in request.fixturenames:
         checked: CheckedBrowser = request.getfixturevalue("browser")
+        # What the test left open goes with it (the browser lives for the whole run): a page
+        # left polling would go on working, and failing, into the next tests.
+        for context in list(checked.contexts):
+            context.close()
         found, checked.violations[:] = list(checked.violations), []
         assert not found, f"the page broke its Content-Security-Policy: {found}"
 
