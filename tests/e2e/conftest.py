@@ -55,10 +55,12 @@ class CheckedBrowser:
         return getattr(self._browser, name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[CheckedBrowser]:
-    """One Chromium per test process; each test opens its own contexts (their own cookies,
-    storage and settings), so nothing carries from one test to the next."""
+    """One Chromium per module; each test opens its own contexts (their own cookies, storage
+    and settings), closed after it. Not per run: Playwright's sync API keeps an event loop
+    running in the main thread while it is open, and other modules' asyncio.run() calls there
+    would fail."""
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is required for browser tests (scripts/test installs it)")
@@ -73,8 +75,8 @@ def no_csp_violation(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "browser" in request.fixturenames:
         checked: CheckedBrowser = request.getfixturevalue("browser")
-        # What the test left open goes with it (the browser lives for the whole run): a page
-        # left polling would go on working, and failing, into the next tests.
+        # What the test left open goes with it: a page left polling would go on working, and
+        # failing, into the next tests of the module.
         for context in list(checked.contexts):
             context.close()
         found, checked.violations[:] = list(checked.violations), []
