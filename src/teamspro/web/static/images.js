@@ -272,6 +272,7 @@
         .then(function () { status.textContent = "Saved."; })
         .catch(function (err) { status.textContent = err.message; });
     });
+    if (props) props.querySelectorAll("[data-needs-script]").forEach(function (b) { b.disabled = false; });
 
     document.addEventListener("click", function (e) {
       var revert = e.target.closest("[data-revert]");
