@@ -213,7 +213,7 @@ async def evaluate(entities: int = 8, database_url: str | None = None) -> Scores
     """On SQLite in a temporary folder, or on ``database_url`` (an empty, migrated database:
     PostgreSQL with or without pgvector)."""
     from teamspro.core.crypto import SecretBox
-    from teamspro.gpt.knowledge import service as kb_service
+    from teamspro.gpt.knowledge import retrieval
     from teamspro.gpt.provider.extractive import answer
 
     cases = build(entities)
@@ -225,7 +225,7 @@ async def evaluate(entities: int = 8, database_url: str | None = None) -> Scores
     vault = SecretBox(kb.settings.resolved_secret_key, "vault")
     for case, doc_id in zip(cases, ids, strict=True):
         async with kb.maker() as session:
-            sources = await kb_service.retrieve(
+            found = await retrieval.retrieve(
                 session=session,
                 settings=kb.settings,
                 vault=vault,
@@ -236,6 +236,7 @@ async def evaluate(entities: int = 8, database_url: str | None = None) -> Scores
                 top_k=5,
                 min_score=0.2,
             )
+        sources = found.sources
         docs = [uuid.UUID(s.url.split("/documents/")[1].split("/")[0]) for s in sources]
         rank = next((i + 1 for i, d in enumerate(docs) if d == doc_id), None)
         first += rank == 1

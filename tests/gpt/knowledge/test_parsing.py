@@ -259,3 +259,41 @@ def test_section_headings_and_opening_sentences_are_not_titles() -> None:
 def test_the_file_name_is_the_last_resort() -> None:
     empty = parsing.Parsed("text", [parsing.Page(1, [])])
     assert document_title(empty, "Northwind_rates.csv") == "Northwind_rates"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_table_is_cut_by_rows_each_labelled_by_its_header(fmt: str) -> None:
+    """A 120-row table: windows of words ran rows together and cut them at 500 characters,
+    and every window after the first had lost the header that names the columns."""
+    header = ["Country", "Daily allowance", "Hotel cap"]
+    rows = [[f"Land {i}", f"{40 + i} euros", f"{100 + i} euros"] for i in range(120)]
+    data = (
+        corpus.csv_file([header, *rows])
+        if fmt == "csv"
+        else corpus.xlsx({"Rates": [header, *rows]})
+    )
+    parsed = parsing.parse(data, f"Travel rates.{fmt}")
+    title = document_title(parsed, f"Travel rates.{fmt}")
+    assert title == "Travel rates"  # the file's name, never "Country | Daily allowance ..."
+    chunks = chunk(parsed, words=60, title=title)
+    assert len(chunks) > 5
+    lines = [line for c in chunks for line in c.text.split("\n")]
+    assert lines == [
+        f"Country: Land {i}; Daily allowance: {40 + i} euros; Hotel cap: {100 + i} euros"
+        for i in range(120)
+    ]  # every row once, whole, in order, with its header
+    assert all(c.heading_path.startswith("Travel rates") for c in chunks)
+    if fmt == "xlsx":  # the sheet's name is a section under the title
+        assert {c.heading_path for c in chunks} == {"Travel rates > Rates"}
+
+
+def test_a_caption_above_the_header_may_title_a_table_and_values_are_never_a_header() -> None:
+    captioned = parsing.parse(
+        corpus.xlsx({"S": [["Mileage rates 2026"], ["Vehicle", "Rate"], ["Car", "0.30"]]}),
+        "book.xlsx",
+    )
+    assert document_title(captioned, "book.xlsx") == "Mileage rates 2026"
+    assert chunk(captioned, title="M")[0].text == "Mileage rates 2026\nVehicle: Car; Rate: 0.30"
+    values = parsing.parse(corpus.csv_file([["1", "2"], ["3", "4"]]), "n.csv")
+    assert document_title(values, "n.csv") == "n"
+    assert chunk(values, title="n")[0].text == "1 | 2\n3 | 4"

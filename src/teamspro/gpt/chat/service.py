@@ -30,7 +30,7 @@ from teamspro.core.state import AppState
 from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.chat import tokens, usage
 from teamspro.gpt.conversation.models import Conversation, Message, MessageStatus, Role
-from teamspro.gpt.knowledge import service as kb_service
+from teamspro.gpt.knowledge import retrieval
 from teamspro.gpt.plugins import service as plugin_service
 from teamspro.gpt.plugins.base import Tool
 from teamspro.gpt.provider import service as provider_service
@@ -48,6 +48,12 @@ TOOL_RESULT_TOKENS = 1500
 CITATION_RULES = (
     "When you use a numbered source, cite it as [n]. If the sources do not hold the answer, "
     "say so rather than guess."
+)
+
+NOT_IN_KNOWLEDGE = (
+    "Your knowledge base was searched for this question and holds nothing that answers it. "
+    "Say so plainly first. Do not present anything as coming from the knowledge base or from "
+    "the organisation's documents, and cite no sources."
 )
 
 
@@ -74,8 +80,10 @@ class Event:
     data: dict[str, Any]
 
 
-def system_prompt(bot: BotConfig, sources: list[Source]) -> str:
+def system_prompt(bot: BotConfig, sources: list[Source], *, unanswered: bool = False) -> str:
     parts = [bot.instructions.strip() or f"You are {bot.name}, a helpful assistant."]
+    if unanswered:  # searched, and nothing in it answers (knowledge/answerable.py)
+        parts.append(NOT_IN_KNOWLEDGE)
     if sources:
         # Each source with where it comes from (document, section, page): the model tells
         # look-alike passages of different documents apart by it.
@@ -193,7 +201,7 @@ async def begin(
         else:  # a new conversation has no history: spare the query
             past = await _history(session, conv.id) if conversation_id else []
         user_msg_id = uuid.uuid4()
-    sources = await kb_service.retrieve(
+    retrieved = await retrieval.retrieve(
         session=session,
         settings=settings,
         vault=vault,
@@ -204,9 +212,10 @@ async def begin(
         top_k=bot.kb_top_k,
         min_score=bot.kb_min_score,
     )
+    sources = retrieved.sources
     trimmed = tokens.trim_history(past, settings.gpt.history_token_budget)
     messages = [
-        {"role": "system", "content": system_prompt(bot, sources)},
+        {"role": "system", "content": system_prompt(bot, sources, unanswered=retrieved.unanswered)},
         *trimmed,
         {"role": "user", "content": text},
     ]

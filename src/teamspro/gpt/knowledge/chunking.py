@@ -4,10 +4,16 @@ inside a section, each one knowing its page and heading path.
 Every heading path starts with the document's title: in a knowledge base of look-alike
 documents (the same policy for each subsidiary, differing in values) the title is what tells a
 passage from its twins, and a passage four pages into a PDF has no other way to carry it.
+
+Tables are cut by rows, never inside one, and each row is written as its own line labelled by
+the table's header ("Country: France; Daily allowance: 45 euros"): a window of words made a
+run-on list of cells in which nobody could tell which value belonged to which row, and every
+window after the first had lost the header that names the columns.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -18,9 +24,11 @@ from teamspro.gpt.knowledge.parsing import Parsed
 #   1: heading paths from the document's own headings
 #   2: the document's title at the root of every heading path
 #   3: a top-level heading is the title only when it is the only one (not "Part 1")
-INDEX_VERSION = 3
+#   4: table rows whole, one per line, labelled by the header; never a header row as title
+INDEX_VERSION = 4
 SEPARATOR = " > "
 TITLE_LINE_CHARS = 100
+_NUMBER = re.compile(r"[-+]?[\d.,%€$£ ]+")  # a cell that is a value, not a column name
 
 
 @dataclass
@@ -60,6 +68,33 @@ class _Section:
         self.fresh = 0
 
 
+def _table_chunks(out: list[Chunk], page: int, path: str, table: str, words: int) -> None:
+    """Whole rows, as many as fit in ``words`` (a row longer than that is a chunk of its own,
+    cut into windows only when it alone exceeds twice the budget)."""
+    lines: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal lines, size
+        if lines:
+            out.append(Chunk(len(out), page, path, "\n".join(lines)))
+        lines, size = [], 0
+
+    for line in table_lines(table):
+        n = len(line.split())
+        if n > 2 * words:
+            flush()
+            tokens = line.split()
+            for i in range(0, len(tokens), words):
+                out.append(Chunk(len(out), page, path, " ".join(tokens[i : i + words])))
+            continue
+        if size + n > words:
+            flush()
+        lines.append(line)
+        size += n
+    flush()
+
+
 def document_title(parsed: Parsed, filename: str = "") -> str:
     """The parsed title (document properties, the Title style, <title>), else the top-level
     heading (a deck's title slide, a Markdown "# "), else a short first line, else the file
@@ -73,8 +108,13 @@ def document_title(parsed: Parsed, filename: str = "") -> str:
     """
     blocks = [b for page in parsed.pages for b in page.blocks if b.text.strip()]
     tops = [b.text for b in blocks if b.kind == "heading" and b.level <= 1]
-    # (a table's first row ends in empty cells: "Title | | ")
-    line = next((b.text.splitlines()[0].strip(" |") for b in blocks if b.kind != "heading"), "")
+    first = next((b for b in blocks if b.kind != "heading"), None)
+    if first is None:
+        line = ""
+    elif first.kind == "table":  # a caption above the header ("Title | | "), never the header
+        line = caption(rows_of(first.text))
+    else:
+        line = first.text.splitlines()[0].strip()
     candidates = [
         parsed.title,
         tops[0] if tops and (len(tops) == 1 or parsed.kind == "pptx") else "",
@@ -83,6 +123,45 @@ def document_title(parsed: Parsed, filename: str = "") -> str:
     ]
     found = next((c.strip() for c in candidates if c and c.strip()), "")
     return " ".join(found.split())[:200]
+
+
+def rows_of(table: str) -> list[list[str]]:
+    """A table block's rows of cells (parsers write cells joined by " | ", a row a line)."""
+    return [[c.strip() for c in line.split(" | ")] for line in table.splitlines() if line.strip()]
+
+
+def caption(rows: list[list[str]]) -> str:
+    """A table's first row when it is a caption (one filled cell over a wider table)."""
+    if len(rows) < 2 or max(len(r) for r in rows) < 2:
+        return ""
+    filled = [c for c in rows[0] if c]
+    return filled[0] if len(filled) == 1 else ""
+
+
+def _is_header(row: list[str], below: list[list[str]]) -> bool:
+    """A header names every column and reads as words, not values (no cell is a number)."""
+    if len(row) < 2 or not below or not all(row):
+        return False
+    numeric = sum(bool(_NUMBER.fullmatch(c)) for c in row)
+    return numeric == 0 and len(set(row)) == len(row)
+
+
+def table_lines(table: str) -> list[str]:
+    """A table's rows as lines: a caption line, then each row labelled by the header
+    ("Header: value; ..."), empty cells left out; rows as they are when there is no header."""
+    rows = rows_of(table)
+    lines: list[str] = []
+    if caption(rows):
+        lines.append(caption(rows))
+        rows = rows[1:]
+    if rows and _is_header(rows[0], rows[1:]):
+        header, rows = rows[0], rows[1:]
+        for row in rows:
+            cells = [(header[i] if i < len(header) else "", v) for i, v in enumerate(row) if v]
+            lines.append("; ".join(f"{h}: {v}" if h else v for h, v in cells))
+    else:
+        lines += [" | ".join(c for c in row if c) for row in rows]
+    return [line for line in lines if line]
 
 
 def chunk(
@@ -104,6 +183,11 @@ def chunk(
                 if not headings and " ".join(block.text.split()) == root:
                     continue  # the heading that gave the document its title: the root already
                 headings = [h for h in headings if h[0] < block.level] + [(block.level, block.text)]
+                section = _Section(out, page.number, path(), words, overlap)
+                continue
+            if block.kind == "table":
+                section.flush()
+                _table_chunks(out, page.number, path(), block.text, words)
                 section = _Section(out, page.number, path(), words, overlap)
                 continue
             section.add(block.text.split())

@@ -100,6 +100,18 @@ async def chunk_count(session: AsyncSession) -> int | None:
     return (await session.execute(text(PG_CHUNK_ESTIMATE))).scalar()
 
 
+async def document_frequencies(session: AsyncSession, words: list[str]) -> dict[str, int]:
+    """How many chunks hold each word (any bot's), as full-text search counts them: by its
+    Porter stem on SQLite, by its English stem or as written on PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        stems = STEMMER.stemWords(words)
+        found = await frequencies.get(session, list(dict.fromkeys(stems)))
+        return {w: found.get(s, 0) for w, s in zip(words, stems, strict=True)}
+    plain = {w: re.sub(r"[^\w]", "", w) for w in words}
+    found = await frequencies.get(session, [p for p in dict.fromkeys(plain.values()) if p])
+    return {w: found.get(p, 0) for w, p in plain.items()}
+
+
 def common_limit(total: int | None) -> int:
     """How many chunks a term may be found in and still be searched for.
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import (
+    Boolean,
     Float,
     Uuid,
     bindparam,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     text,
 )
@@ -197,7 +199,12 @@ async def search(
     min_score: float,
     model_key: str = MODEL_KEY,
 ) -> list[Hit]:
-    """Hybrid retrieval: full-text and vector rankings fused by reciprocal rank."""
+    """Hybrid retrieval: full-text and vector rankings fused by reciprocal rank.
+
+    ``min_score`` is the least cosine similarity of a passage found by its vector alone: a
+    passage that holds the question's words is kept however diluted its vector is (one
+    sentence about the visitor wifi in a long chapter), and whether it answers is judged
+    after (answerable.py)."""
     if model_key == MODEL_KEY and await has_pgvector(session):  # the column is 384-wide
         return await _search_pgvector(
             session, bot_id, query, query_vector, top_k=top_k, min_score=min_score
@@ -215,13 +222,15 @@ async def search(
     fused: dict[uuid.UUID, float] = {}
     for rank, i in enumerate(by_vector):
         fused[ids[i]] = fused.get(ids[i], 0.0) + 1.0 / (RRF_K + rank + 1)
+    worded: set[uuid.UUID] = set()
     for rank, chunk_id in enumerate(await fulltext.full_text(session, bot_id, query)):
         if chunk_id in position:  # only chunks of ready documents
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            worded.add(chunk_id)
     kept = [
         (cid, score + SIMILARITY_WEIGHT * float(sims[position[cid]]))
         for cid, score in fused.items()
-        if sims[position[cid]] >= min_score
+        if cid in worded or sims[position[cid]] >= min_score
     ]
     ranked = sorted(kept, key=lambda x: -x[1])
     best = ranked[: _cut(ranked, top_k)]
@@ -301,9 +310,11 @@ async def _search_pgvector(
     # only top_k passages travel back with their text. (Candidates of a document that is not
     # ready are dropped here; they may have taken a rank in the vector list above, which
     # moves the fused scores of the others by a hair.)
+    worded = set(by_text)
     candidates = select(
         func.unnest(literal(list(fused), ARRAY(Uuid))).label("id"),
         func.unnest(literal(list(fused.values()), ARRAY(Float))).label("score"),
+        func.unnest(literal([c in worded for c in fused], ARRAY(Boolean))).label("worded"),
     ).subquery()
     similarity = 1 - text_op(q)
     found = (
@@ -324,7 +335,7 @@ async def _search_pgvector(
                 KnowledgeDocument.status == DocumentStatus.ready,
                 KnowledgeDocument.embedding_model == MODEL_KEY,
                 KnowledgeChunk.generation == KnowledgeDocument.generation,
-                similarity >= min_score,
+                or_(candidates.c.worded, similarity >= min_score),
             )
             .order_by((candidates.c.score + SIMILARITY_WEIGHT * similarity).desc())
             .limit(top_k + TIE_MARGIN)

@@ -290,7 +290,9 @@ def parse_xlsx(data: bytes, max_pages: int) -> Parsed:
             # Sheets are sections under the workbook (level 2): a sheet's name ("Sheet1",
             # "Policy") does not name the document.
             blocks = [Block("heading", sheet.title, 2)]
-            blocks += [Block("table", "\n".join(rows[i : i + 40])) for i in range(0, len(rows), 40)]
+            # One table per sheet: the chunker cuts it by rows, each labelled by the header.
+            if rows:
+                blocks.append(Block("table", "\n".join(rows)))
             pages.append(Page(number, blocks))
         title = (book.properties.title or "").strip()
     finally:

@@ -128,11 +128,8 @@ def parse_csv(data: bytes) -> Parsed:
     except csv.Error:
         dialect = csv.excel
     rows = [" | ".join(r) for r in csv.reader(io.StringIO(text), dialect) if any(r)]
-    header = rows[0] if rows else ""
-    blocks = [
-        Block("table", "\n".join([header, *rows[i : i + 40]])) for i in range(1, len(rows), 40)
-    ]
-    return Parsed("csv", [Page(1, blocks or [Block("table", header)])])
+    # One table: the chunker cuts it by rows, each labelled by the header (chunking.py).
+    return Parsed("csv", [Page(1, [Block("table", "\n".join(rows))] if rows else [])])
 
 
 def parse_html(data: bytes) -> Parsed:

@@ -14,24 +14,30 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamspro.config import Settings
 from teamspro.core.crypto import SecretBox
-from teamspro.core.db import release, transaction, utcnow
+from teamspro.core.db import transaction, utcnow
 from teamspro.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from teamspro.core.storage import LocalBlobStore, safe_name
 from teamspro.gpt.bot.models import Bot
-from teamspro.gpt.knowledge import chunking, embedders, index, leases, ocr, parsing
+from teamspro.gpt.knowledge import (
+    chunking,
+    embedders,
+    index,
+    leases,
+    ocr,
+    parsing,
+)
 from teamspro.gpt.knowledge.models import (
     IN_PROGRESS,
     DocumentStatus,
     KnowledgeChunk,
     KnowledgeDocument,
 )
-from teamspro.gpt.provider.base import CRUMB, ProviderError, Source
+from teamspro.gpt.provider.base import ProviderError
 
 log = logging.getLogger(__name__)
 FIELDS = ["filename", "status", "kind", "size", "pages", "chunks", "created_at", "updated_at"]
 
 # Files whose passages are cited with their page (PDF), slide (PowerPoint) or sheet (Excel).
-PAGED = (".pdf", ".pptx", ".xlsx")
 
 
 def blobs(settings: Settings) -> LocalBlobStore:
@@ -332,81 +338,6 @@ async def _read_scans(
 async def refresh_statistics(session: AsyncSession) -> None:
     """After a bulk import, so the first searches use the indexes (see index.py)."""
     await index.refresh_statistics(session)
-
-
-async def retrieve(
-    *,
-    session: AsyncSession,
-    settings: Settings,
-    vault: SecretBox,
-    org_id: uuid.UUID,
-    bot_id: uuid.UUID,
-    spec: str,
-    query: str,
-    top_k: int,
-    min_score: float,
-) -> list[Source]:
-    """Numbered sources for a question, best first (empty when the bot knows nothing).
-
-    The question is embedded with no connection held: the caller's session is released
-    (committed) first, since an embeddings provider may take seconds and SQLite has one
-    connection for every request. Callers keep their writes until after this returns.
-    """
-    if not query.strip():
-        return []
-    resolved = await embedders.resolve(
-        session=session, settings=settings, vault=vault, org_id=org_id, spec=spec
-    )
-    async with embedders.opened(settings, resolved) as embedder:
-        ready = await session.execute(
-            select(KnowledgeDocument.id)
-            .where(
-                KnowledgeDocument.bot_id == bot_id,
-                KnowledgeDocument.status == DocumentStatus.ready,
-                KnowledgeDocument.embedding_model == embedder.key,
-            )
-            .limit(1)
-        )
-        if ready.first() is None:
-            return []
-        await release(session)
-        vector = (await embedder.embed([query]))[0]
-        hits = await index.search(
-            session, bot_id, query, vector, top_k=top_k, min_score=min_score, model_key=embedder.key
-        )
-    # Passages from SharePoint link back to their file or page there.
-    remote = dict(
-        (
-            await session.execute(
-                select(KnowledgeDocument.id, KnowledgeDocument.web_url).where(
-                    KnowledgeDocument.id.in_({h.document_id for h in hits}),
-                    KnowledgeDocument.web_url.is_not(None),
-                )
-            )
-        ).all()
-        if hits
-        else []
-    )
-    sources = []
-    for i, h in enumerate(hits):
-        # The heading path starts with the document's title (chunking.INDEX_VERSION 2).
-        title, *sections = h.heading_path.split(chunking.SEPARATOR) if h.heading_path else [""]
-        # Only pages, slides and sheets are worth naming: a Markdown or Word file is "page 1"
-        # throughout, and its heading path says where the passage is.
-        paged = h.filename.lower().endswith(PAGED)
-        sources.append(
-            Source(
-                n=i + 1,
-                title=title or h.filename,
-                heading=CRUMB.join(sections),
-                text=h.text,
-                page=h.page if paged else None,
-                url=remote.get(h.document_id)
-                or f"/api/v1/gpt/documents/{h.document_id}/file"
-                + (f"#page={h.page}" if paged else ""),
-            )
-        )
-    return sources
 
 
 async def document_ids(*, session: AsyncSession, bot_id: uuid.UUID) -> list[uuid.UUID]:

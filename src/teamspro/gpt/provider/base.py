@@ -78,6 +78,9 @@ class Source:
     url: str = ""
     page: int | None = None
     heading: str = ""  # the section within it, its headings joined by CRUMB
+    # Its sentences that answer the question, in the passage's order (chosen by retrieval:
+    # knowledge/answerable.py); what the extractive answer quotes.
+    quote: str = ""
 
     @property
     def place(self) -> str:

@@ -1,11 +1,12 @@
 """The answerer used when a bot has no language model: it quotes the knowledge base.
 
-It never invents text. It keeps retrieval's order and numbers, skips passages that share no
-word with the question even in their document's title or heading (stems compared, so
-"Fridays" meets "Friday"), quotes from each of the first few the sentences that answer (those
-sharing most of the question's words, else the passage's opening), and names each quote's
-source (document, heading, page) with the same [n] as the citations below the answer. When no
-passage is left it says that nothing relevant was found, instead of quoting something else.
+It never invents text. It keeps retrieval's order and numbers and quotes from each of the first
+few passages the sentences retrieval judged to answer (knowledge/answerable.py: by meaning and
+by the question's rare words); a passage that comes without them (another source of passages)
+is quoted by the sentences sharing most of the question's words, and skipped when it shares
+none. Each quote names its source (document, heading, page) with the same [n] as the citations
+below the answer. With no passage left it says the knowledge base has nothing on the question,
+instead of quoting something else.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import AsyncIterator
 from teamspro.gpt.provider.base import ChatRequest, Chunk, Source, Usage
 
 NOTICE = "No language model is configured for this bot, so I can only quote its knowledge base."
-NOTHING = "I found nothing relevant to your question in it."
+NOTHING = "Its knowledge base has nothing on this question."
 MAX_SOURCES = 3
 MAX_SENTENCES = 2
 MAX_QUOTE = 500
@@ -59,7 +60,10 @@ def _quote(question: set[str], source: Source) -> str:
     scored = [(len(question & _words(s)), i) for i, s in enumerate(sentences)]
     best = sorted((i for score, i in scored if score), key=lambda i: -scored[i][0])
     chosen = sorted(best[:MAX_SENTENCES]) or list(range(min(MAX_SENTENCES, len(sentences))))
-    quote = " ".join(sentences[i] for i in chosen)
+    return _cut(" ".join(sentences[i] for i in chosen))
+
+
+def _cut(quote: str) -> str:
     return quote if len(quote) <= MAX_QUOTE else quote[: MAX_QUOTE - 1].rstrip() + "…"
 
 
@@ -69,9 +73,12 @@ def answer(question: str, sources: list[Source]) -> str:
     for source in sources:  # retrieval's order, retrieval's numbers
         if len(quotes) == MAX_SOURCES:
             break
-        if not asked & _words(f"{source.title} {source.heading} {source.text}"):
+        if source.quote:  # retrieval judged that it answers, and chose these sentences
+            text = _cut(source.quote)
+        elif asked & _words(f"{source.title} {source.heading} {source.text}"):
+            text = _quote(asked, source)
+        else:
             continue
-        text = _quote(asked, source)
         if text:
             quotes.append(f"> {text} [{source.n}]\n>\n> — *{source.place}*")
     if not quotes:

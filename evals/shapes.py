@@ -1,0 +1,900 @@
+"""Knowledge bases of several shapes, each with a development split (tune on it) and a test
+split (report it): another seed, other templates, other vocabulary. No two shapes share
+templates, and questions that no document answers are mixed into every set.
+
+    .venv/bin/python -m evals.shapes [--split dev|test|both] [--shape NAME ...]
+
+Shapes:
+- ``entities``: the same policies for each subsidiary, differing only in their values; each
+  question names its subsidiary (look-alike documents).
+- ``tables``: 100-140-row tables in CSV and XLSX, several with the same row keys and other
+  columns; each question asks one cell of one row.
+- ``paraphrase``: handbooks of 30-40 pages of varied prose, each hiding facts on its pages,
+  asked in other words than the fact's.
+
+Reported per shape and overall, through the server's own ingestion, retrieval and
+extractive answerer (SQLite, in process, no language model):
+- recall@1: the right document first, over the answerable questions;
+- answered: the fact is in the extractive answer;
+- refused: of the unanswerable questions, those answered "nothing in the knowledge base";
+- wrongly refused: of the answerable ones, those answered so;
+- the baseline's recall@1: Open WebUI's defaults (1,000-character chunks, 100 overlap,
+  embedded as they are with the same model, the nearest first), measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from evals import corpus
+from evals.knowledge_base import scratch
+
+
+@dataclass
+class Question:
+    text: str
+    doc: str | None  # the file that answers it; None: nothing in the set does
+    fact: str | None = None  # what the answer must contain
+
+
+@dataclass
+class Set:
+    shape: str
+    split: str
+    docs: dict[str, bytes] = field(default_factory=dict)
+    questions: list[Question] = field(default_factory=list)
+
+
+# --- prose that is not boilerplate --------------------------------------------------------
+# Sentences made of varied office vocabulary, so that documents differ in their filler the way
+# real ones do (one repeated filler sentence made every passage the same to full text).
+_SUBJECTS = [
+    "The team",
+    "Each department",
+    "The steering group",
+    "Our managers",
+    "The works council",
+    "The project office",
+    "Every site",
+    "The finance team",
+    "The quality group",
+    "Line managers",
+    "The regional office",
+    "The board",
+    "The service desk",
+    "Facilities",
+    "Procurement",
+]
+_VERBS = [
+    "reviews",
+    "documents",
+    "discusses",
+    "approves",
+    "publishes",
+    "updates",
+    "monitors",
+    "plans",
+    "coordinates",
+    "reports on",
+    "checks",
+    "records",
+    "prepares",
+    "shares",
+    "audits",
+]
+_OBJECTS = [
+    "the quarterly objectives",
+    "supplier contracts",
+    "process changes",
+    "the risk register",
+    "customer feedback",
+    "staffing plans",
+    "the annual budget",
+    "meeting minutes",
+    "compliance findings",
+    "improvement proposals",
+    "open actions",
+    "the roadmap",
+    "service levels",
+    "incident reports",
+    "training records",
+    "the archive policy",
+]
+_TAILS = [
+    "before each planning cycle",
+    "with the people concerned",
+    "in the shared workspace",
+    "at the monthly review",
+    "when priorities change",
+    "according to the agreed schedule",
+    "together with local representatives",
+    "after every major release",
+    "in plain language",
+    "so that nothing is lost between teams",
+    "as part of continuous improvement",
+]
+
+
+def prose(rng: random.Random, words: int) -> str:
+    out: list[str] = []
+    while sum(len(s.split()) for s in out) < words:
+        s = f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}"
+        out.append(f"{s} {rng.choice(_TAILS)}.")
+    return " ".join(out)
+
+
+def _format(doc: tuple[str, list[tuple[str, str]]], fmt: str) -> bytes:
+    title, sections = doc
+    if fmt == "pdf":
+        pages = [
+            f"{title}\n\n{h}\n{b}" if i == 0 else f"{h}\n{b}" for i, (h, b) in enumerate(sections)
+        ]
+        return corpus.pdf(pages, title=title)
+    if fmt == "docx":
+        return corpus.docx([(h, [b]) for h, b in sections], title=title)
+    if fmt == "html":
+        return corpus.html(title, sections)
+    return corpus.markdown(title, sections)
+
+
+# --- questions nothing answers -------------------------------------------------------------
+# Topics the sets never cover, asked with the words that make them look covered: the
+# organisation's names and "employees", "office", "policy", "company".
+UNANSWERABLE = {
+    "dev": [
+        "What is the policy on bringing pets to the office{at}?",
+        "How much is the employee discount on company cars{at}?",
+        "Which charity does the company sponsor{at}?",
+        "What is the dress code for client meetings{at}?",
+        "How many parking spaces do visitors get{at}?",
+        "When is the summer party held{at}?",
+        "Who is the data protection officer{at}?",
+        "Can employees take a sabbatical{at}?",
+        "What is the pension contribution{at}?",
+        "Is there a crèche for employees' children{at}?",
+        "How are stock options granted to staff{at}?",
+        "What is the whistleblowing hotline number{at}?",
+    ],
+    "test": [
+        "Does the office offer free flu vaccinations{at}?",
+        "What are the rules for smoking on the premises{at}?",
+        "How do I order business cards{at}?",
+        "Which languages does the company pay lessons for{at}?",
+        "Are employees allowed to wear shorts in summer{at}?",
+        "What is the mileage rate for bicycles{at}?",
+        "Who organises the Christmas market stall{at}?",
+        "How long is the probation period for managers{at}?",
+        "Can staff rent the company holiday flat{at}?",
+        "What is the procedure for moving desks between floors{at}?",
+        "How is the annual bonus calculated{at}?",
+        "Does the company reimburse glasses for screen work{at}?",
+    ],
+}
+
+
+def _unanswerable(split: str, rng: random.Random, names: list[str], count: int) -> list[Question]:
+    picked = rng.sample(UNANSWERABLE[split], count)
+    return [
+        Question(q.format(at=f" at {rng.choice(names)}" if names and i % 2 == 0 else ""), None)
+        for i, q in enumerate(picked)
+    ]
+
+
+# --- look-alike entities ----------------------------------------------------------------------
+ENTITIES = {
+    "dev": [
+        "Northwind Traders",
+        "Contoso Pharma",
+        "Fabrikam Logistics",
+        "Adventure Works Cycles",
+        "Tailspin Toys",
+        "Woodgrove Bank",
+        "Litware Systems",
+        "Proseware Labs",
+    ],
+    "test": [
+        "Blue Yonder Airlines",
+        "Coho Winery",
+        "Graphic Design Institute",
+        "Humongous Insurance",
+        "Lucerne Publishing",
+        "Margie's Travel",
+        "Southridge Video",
+        "Trey Research",
+    ],
+}
+# (policy, fact with {n}, question with {e}, what the answer must contain with {n}, values)
+POLICIES = {
+    "dev": [
+        (
+            "Parental leave",
+            "Parents receive {n} weeks of paid parental leave.",
+            "How many weeks of paid parental leave do parents receive at {e}?",
+            "{n} weeks",
+            range(8, 40),
+        ),
+        (
+            "Remote work",
+            "Employees may work remotely up to {n} days per month.",
+            "How many days per month may employees of {e} work remotely?",
+            "{n} days",
+            range(2, 22),
+        ),
+        (
+            "Travel expenses",
+            "Hotel costs are reimbursed up to {n} euros per night.",
+            "Up to how much are hotel costs reimbursed per night at {e}?",
+            "{n} euros",
+            range(90, 260, 5),
+        ),
+        (
+            "Security badges",
+            "Lost badges are replaced within {n} hours by the front desk.",
+            "How quickly does {e} replace lost badges?",
+            "{n} hours",
+            range(2, 72),
+        ),
+        (
+            "IT equipment",
+            "Laptops are replaced every {n} months by the service desk.",
+            "How often are laptops replaced at {e}?",
+            "{n} months",
+            range(18, 60),
+        ),
+        (
+            "Canteen",
+            "On Fridays the canteen closes at {n}:30.",
+            "When does the cafeteria close on Friday at {e}?",
+            "{n}:30",
+            range(12, 20),
+        ),
+    ],
+    "test": [
+        (
+            "Bereavement",
+            "Staff may take {n} days of compassionate leave after the death of a close relative.",
+            "How many days off does {e} give after a death in the family?",
+            "{n} days",
+            range(2, 15),
+        ),
+        (
+            "Mobile phones",
+            "Work smartphones are renewed after {n} months of service.",
+            "After how long does {e} renew a work smartphone?",
+            "{n} months",
+            range(20, 48),
+        ),
+        (
+            "Meal allowance",
+            "The daily meal allowance on business trips is {n} euros.",
+            "What is the daily meal allowance on business trips at {e}?",
+            "{n} euros",
+            range(15, 60),
+        ),
+        (
+            "Overtime",
+            "Overtime beyond {n} hours per month must be approved in writing.",
+            "Above how many monthly hours does overtime need written approval at {e}?",
+            "{n} hours",
+            range(5, 40),
+        ),
+        (
+            "Cycling",
+            "Employees who cycle to work receive {n} cents per kilometre.",
+            "How much does {e} pay per kilometre for biking to the office?",
+            "{n} cents",
+            range(10, 40),
+        ),
+        (
+            "Notice period",
+            "Resignations take effect after a notice period of {n} weeks.",
+            "How long is the notice period when leaving {e}?",
+            "{n} weeks",
+            range(2, 13),
+        ),
+    ],
+}
+_FORMATS = ["pdf", "docx", "html", "md"]
+
+
+def entities(split: str) -> Set:
+    rng = random.Random(f"entities-{split}")
+    out = Set("entities", split)
+    names = ENTITIES[split]
+    for p, (policy, fact, question, answer, values) in enumerate(POLICIES[split]):
+        picked = rng.sample(list(values), len(names))
+        for e, entity in enumerate(names):
+            n = picked[e]
+            title = f"{entity} - {policy} policy"
+            sections = [
+                ("Scope", prose(rng, 80)),
+                ("Rules", prose(rng, 40) + " " + fact.format(n=n) + " " + prose(rng, 30)),
+                ("Exceptions", prose(rng, 80)),
+                ("Contacts", prose(rng, 60)),
+            ]
+            fmt = _FORMATS[(p + e) % len(_FORMATS)]
+            name = f"{entity.split()[0].lower()}-{policy.split()[0].lower()}.{fmt}"
+            out.docs[name] = _format((title, sections), fmt)
+            if (p + e) % 2 == 0:  # half of them asked: 24 questions
+                out.questions.append(Question(question.format(e=entity), name, answer.format(n=n)))
+    out.questions += _unanswerable(split, rng, names, 10)
+    return out
+
+
+# --- tables ---------------------------------------------------------------------------------
+_SYLLABLES = [
+    "al",
+    "bre",
+    "cor",
+    "dun",
+    "el",
+    "fen",
+    "gar",
+    "hol",
+    "is",
+    "jor",
+    "kel",
+    "lin",
+    "mar",
+    "nor",
+    "os",
+    "pel",
+    "quin",
+    "ros",
+    "sel",
+    "tor",
+    "ul",
+    "ver",
+    "wen",
+    "yst",
+]
+
+
+def _names(rng: random.Random, count: int, suffixes: list[str]) -> list[str]:
+    """Made-up place or product names: rare words, as real row keys are."""
+    found: list[str] = []
+    while len(found) < count:
+        name = "".join(rng.sample(_SYLLABLES, 2)).capitalize() + rng.choice(suffixes)
+        if name not in found:
+            found.append(name)
+    return found
+
+
+# (file stem, columns, the key column's name suffixes, value makers, question templates by
+#  column index with {key}, a unit for the answer by column index)
+TABLES = {
+    "dev": [
+        (
+            "Travel allowances",
+            ["Destination", "Daily allowance", "Hotel ceiling"],
+            ["burg", "ville", "stad"],
+            [lambda r: f"{r.randint(30, 95)} EUR", lambda r: f"{r.randint(80, 260)} EUR"],
+            {
+                1: "What is the daily allowance for a trip to {key}?",
+                2: "What is the hotel ceiling in {key}?",
+            },
+        ),
+        (
+            "Office directory",
+            ["Office", "Reception phone", "Opening hour"],
+            ["burg", "ville", "stad"],
+            [
+                lambda r: f"+41 {r.randint(20, 99)} {r.randint(100, 999)} {r.randint(10, 99)}",
+                lambda r: f"{r.randint(6, 10)}:{r.choice(['00', '15', '30', '45'])}",
+            ],
+            {
+                1: "What is the reception phone number of the {key} office?",
+                2: "At what time does the {key} office open?",
+            },
+        ),
+        (
+            "Spare parts",
+            ["Part", "Unit price", "Stock"],
+            ["-100", "-200", "-X"],
+            [
+                lambda r: f"{r.randint(2, 400)}.{r.randint(10, 99)} CHF",
+                lambda r: f"{r.randint(0, 900)} pieces",
+            ],
+            {1: "What is the unit price of part {key}?", 2: "How many {key} parts are in stock?"},
+        ),
+    ],
+    "test": [
+        (
+            "Warehouse sites",
+            ["Site", "Site manager", "Capacity"],
+            ["port", "field", "haven"],
+            [
+                lambda r: (
+                    f"{r.choice(['Ana', 'Ben', 'Carla', 'Dirk', 'Eva', 'Femi'])} "
+                    f"{r.choice(['Moreau', 'Keller', 'Rossi', 'Nowak', 'Silva'])}"
+                ),
+                lambda r: f"{r.randint(2, 90)}00 pallets",
+            ],
+            {1: "Who manages the {key} warehouse?", 2: "How many pallets fit in {key}?"},
+        ),
+        (
+            "Cost centres",
+            ["Cost centre", "Budget holder code", "Annual budget"],
+            ["port", "field", "haven"],
+            [lambda r: f"BH-{r.randint(1000, 9999)}", lambda r: f"{r.randint(40, 990)}k GBP"],
+            {
+                1: "Which budget holder code belongs to cost centre {key}?",
+                2: "How big is the yearly budget of {key}?",
+            },
+        ),
+        (
+            "Training catalogue",
+            ["Course", "Duration", "Seats"],
+            ["ology", "craft", "works"],
+            [lambda r: f"{r.randint(1, 10)} days", lambda r: f"{r.randint(6, 40)} seats"],
+            {1: "How long does the {key} course last?", 2: "How many places does {key} offer?"},
+        ),
+    ],
+}
+
+
+def tables(split: str) -> Set:
+    rng = random.Random(f"tables-{split}")
+    out = Set("tables", split)
+    keys: list[str] = []
+    for t, (stem, columns, suffixes, makers, questions) in enumerate(TABLES[split]):
+        # The first two tables share their row keys (the same places, other columns).
+        if t < 2 and keys:
+            rows_keys = keys
+        else:
+            rows_keys = _names(rng, rng.randint(100, 140), suffixes)
+            keys = keys or rows_keys
+        rows = [[k, *(make(rng) for make in makers)] for k in rows_keys]
+        name = f"{stem.lower().replace(' ', '-')}.{'csv' if t % 2 == 0 else 'xlsx'}"
+        table = [columns, *rows]
+        out.docs[name] = (
+            corpus.csv_file([[str(c) for c in r] for r in table])
+            if name.endswith(".csv")
+            else corpus.xlsx({"Sheet1": table})
+        )
+        for row in rng.sample(rows, 8):
+            column = rng.choice(list(questions))
+            out.questions.append(Question(questions[column].format(key=row[0]), name, row[column]))
+    out.questions += _unanswerable(split, rng, [], 10)
+    return out
+
+
+# --- long documents asked in paraphrase ----------------------------------------------------------
+# (fact, question in other words, what the answer must contain). Most questions keep one key
+# word of the fact and say the rest otherwise, as people do; a third share no word with it.
+PARAPHRASE = {
+    "dev": [
+        (
+            "Unused holiday can be carried into the next year up to five days.",
+            "How much vacation may I move to the following year?",
+            "five days",
+        ),
+        (
+            "Expense claims are settled by the payroll team within ten working days.",
+            "How long before my claim is paid back?",
+            "ten working days",
+        ),
+        (
+            "The main entrance is locked at eight in the evening; use the side door after that.",
+            "How do I get into the building late at night once the entrance is shut?",
+            "side door",
+        ),
+        (
+            "Work laptops must be encrypted before they leave the premises.",
+            "What has to be done to a laptop before I take it home?",
+            "encrypted",
+        ),
+        (
+            "Conference travel is approved by the head of department, not the line manager.",
+            "Who signs off on my trip to a conference?",
+            "head of department",
+        ),
+        (
+            "Employees may donate two paid days a year to volunteering.",
+            "Do we get paid time off for volunteering?",
+            "two paid days",
+        ),
+        (
+            "The coffee machines are descaled by facilities every second Monday.",
+            "How often is the coffee machine cleaned?",
+            "every second Monday",
+        ),
+        (
+            "Printed confidential documents go into the locked grey bins for shredding.",
+            "Where should I throw away confidential papers?",
+            "locked grey bins",
+        ),
+        (
+            "Parents may start work an hour later during the first school week.",
+            "Can parents come in later when school starts?",
+            "an hour later",
+        ),
+        (
+            "Guests connect to the visitor wifi with the code printed on their badge.",
+            "How does a guest get onto the wifi?",
+            "printed on their badge",
+        ),
+        (
+            "Company credit cards have a monthly limit of three thousand euros.",
+            "What is the most I can spend on the corporate card each month?",
+            "three thousand euros",
+        ),
+        (
+            "Meeting minutes are kept in the team's records site for seven years.",
+            "How long do we keep minutes of meetings?",
+            "seven years",
+        ),
+        *[
+            (f, q, k)
+            for (f, q), k in zip(
+                corpus.PARAPHRASED[:6],
+                [
+                    "three in the afternoon",
+                    "basement garage",
+                    "escorted by their host",
+                    "after badge login",
+                    "November",
+                    "thirty months",
+                ],
+                strict=True,
+            )
+        ],
+    ],
+    "test": [
+        (
+            "Sick notes are uploaded to the absence portal by the employee's manager.",
+            "Who submits the medical certificate when someone is off ill?",
+            "manager",
+        ),
+        (
+            "Overseas assignments include a relocation allowance of one month's salary.",
+            "What moving support do I get for a posting abroad?",
+            "one month's salary",
+        ),
+        (
+            "The staff shop in building C sells branded clothing at cost price.",
+            "Where can I buy clothing with the company logo?",
+            "building C",
+        ),
+        (
+            "Flexible working hours run from seven in the morning to seven at night.",
+            "What is the earliest I can begin my working day?",
+            "seven in the morning",
+        ),
+        (
+            "Interview expenses of external candidates are refunded by recruitment.",
+            "Does the company pay back a candidate's travel for an interview?",
+            "refunded by recruitment",
+        ),
+        (
+            "Noise-cancelling headsets are issued to staff in open-plan areas on request.",
+            "Can I ask for a headset because the open-plan office is loud?",
+            "on request",
+        ),
+        (
+            "Secondments to another subsidiary last at most eighteen months.",
+            "For how long can I be seconded to a sister company?",
+            "eighteen months",
+        ),
+        (
+            "The fire assembly point is the lawn behind the car park.",
+            "Where do we gather when the fire alarm rings?",
+            "lawn behind the car park",
+        ),
+        (
+            "Company bicycles are booked through reception for up to one day.",
+            "How do I borrow one of the company bicycles?",
+            "through reception",
+        ),
+        (
+            "Annual leave requests need two weeks' notice for periods over five days.",
+            "How early must I ask for a long leave?",
+            "two weeks' notice",
+        ),
+        (
+            "Long-service awards are given after ten, twenty and thirty years.",
+            "When do employees get an award for their years of service?",
+            "ten, twenty",
+        ),
+        (
+            "Translation requests go to the language services team by e-mail.",
+            "Who can translate a document for me?",
+            "language services team",
+        ),
+        (
+            "Umbrellas can be borrowed at the porter's lodge on rainy days.",
+            "Where might I pick up something to keep me dry when it pours?",
+            "porter's lodge",
+        ),
+        (
+            "Shuttle buses leave the main gate every twenty minutes for the station.",
+            "How frequently is there a coach to the railway?",
+            "every twenty minutes",
+        ),
+        (
+            "First aiders wear a green armband during emergencies.",
+            "How do I recognise a colleague trained in medical help during an incident?",
+            "green armband",
+        ),
+        (
+            "Lost property is kept by security for thirty days.",
+            "How long are forgotten belongings held before disposal?",
+            "thirty days",
+        ),
+        (
+            "Newsletters go out to all staff on the last Friday of the month.",
+            "When is the internal bulletin e-mailed to everybody?",
+            "last Friday",
+        ),
+        (
+            "Payslips are available in the HR portal on the twenty-fifth.",
+            "On which date can I see my salary statement online?",
+            "twenty-fifth",
+        ),
+    ],
+}
+
+
+# The heading of each fact's chapter, in PARAPHRASE's order: handbooks are cut into chapters
+# named by their subject, and a fact sits in the chapter of its subject.
+CHAPTERS = {
+    "dev": [
+        "Annual leave",
+        "Expenses",
+        "Building access",
+        "Information security",
+        "Business travel",
+        "Volunteering",
+        "Kitchens",
+        "Confidential waste",
+        "Family",
+        "Visitors",
+        "Corporate cards",
+        "Records management",
+        "Canteen",
+        "Cycling",
+        "Reception",
+        "Printing",
+        "Performance reviews",
+        "Mobile phones",
+    ],
+    "test": [
+        "Absence",
+        "International mobility",
+        "Staff shop",
+        "Working time",
+        "Recruitment",
+        "Workplace equipment",
+        "Secondments",
+        "Fire safety",
+        "Pool bikes",
+        "Leave requests",
+        "Recognition",
+        "Language services",
+        "Facilities",
+        "Getting here",
+        "First aid",
+        "Security",
+        "Internal communication",
+        "Pay",
+    ],
+}
+# Chapters around them, named too.
+OTHER_CHAPTERS = [
+    "Introduction",
+    "Our values",
+    "Governance",
+    "Quality",
+    "Reporting",
+    "Projects",
+    "Customers",
+    "Suppliers",
+    "Compliance",
+    "Planning",
+    "Reviews",
+    "Archives",
+    "Tools",
+    "Improvement",
+    "Partnerships",
+    "Sites",
+    "Risk",
+    "Audits",
+    "Data",
+    "Procedures",
+]
+
+
+def paraphrase(split: str) -> Set:
+    rng = random.Random(f"paraphrase-{split}")
+    out = Set("paraphrase", split)
+    facts = list(zip(PARAPHRASE[split], CHAPTERS[split], strict=True))
+    rng.shuffle(facts)
+    books = 3
+    for b in range(books):
+        pages = rng.randint(30, 40)
+        body = [prose(rng, 320) for _ in range(pages)]
+        headings = [f"{rng.choice(OTHER_CHAPTERS)} {i + 1}" for i in range(pages)]
+        mine = facts[b::books]
+        where = rng.sample(range(pages), len(mine))
+        name = f"handbook-{b + 1}.{'pdf' if b % 2 == 0 else 'docx'}"
+        for ((fact, question, answer), heading), page in zip(mine, where, strict=True):
+            words = body[page].split()
+            cut = rng.randrange(20, len(words) - 20)
+            body[page] = " ".join([*words[:cut], fact, *words[cut:]])
+            headings[page] = heading
+            out.questions.append(Question(question, name, answer))
+        title = f"Staff handbook volume {b + 1}"
+        if name.endswith(".pdf"):  # a page a chapter, its heading on its first line
+            pages_text = [f"{h}\n{p}" for h, p in zip(headings, body, strict=True)]
+            out.docs[name] = corpus.pdf(pages_text, title=title)
+        else:
+            out.docs[name] = corpus.docx(
+                list(zip(headings, [[p] for p in body], strict=True)), title=title
+            )
+    out.questions += _unanswerable(split, rng, [], 10)
+    return out
+
+
+SHAPES: dict[str, Callable[[str], Set]] = {
+    "entities": entities,
+    "tables": tables,
+    "paraphrase": paraphrase,
+}
+
+
+# --- measuring -----------------------------------------------------------------------------
+@dataclass
+class Scores:
+    shape: str
+    split: str
+    answerable: int
+    unanswerable: int
+    recall_at_1: float
+    answered: float
+    refused: float  # of the unanswerable
+    wrongly_refused: float  # of the answerable
+    baseline_recall_at_1: float
+    seconds: float
+    misses: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.shape:<11} {self.split:<4} questions={self.answerable}+{self.unanswerable} "
+            f"recall@1={self.recall_at_1:.2f} answered={self.answered:.2f} "
+            f"refused={self.refused:.2f} wrongly_refused={self.wrongly_refused:.2f} "
+            f"baseline_recall@1={self.baseline_recall_at_1:.2f}"
+        )
+
+
+def _baseline(docs: dict[str, bytes], questions: list[Question]) -> float:
+    """Open WebUI's defaults: the file's text cut every 1,000 characters (100 overlap), embedded
+    as is, the nearest chunk's document first."""
+    from teamspro.gpt.knowledge import parsing
+    from teamspro.gpt.knowledge.embedding import default_model
+
+    model = default_model()
+    owners, texts = [], []
+    for name, data in docs.items():
+        parsed = parsing.parse(data, name)
+        text = "\n".join(b.text for page in parsed.pages for b in page.blocks)
+        for i in range(0, max(1, len(text) - 100), 900):
+            owners.append(name)
+            texts.append(text[i : i + 1000])
+    matrix = model.embed(texts)
+    asked = [q for q in questions if q.doc]
+    vectors = model.embed([q.text for q in asked])
+    first = sum(
+        owners[int(np.argmax(matrix @ v))] == q.doc for q, v in zip(asked, vectors, strict=True)
+    )
+    return first / len(asked)
+
+
+async def evaluate(built: Set, database_url: str | None = None) -> Scores:
+    from teamspro.core.crypto import SecretBox
+    from teamspro.gpt.knowledge import retrieval
+    from teamspro.gpt.provider.extractive import answer
+
+    kb = await scratch(database_url)
+    ids: dict[uuid.UUID, str] = {}
+    for name, data in built.docs.items():
+        ids[await kb.add(name, data)] = name
+    vault = SecretBox(kb.settings.resolved_secret_key, "vault")
+    started = time.perf_counter()
+    first = answered = refused = wrongly = 0
+    misses: list[str] = []
+    for q in built.questions:
+        async with kb.maker() as session:
+            found = await retrieval.retrieve(
+                session=session,
+                settings=kb.settings,
+                vault=vault,
+                org_id=kb.org_id,
+                bot_id=kb.bot_id,
+                spec="local",
+                query=q.text,
+                top_k=5,
+                min_score=0.2,
+            )
+        docs = [ids[uuid.UUID(s.url.split("/documents/")[1].split("/")[0])] for s in found.sources]
+        text = answer(q.text, found.sources)
+        if q.doc is None:
+            refused += not found.sources
+            if found.sources:
+                misses.append(f"answered: {q.text} -> {docs[0]}")
+            continue
+        wrongly += not found.sources
+        first += bool(docs) and docs[0] == q.doc
+        hit = q.fact is not None and q.fact.lower() in text.lower()
+        answered += hit
+        if not docs or docs[0] != q.doc or not hit:
+            misses.append(f"{'refused' if not docs else docs[0]}: {q.text} [{q.fact}]")
+    seconds = time.perf_counter() - started
+    await kb.engine.dispose()
+    baseline = await asyncio.to_thread(_baseline, built.docs, built.questions)
+    n = sum(q.doc is not None for q in built.questions)
+    u = len(built.questions) - n
+    return Scores(
+        built.shape,
+        built.split,
+        n,
+        u,
+        first / n,
+        answered / n,
+        refused / max(u, 1),
+        wrongly / n,
+        baseline,
+        seconds,
+        misses,
+    )
+
+
+def overall(scores: list[Scores]) -> Scores:
+    n = sum(s.answerable for s in scores)
+    u = sum(s.unanswerable for s in scores)
+
+    def mean(attr: str, by: str) -> float:
+        total = sum(getattr(s, by) for s in scores)
+        return sum(getattr(s, attr) * getattr(s, by) for s in scores) / max(total, 1)
+
+    return Scores(
+        "overall",
+        scores[0].split,
+        n,
+        u,
+        mean("recall_at_1", "answerable"),
+        mean("answered", "answerable"),
+        mean("refused", "unanswerable"),
+        mean("wrongly_refused", "answerable"),
+        mean("baseline_recall_at_1", "answerable"),
+        sum(s.seconds for s in scores),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="retrieval and answers on sets of many shapes")
+    parser.add_argument("--split", choices=["dev", "test", "both"], default="dev")
+    parser.add_argument("--shape", action="append", choices=list(SHAPES))
+    parser.add_argument("--misses", action="store_true", help="print what went wrong")
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default: SQLite)")
+    args = parser.parse_args()
+    for split in ("dev", "test") if args.split == "both" else (args.split,):
+        results = []
+        for shape in args.shape or list(SHAPES):
+            s = asyncio.run(evaluate(SHAPES[shape](split), args.database_url))
+            results.append(s)
+            print(s.line(), flush=True)
+            if args.misses:
+                print("\n".join(f"    {m}" for m in s.misses), flush=True)
+        print(overall(results).line(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Retrieval for a question: the passages of a bot's knowledge base that answer it, numbered,
+each with where it comes from and the sentences to quote (answerable.py judges them)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamspro.config import Settings
+from teamspro.core.crypto import SecretBox
+from teamspro.core.db import release
+from teamspro.gpt.knowledge import answerable, chunking, embedders, fulltext, index
+from teamspro.gpt.knowledge.embedding import MODEL_KEY
+from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeDocument
+from teamspro.gpt.provider.base import CRUMB, Source
+
+# Files whose passages are cited by page (a Word or Markdown file is "page 1" throughout).
+PAGED = (".pdf", ".pptx", ".xlsx")
+
+
+async def retrieve(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    vault: SecretBox,
+    org_id: uuid.UUID,
+    bot_id: uuid.UUID,
+    spec: str,
+    query: str,
+    top_k: int,
+    min_score: float,
+) -> Retrieval:
+    """Numbered sources for a question, best first: only passages that answer it
+    (answerable.py), none when the bot knows nothing or nothing it knows answers.
+
+    The question is embedded with no connection held: the caller's session is released
+    (committed) first, since an embeddings provider may take seconds and SQLite has one
+    connection for every request. Callers keep their writes until after this returns.
+    """
+    if not query.strip():
+        return Retrieval([], searched=False)
+    resolved = await embedders.resolve(
+        session=session, settings=settings, vault=vault, org_id=org_id, spec=spec
+    )
+    async with embedders.opened(settings, resolved) as embedder:
+        ready = await session.execute(
+            select(KnowledgeDocument.id)
+            .where(
+                KnowledgeDocument.bot_id == bot_id,
+                KnowledgeDocument.status == DocumentStatus.ready,
+                KnowledgeDocument.embedding_model == embedder.key,
+            )
+            .limit(1)
+        )
+        if ready.first() is None:
+            return Retrieval([], searched=False)
+        await release(session)
+        vector = (await embedder.embed([query]))[0]
+        hits = await index.search(
+            session, bot_id, query, vector, top_k=top_k, min_score=min_score, model_key=embedder.key
+        )
+    local = vector if embedder.key == MODEL_KEY else None
+    answering = await _answering(session, query, local, hits)
+    hits = [h for h, _ in answering]
+    # Passages from SharePoint link back to their file or page there.
+    remote = dict(
+        (
+            await session.execute(
+                select(KnowledgeDocument.id, KnowledgeDocument.web_url).where(
+                    KnowledgeDocument.id.in_({h.document_id for h in hits}),
+                    KnowledgeDocument.web_url.is_not(None),
+                )
+            )
+        ).all()
+        if hits
+        else []
+    )
+    sources = []
+    for i, (h, quote) in enumerate(answering):
+        # The heading path starts with the document's title (chunking.INDEX_VERSION 2).
+        title, *sections = h.heading_path.split(chunking.SEPARATOR) if h.heading_path else [""]
+        # Only pages, slides and sheets are worth naming: a Markdown or Word file is "page 1"
+        # throughout, and its heading path says where the passage is.
+        paged = h.filename.lower().endswith(PAGED)
+        sources.append(
+            Source(
+                n=i + 1,
+                title=title or h.filename,
+                heading=CRUMB.join(sections),
+                text=h.text,
+                quote=quote,
+                page=h.page if paged else None,
+                url=remote.get(h.document_id)
+                or f"/api/v1/gpt/documents/{h.document_id}/file"
+                + (f"#page={h.page}" if paged else ""),
+            )
+        )
+    return Retrieval(sources, searched=True)
+
+
+@dataclass
+class Retrieval:
+    sources: list[Source]
+    # Whether the bot's knowledge base was searched: with no sources, it holds nothing that
+    # answers the question (the answer says so rather than guess).
+    searched: bool
+
+    @property
+    def unanswered(self) -> bool:
+        return self.searched and not self.sources
+
+
+async def _answering(
+    session: AsyncSession, query: str, vector: np.ndarray | None, hits: list[index.Hit]
+) -> list[tuple[index.Hit, str]]:
+    """The hits that answer the question (answerable.py), best evidence first, each with the
+    sentences to quote. ``vector``: the question's, when the bot embeds with the local model.
+
+    The words' rarities are read with the session; the sentences are judged with its
+    connection given back (a model call for each sentence not seen before).
+    """
+    words = answerable.content_words(query)
+    if not hits or not words:
+        return []
+    df = await fulltext.document_frequencies(session, words)
+    total = max(await fulltext.chunk_count(session) or 0, len(hits))
+    asked: dict[str, float] = {}
+    for word, stem in zip(words, answerable.stems(words), strict=True):
+        asked[stem] = max(asked.get(stem, 0.0), answerable.weight(df.get(word, 0), total))
+    await release(session)
+
+    def judged() -> list[answerable.Judgement]:
+        question = vector if vector is not None else answerable.sentence_vectors.get([query])[0]
+        passages = [(h.heading_path, h.text) for h in hits]
+        return answerable.judge(asked, question, passages)
+
+    verdicts = await asyncio.to_thread(judged)
+    kept = sorted(
+        (v for v in zip(hits, verdicts, strict=True) if v[1].answers),
+        key=lambda v: -v[1].evidence,  # (stable: retrieval's order among equals)
+    )
+    return [
+        (hit, " ".join(answerable.sentences(hit.text)[i] for i in sorted(verdict.quote)))
+        for hit, verdict in kept
+    ]

@@ -1,0 +1,130 @@
+"""Answers people can trust (issue 28): a question nothing answers is told so, a table's row is
+quoted whole under its header, a paraphrased fact is found and quoted by meaning; on SQLite and
+on PostgreSQL with pgvector."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from evals import corpus
+from evals.shapes import prose
+
+from teamspro.gpt.chat.service import NOT_IN_KNOWLEDGE
+from teamspro.gpt.provider.extractive import NOTHING
+from tests.fixtures.live import FakeLLM
+from tests.gpt.conftest import read_sse
+from tests.gpt.knowledge.test_ingestion import KB, files, open_kb
+
+
+@pytest.fixture
+def kb(
+    request: pytest.FixtureRequest, slot: Path, kb_database_url: str, fake_llm: FakeLLM
+) -> Iterator[KB]:
+    with open_kb(request, slot, kb_database_url, fake_llm) as made:
+        yield made
+
+
+def _ask(kb: KB, question: str) -> dict[str, Any]:
+    """The answer's end event, with the streamed text as ``content``."""
+    url = f"/api/v1/gpt/bots/{kb.bot['id']}/chat"
+    events = read_sse(kb.client.post(url, headers=kb.auth, json={"message": question}).text)
+    text = "".join(data["text"] for name, data in events if name == "delta")
+    return {**events[-1][1], "content": text}
+
+
+def _policies(kb: KB) -> None:
+    names = ("leave.pdf", "guide.html", "remote.md", "travel.docx", "notes.txt")
+    assert kb.upload({n: files()[n] for n in names}).status_code == 201
+    assert {d["status"] for d in kb.wait()} == {"ready"}
+
+
+@pytest.mark.every_database
+def test_a_question_nothing_answers_is_told_so_and_cites_nothing(kb: KB, fake_llm: FakeLLM) -> None:
+    """It shares "office" and "policy" with the documents, and retrieval finds their nearest
+    passages; the answer quoted three of them as if they answered."""
+    _policies(kb)
+    for question in (
+        "What is the policy on bringing pets to the office?",
+        "Which charity does the company sponsor?",
+    ):
+        done = _ask(kb, question)
+        assert done["citations"] == [], question
+        assert NOTHING in done["content"] and "Here is what it says" not in done["content"]
+    answered = _ask(kb, "How many weeks of parental leave do parents get?")
+    assert "16 weeks" in answered["content"] and answered["citations"][0]["title"] == "Leave"
+
+    # A model is told the knowledge base has nothing on it, and given no sources.
+    kb.client.patch(
+        f"/api/v1/gpt/bots/{kb.bot['id']}",
+        headers=kb.auth,
+        json={"provider_key": "fake", "model": "echo"},
+    )
+    done = _ask(kb, "What is the policy on bringing pets to the office?")
+    system = fake_llm.requests[-1]["messages"][0]["content"]
+    assert NOT_IN_KNOWLEDGE in system and "Sources:" not in system
+    assert done["citations"] == []
+    _ask(kb, "How often are laptops replaced?")
+    system = fake_llm.requests[-1]["messages"][0]["content"]
+    assert NOT_IN_KNOWLEDGE not in system and "every 3 years" in system
+
+
+@pytest.mark.every_database
+def test_a_row_of_a_long_table_is_quoted_whole_under_its_header(kb: KB) -> None:
+    rng = random.Random(5)
+    header = ["Destination", "Daily allowance", "Hotel ceiling"]
+    rows = [[f"Site{i:03d}", f"{rng.randint(30, 95)} EUR", f"{100 + i} EUR"] for i in range(120)]
+    phones = [["Destination", "Reception phone"]] + [
+        [r[0], f"+41 22 {500 + i} 00"] for i, r in enumerate(rows)
+    ]
+    uploaded = kb.upload(
+        {
+            "travel-allowances.csv": corpus.csv_file([header, *rows]),
+            "office-phones.xlsx": corpus.xlsx({"Offices": phones}),
+        }
+    )
+    assert uploaded.status_code == 201
+    docs = {d["filename"]: d for d in kb.wait()}
+    assert docs["travel-allowances.csv"]["title"] == "travel-allowances"  # not its header row
+    done = _ask(kb, "What is the hotel ceiling in Site087?")
+    row = f"Destination: Site087; Daily allowance: {rows[87][1]}; Hotel ceiling: 187 EUR"
+    assert row in done["content"]
+    assert done["citations"][0]["title"] == "travel-allowances"
+    assert "Site086" not in done["content"] and "Site088" not in done["content"]
+    done = _ask(kb, "What is the reception phone number of Site042?")
+    assert "Destination: Site042; Reception phone: +41 22 542 00" in done["content"]
+
+
+@pytest.mark.every_database
+def test_a_paraphrased_fact_is_found_and_quoted_by_meaning(kb: KB) -> None:
+    """The question shares no word with the fact; the quote used to be the passage's opening
+    sentences. And the fact with a rare word, diluted in a long chapter, was cut by the bot's
+    minimum similarity although full text had found it."""
+    rng = random.Random(8)
+    chapters = [
+        (
+            "Canteen",
+            f"{prose(rng, 60)} The staff canteen closes at three in the afternoon on "
+            f"Fridays. {prose(rng, 60)}",
+        ),
+        (
+            "Visitors",
+            f"{prose(rng, 70)} Guests connect to the visitor wifi with the code "
+            f"printed on their badge. {prose(rng, 90)}",
+        ),
+        *[(f"Part {i}", prose(rng, 150)) for i in range(6)],
+    ]
+    assert (
+        kb.upload({"handbook.docx": corpus.docx([(h, [b]) for h, b in chapters])}).status_code
+        == 201
+    )
+    assert {d["status"] for d in kb.wait()} == {"ready"}
+    done = _ask(kb, "When does the cafeteria shut at the end of the week?")
+    assert "three in the afternoon on Fridays" in done["content"]
+    quote = done["content"].split("> ", 1)[1].split(" [1]")[0]
+    assert quote.startswith("The staff canteen closes")  # the fact, not the opening lines
+    done = _ask(kb, "How does a guest get onto the wifi?")
+    assert "printed on their badge" in done["content"]
