@@ -219,6 +219,7 @@ async def evaluate(entities: int = 8, database_url: str | None = None) -> Scores
     cases = build(entities)
     kb = await scratch(database_url)
     ids = [await kb.add(case.name, case.data) for case in cases]
+    await kb.settle()
     started = time.perf_counter()
     first = five = answered = 0
     reciprocal = 0.0

@@ -40,6 +40,42 @@ class Scratch:
         assert status is not None and status.value == "ready", (name, status)
         return done.document.id
 
+    async def settle(self) -> int:
+        """Index again the documents marked outdated (a later file made some of their
+        sentences boilerplate: gpt/knowledge/boilerplate.py), as the server's sweeper does in
+        the background within a minute; returns how many."""
+        from sqlalchemy import select, update
+
+        from teamspro.core.db import transaction
+        from teamspro.gpt.knowledge import chunking
+        from teamspro.gpt.knowledge import service as kb_service
+        from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeDocument
+
+        async with transaction(self.maker) as session:
+            outdated = list(
+                (
+                    await session.execute(
+                        select(KnowledgeDocument.id).where(
+                            KnowledgeDocument.bot_id == self.bot_id,
+                            KnowledgeDocument.status == DocumentStatus.ready,
+                            KnowledgeDocument.index_version < chunking.INDEX_VERSION,
+                        )
+                    )
+                ).scalars()
+            )
+            if outdated:
+                await session.execute(
+                    update(KnowledgeDocument)
+                    .where(KnowledgeDocument.id.in_(outdated))
+                    .values(status=DocumentStatus.queued)
+                )
+        for doc_id in outdated:
+            status = await kb_service.ingest(
+                maker=self.maker, settings=self.settings, document_id=doc_id
+            )
+            assert status is not None and status.value == "ready", (doc_id, status)
+        return len(outdated)
+
 
 async def scratch(database_url: str | None = None) -> Scratch:
     from teamspro.config import Settings

@@ -66,6 +66,7 @@ async def evaluate(count: int, kind: str = "coded") -> Result:
     expected: list[tuple[str, uuid.UUID, int]] = []
     for name, data, question, page in docs:
         expected.append((question, await kb.add(name, data), page))
+    await kb.settle()
     started = time.perf_counter()
     reciprocal, found = [], 0
     model = default_model()

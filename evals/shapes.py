@@ -11,6 +11,12 @@ Shapes:
   columns; each question asks one cell of one row.
 - ``paraphrase``: handbooks of 30-40 pages of varied prose, each hiding facts on its pages,
   asked in other words than the fact's.
+- ``versions``: policies in two editions with different values, the current one saying what
+  it replaces (by name and date, or "earlier versions", or the old one saying it is
+  superseded), told by version numbers or dates in the text and file names; the answer
+  must give the current value and never cite the withdrawn edition.
+- ``boilerplate``: each company's files repeat the same paragraphs, and the asked fact sits
+  in the middle of them (its chunk is mostly boilerplate).
 
 Reported per shape and overall, through the server's own ingestion, retrieval and
 extractive answerer (SQLite, in process, no language model):
@@ -18,6 +24,7 @@ extractive answerer (SQLite, in process, no language model):
 - answered: the fact is in the extractive answer;
 - refused: of the unanswerable questions, those answered "nothing in the knowledge base";
 - wrongly refused: of the answerable ones, those answered so;
+- withdrawn cited: answers that cite a withdrawn edition (must be 0);
 - the baseline's recall@1: Open WebUI's defaults (1,000-character chunks, 100 overlap,
   embedded as they are with the same model, the nearest first), measured in the same run.
 """
@@ -43,6 +50,7 @@ class Question:
     text: str
     doc: str | None  # the file that answers it; None: nothing in the set does
     fact: str | None = None  # what the answer must contain
+    withdrawn: str | None = None  # a file the answer must never cite (a withdrawn edition)
 
 
 @dataclass
@@ -726,9 +734,11 @@ def paraphrase(split: str) -> Set:
         where = rng.sample(range(pages), len(mine))
         name = f"handbook-{b + 1}.{'pdf' if b % 2 == 0 else 'docx'}"
         for ((fact, question, answer), heading), page in zip(mine, where, strict=True):
-            words = body[page].split()
-            cut = rng.randrange(20, len(words) - 20)
-            body[page] = " ".join([*words[:cut], fact, *words[cut:]])
+            # Between two sentences of the page, past its first few (a fact written inside
+            # another sentence, as this did before, is no document's way of saying it).
+            said = body[page].split(". ")
+            cut = rng.randrange(2, len(said) - 2)
+            body[page] = ". ".join([*said[:cut], fact.rstrip("."), *said[cut:]])
             headings[page] = heading
             out.questions.append(Question(question, name, answer))
         title = f"Staff handbook volume {b + 1}"
@@ -743,10 +753,295 @@ def paraphrase(split: str) -> Set:
     return out
 
 
+# --- superseded versions ----------------------------------------------------------------------
+# (policy, fact with {n}, question, what the answer must contain with {n}, values): each policy
+# has a withdrawn edition and a current one with another value.
+VERSIONED = {
+    "dev": [
+        (
+            "Home office equipment",
+            "Employees may claim up to {n} euros for a desk chair.",
+            "How much can I claim for a desk chair?",
+            "{n} euros",
+            range(150, 400, 10),
+        ),
+        (
+            "Visitor registration",
+            "Visitors must be registered at least {n} hours before they arrive.",
+            "How far ahead must visitors be registered?",
+            "{n} hours",
+            range(2, 72),
+        ),
+        (
+            "Printing",
+            "Colour printing is limited to {n} pages per person per month.",
+            "What is the monthly limit for colour printing?",
+            "{n} pages",
+            range(50, 500, 10),
+        ),
+        (
+            "Training budget",
+            "Each employee has a yearly training budget of {n} euros.",
+            "What is the yearly training budget per employee?",
+            "{n} euros",
+            range(500, 3000, 50),
+        ),
+        (
+            "Password rules",
+            "Passwords must have at least {n} characters.",
+            "What is the minimum password length?",
+            "{n} characters",
+            range(8, 24),
+        ),
+        (
+            "Meeting rooms",
+            "Meeting rooms can be booked for at most {n} hours in a row.",
+            "For how long can a meeting room be booked in one go?",
+            "{n} hours",
+            range(2, 9),
+        ),
+    ],
+    "test": [
+        (
+            "Gift acceptance",
+            "Staff may accept gifts worth up to {n} euros from suppliers.",
+            "What is the most a supplier gift may be worth?",
+            "{n} euros",
+            range(20, 150, 5),
+        ),
+        (
+            "Archiving",
+            "Signed contracts are archived for {n} years after they end.",
+            "How many years are signed contracts kept after they expire?",
+            "{n} years",
+            range(5, 15),
+        ),
+        (
+            "Emergency drills",
+            "Fire evacuation drills take place every {n} months in each building.",
+            "How often are fire evacuation drills held?",
+            "{n} months",
+            range(3, 24),
+        ),
+        (
+            "Company phones",
+            "The monthly roaming allowance for work phones is {n} gigabytes.",
+            "How many gigabytes of roaming do work phones get per month?",
+            "{n} gigabytes",
+            range(2, 30),
+        ),
+        (
+            "Expense claims",
+            "Expense claims must be filed within {n} days of the purchase.",
+            "What is the deadline for filing an expense claim after buying something?",
+            "{n} days",
+            range(14, 90),
+        ),
+        (
+            "Guest wifi",
+            "Guest wifi vouchers stay valid for {n} days.",
+            "How long does a guest wifi voucher last?",
+            "{n} days",
+            range(1, 14),
+        ),
+    ],
+}
+# How the current edition says what it replaces (and how files are named), per split.
+_EDITIONS = {
+    "dev": [
+        # (old file, new file, old's opening, new's opening)
+        (
+            "{slug}-v1.{fmt}",
+            "{slug}-v2.{fmt}",
+            "Version 1. Effective {old}.",
+            "Version 2. Effective {new}. This policy replaces the {title} version 1 of {old}.",
+        ),
+        (
+            "{slug}.{fmt}",
+            "{slug}-new.{fmt}",
+            "Version 3. Valid from {old}.",
+            "Version 4. Valid from {new}. It supersedes all earlier versions of this policy.",
+        ),
+    ],
+    "test": [
+        (
+            "{slug}-{old_year}.{fmt}",
+            "{slug}-{new_year}.{fmt}",
+            "In force from {old}.",
+            "In force from {new}. Supersedes: {title}, edition of {old}.",
+        ),
+        (
+            "old-{slug}.{fmt}",
+            "{slug}.{fmt}",
+            "Status: superseded by the {title} of {new_year}.",
+            "Applies as of {new}. Replaces the previous edition.",
+        ),
+    ],
+}
+_WRITTEN = ["%d %B %Y", "%B %d, %Y", "%Y-%m-%d"]
+
+
+def versions(split: str) -> Set:
+    import datetime
+
+    rng = random.Random(f"versions-{split}")
+    out = Set("versions", split)
+    for p, (policy, fact, question, answer, values) in enumerate(VERSIONED[split]):
+        old_n, new_n = rng.sample(list(values), 2)
+        old_day = datetime.date(rng.randint(2019, 2023), rng.randint(1, 12), rng.randint(1, 28))
+        new_day = datetime.date(old_day.year + rng.randint(1, 3), rng.randint(1, 12), 1)
+        written = _WRITTEN[p % len(_WRITTEN)]
+        old_name, new_name, old_head, new_head = _EDITIONS[split][p % len(_EDITIONS[split])]
+        title = f"{policy} policy"
+        fields = {
+            "slug": policy.split()[0].lower(),
+            "fmt": _FORMATS[p % len(_FORMATS)],
+            "title": title,
+            "old": old_day.strftime(written),
+            "new": new_day.strftime(written),
+            "old_year": old_day.year,
+            "new_year": new_day.year,
+        }
+        for name, head, n in ((old_name, old_head, old_n), (new_name, new_head, new_n)):
+            sections = [
+                ("About this document", head.format(**fields) + " " + prose(rng, 30)),
+                ("Rules", prose(rng, 50) + " " + fact.format(n=n) + " " + prose(rng, 40)),
+                ("Contacts", prose(rng, 50)),
+            ]
+            out.docs[name.format(**fields)] = _format((title, sections), fields["fmt"])
+        out.questions.append(
+            Question(
+                question,
+                new_name.format(**fields),
+                answer.format(n=new_n),
+                withdrawn=old_name.format(**fields),
+            )
+        )
+    out.questions += _unanswerable(split, rng, [], 6)
+    return out
+
+
+# --- boilerplate-heavy documents ---------------------------------------------------------------
+# Each company's files repeat the same paragraphs (who the company is, confidentiality, where to
+# ask), and the fact sits in the middle of them: its chunk is mostly boilerplate.
+COMPANIES = {
+    "dev": ["Alpine Ski House", "Bellows College", "Datum Corporation", "First Up Consultants"],
+    "test": ["Wide World Importers", "Wingtip Toys", "Relecloud", "VanArsdel"],
+}
+_BOILER = {
+    "dev": [
+        "{c} is a member of the group and follows its code of conduct in every country.",
+        "This document is confidential and intended for the employees of {c} only.",
+        "Questions about this document go to the people team of {c} through the service portal.",
+        "{c} reviews each of its internal documents once a year and publishes changes on the intranet.",
+        "Printed copies of this document are not controlled and may be out of date.",
+        "{c} is registered in the commercial register and has its seat in the capital.",
+    ],
+    "test": [
+        "At {c} we believe that clear rules help everyone do their best work.",
+        "Distribution of this text outside {c} requires written consent of the legal department.",
+        "The latest edition of every guideline of {c} is kept on the company portal.",
+        "Managers of {c} explain these rules to new colleagues during their first week.",
+        "In case of doubt the original language version of this text prevails.",
+        "{c} thanks its staff for respecting the guidelines that apply to them.",
+    ],
+}
+# (topic, fact with {n}, question with {c}, answer with {n}, values)
+BOILER_TOPICS = {
+    "dev": [
+        (
+            "Lockers",
+            "Each employee may rent a locker for {n} euros a month.",
+            "How much does a locker cost per month at {c}?",
+            "{n} euros",
+            range(3, 30),
+        ),
+        (
+            "Library",
+            "Books from the company library may be borrowed for {n} days.",
+            "For how many days can I borrow a book from the library at {c}?",
+            "{n} days",
+            range(7, 60),
+        ),
+        (
+            "Shuttle",
+            "The shuttle bus to the station leaves every {n} minutes.",
+            "How often does the station shuttle run at {c}?",
+            "{n} minutes",
+            range(5, 40),
+        ),
+        (
+            "Sports",
+            "The gym membership subsidy is {n} euros per quarter.",
+            "What is the quarterly gym subsidy at {c}?",
+            "{n} euros",
+            range(20, 150),
+        ),
+    ],
+    "test": [
+        (
+            "Relocation",
+            "Staff who move for the job receive a relocation bonus of {n} euros.",
+            "How big is the relocation bonus at {c}?",
+            "{n} euros",
+            range(1000, 9000, 100),
+        ),
+        (
+            "Volunteering",
+            "Everyone gets {n} paid volunteering days per year.",
+            "How many paid days for volunteering does {c} give each year?",
+            "{n} paid volunteering days",
+            range(1, 6),
+        ),
+        (
+            "Hardware returns",
+            "Leavers must return their laptop within {n} working days.",
+            "Within how many working days must leavers hand back their laptop at {c}?",
+            "{n} working days",
+            range(2, 15),
+        ),
+        (
+            "Night work",
+            "Hours worked after 22:00 are paid with a premium of {n} percent.",
+            "What premium does {c} pay for working after ten in the evening?",
+            "{n} percent",
+            range(10, 50),
+        ),
+    ],
+}
+
+
+def boilerplate(split: str) -> Set:
+    rng = random.Random(f"boilerplate-{split}")
+    out = Set("boilerplate", split)
+    names = COMPANIES[split]
+    for c, company in enumerate(names):
+        boiler = [b.format(c=company) for b in _BOILER[split]]
+        for t, (topic, fact, question, answer, values) in enumerate(BOILER_TOPICS[split]):
+            n = rng.choice(list(values))
+            # The fact among five of the company's six boilerplate sentences, in one paragraph.
+            around = rng.sample(boiler, 5)
+            paragraph = " ".join([*around[:3], fact.format(n=n), *around[3:]])
+            sections = [
+                ("Purpose", prose(rng, 40)),
+                ("Details", paragraph),
+                ("Responsibilities", prose(rng, 50)),
+            ]
+            fmt = _FORMATS[(c + t) % len(_FORMATS)]
+            name = f"{company.split()[0].lower()}-{topic.split()[0].lower()}.{fmt}"
+            out.docs[name] = _format((f"{company} - {topic}", sections), fmt)
+            if (c + t) % 2 == 0 or t == 0:
+                out.questions.append(Question(question.format(c=company), name, answer.format(n=n)))
+    out.questions += _unanswerable(split, rng, names, 6)
+    return out
+
+
 SHAPES: dict[str, Callable[[str], Set]] = {
     "entities": entities,
     "tables": tables,
     "paraphrase": paraphrase,
+    "versions": versions,
+    "boilerplate": boilerplate,
 }
 
 
@@ -764,13 +1059,15 @@ class Scores:
     baseline_recall_at_1: float
     seconds: float
     misses: list[str] = field(default_factory=list)
+    withdrawn_cited: int = 0  # answers citing a withdrawn edition
 
     def line(self) -> str:
         return (
             f"{self.shape:<11} {self.split:<4} questions={self.answerable}+{self.unanswerable} "
             f"recall@1={self.recall_at_1:.2f} answered={self.answered:.2f} "
             f"refused={self.refused:.2f} wrongly_refused={self.wrongly_refused:.2f} "
-            f"baseline_recall@1={self.baseline_recall_at_1:.2f}"
+            f"baseline_recall@1={self.baseline_recall_at_1:.2f} "
+            f"withdrawn_cited={self.withdrawn_cited}"
         )
 
 
@@ -806,9 +1103,10 @@ async def evaluate(built: Set, database_url: str | None = None) -> Scores:
     ids: dict[uuid.UUID, str] = {}
     for name, data in built.docs.items():
         ids[await kb.add(name, data)] = name
+    await kb.settle()
     vault = SecretBox(kb.settings.resolved_secret_key, "vault")
     started = time.perf_counter()
-    first = answered = refused = wrongly = 0
+    first = answered = refused = wrongly = stale = 0
     misses: list[str] = []
     for q in built.questions:
         async with kb.maker() as session:
@@ -831,6 +1129,9 @@ async def evaluate(built: Set, database_url: str | None = None) -> Scores:
                 misses.append(f"answered: {q.text} -> {docs[0]}")
             continue
         wrongly += not found.sources
+        if q.withdrawn is not None and q.withdrawn in docs:
+            stale += 1
+            misses.append(f"withdrawn {q.withdrawn} cited: {q.text}")
         first += bool(docs) and docs[0] == q.doc
         hit = q.fact is not None and q.fact.lower() in text.lower()
         answered += hit
@@ -853,6 +1154,7 @@ async def evaluate(built: Set, database_url: str | None = None) -> Scores:
         baseline,
         seconds,
         misses,
+        stale,
     )
 
 
@@ -875,6 +1177,7 @@ def overall(scores: list[Scores]) -> Scores:
         mean("wrongly_refused", "answerable"),
         mean("baseline_recall_at_1", "answerable"),
         sum(s.seconds for s in scores),
+        withdrawn_cited=sum(s.withdrawn_cited for s in scores),
     )
 
 

@@ -6,7 +6,11 @@ from teamspro.core.privacy.models import DataExport
 from teamspro.core.tenancy.models import Membership, Organization
 from teamspro.gpt.bot.models import Bot, BotAccess
 from teamspro.gpt.conversation.models import Conversation, Feedback, Message
-from teamspro.gpt.knowledge.models import KnowledgeChunk, KnowledgeDocument
+from teamspro.gpt.knowledge.models import (
+    KnowledgeChunk,
+    KnowledgeDocument,
+    KnowledgeFingerprint,
+)
 from teamspro.gpt.plugins.models import Plugin
 from teamspro.gpt.provider.models import ModelProvider
 from teamspro.gpt.teams.models import TeamsChat
@@ -29,6 +33,7 @@ __all__ = [
     "ImageVersion",
     "KnowledgeChunk",
     "KnowledgeDocument",
+    "KnowledgeFingerprint",
     "LoginLink",
     "Membership",
     "Message",

@@ -54,8 +54,28 @@ def test_a_question_nothing_answers_is_told_so_and_cites_nothing(kb: KB, fake_ll
         done = _ask(kb, question)
         assert done["citations"] == [], question
         assert NOTHING in done["content"] and "Here is what it says" not in done["content"]
+        assert done["knowledge"] == "nothing_found"  # the chat page shows it as a badge
     answered = _ask(kb, "How many weeks of parental leave do parents get?")
     assert "16 weeks" in answered["content"] and answered["citations"][0]["title"] == "Leave"
+    assert answered["knowledge"] == "found"
+
+    # The OpenAI-compatible API says the same, in its body and a header, streamed or not.
+    for stream in (False, True):
+        asked = kb.client.post(
+            "/v1/chat/completions",
+            headers=kb.auth,
+            json={
+                "model": kb.bot["id"],
+                "stream": stream,
+                "messages": [
+                    {"role": "user", "content": "Which charity does the company sponsor?"}
+                ],
+            },
+        )
+        assert asked.status_code == 200, asked.text
+        assert asked.headers["x-teamspro-knowledge"] == "nothing_found"
+        if not stream:
+            assert asked.json()["knowledge_base"] == "nothing_found"
 
     # A model is told the knowledge base has nothing on it, and given no sources.
     kb.client.patch(

@@ -297,3 +297,25 @@ def test_a_caption_above_the_header_may_title_a_table_and_values_are_never_a_hea
     values = parsing.parse(corpus.csv_file([["1", "2"], ["3", "4"]]), "n.csv")
     assert document_title(values, "n.csv") == "n"
     assert chunk(values, title="n")[0].text == "1 | 2\n3 | 4"
+
+
+def test_a_slide_of_three_words_joins_its_neighbour() -> None:
+    """Alone, its vector was its heading path's and it outranked the slides with the facts."""
+    body = " ".join(["Remote work is agreed with the manager and recorded in the portal."] * 5)
+    deck = parsing.parse(
+        corpus.pptx(
+            [
+                ("Remote work", body),
+                ("Overview", "Key facts follow"),
+                ("Rules", body + " Two days."),
+            ]
+        ),
+        "d.pptx",
+    )
+    chunks = chunk(deck, title="Handbook")
+    assert all(len(c.text.split()) >= 12 for c in chunks)
+    assert [c.page for c in chunks] == [1, 3]  # the short slide went to the next one
+    assert chunks[1].text.startswith("Overview: Key facts follow ")
+    # A document of short pages keeps its pages apart: nothing there is short for it.
+    short = parsing.parse(corpus.pdf(["About apples.", "About pears."]), "f.pdf")
+    assert [c.page for c in chunk(short)] == [1, 2]

@@ -102,23 +102,26 @@ def test_a_question_does_not_wait_for_a_document_being_embedded() -> None:
     passage = " ".join(["The handbook explains leave, expenses and travel policies."] * 20)
     document = [f"{i} {passage}" for i in range(160)]
     model.embed(["warm up"])
-    took: dict[str, float] = {}
+    ended: dict[str, float] = {}
+    begun = threading.Event()
 
     def embed_document() -> None:
-        started = time.perf_counter()
+        begun.set()
         model.embed(document)
-        took["document"] = time.perf_counter() - started
+        ended["document"] = time.perf_counter()
 
     worker = threading.Thread(target=embed_document)
     worker.start()
+    begun.wait()
     time.sleep(0.3)
-    started = time.perf_counter()
+    assert worker.is_alive(), "the document finished before the question: nothing was tested"
     model.embed(["How many days of leave do I get?"])
-    took["question"] = time.perf_counter() - started
-    still_running = worker.is_alive()
+    ended["question"] = time.perf_counter()
     worker.join()
-    assert still_running, "the document finished before the question: nothing was tested"
-    assert took["question"] < took["document"] / 5, took
+    # The question was answered while the document was still being embedded: it did not
+    # queue behind it. (How much faster is a benchmark's business, not a test's: with every
+    # core busy a ratio of times says more about the machine than about the code.)
+    assert ended["question"] < ended["document"], ended
 
 
 def _handbook(sections: int) -> bytes:

@@ -334,11 +334,19 @@ class Connected:
     seeder: Seeder
     connector: str
     replies: list[tuple[str, dict[str, Any]]]
+    auth: dict[str, str]
+    bot_id: str
 
 
 @contextmanager
 def _connected(
-    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM, model: str, **bot: Any
+    tmp_path: Path,
+    sqlite_url: str,
+    fake_llm: FakeLLM,
+    model: str,
+    *,
+    embedded_worker: bool = False,
+    **bot: Any,
 ) -> Iterator[Connected]:
     """TeamsPro (activities without tokens) whose tenant's organisation has one published
     bot on the fake model, and a connector recording the bot's replies."""
@@ -348,6 +356,7 @@ def _connected(
         gpt={"providers": [fake_llm.provider()], "first_token_timeout_seconds": 6},
         outbound_allow=[fake_llm.host],
         teams={"allow_unauthenticated": True},
+        embedded_worker=embedded_worker,  # to index knowledge-base files
     )
     seeder = Seeder(settings)
 
@@ -371,7 +380,7 @@ def _connected(
         assert (
             client.post(f"/api/v1/gpt/bots/{made['id']}/publish", headers=auth).status_code == 200
         )
-        yield Connected(client, seeder, connector, replies)
+        yield Connected(client, seeder, connector, replies, auth, made["id"])
 
 
 def test_each_person_in_a_channel_thread_keeps_their_own_conversation(
@@ -485,3 +494,35 @@ def test_a_turn_failing_on_our_side_still_tells_the_person(
         question["conversation"]["conversationType"] = "personal"
         assert up.client.post("/api/messages", json=question).status_code == 200
         _wait(lambda: any("went wrong on our side" in json.dumps(b) for _, b in up.replies))
+
+
+def test_an_answer_the_knowledge_base_has_nothing_for_says_so_in_teams(
+    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM
+) -> None:
+    """Issue 28: a model answers anyway, and a last line says plainly that nothing in the
+    knowledge base answers (the chat page's badge, the API's field)."""
+    from evals import corpus
+
+    from teamspro.gpt.chat.service import NOT_FOUND_NOTE
+
+    with _connected(tmp_path, sqlite_url, fake_llm, "echo", embedded_worker=True, name="HR") as up:
+        policy = corpus.markdown(
+            "Leave", [("Parental leave", "Parents receive 16 weeks of paid parental leave.")]
+        )
+        documents = f"/api/v1/gpt/bots/{up.bot_id}/documents"
+        sent = up.client.post(documents, headers=up.auth, files=[("files", ("leave.md", policy))])
+        assert sent.status_code == 201, sent.text
+        deadline = time.monotonic() + 60
+        while up.client.get(documents, headers=up.auth).json()["value"][0]["status"] != "ready":
+            assert time.monotonic() < deadline, "the document was not indexed in time"
+            time.sleep(0.3)  # (polled gently: the API throttles a client that hammers it)
+        thread = "19:general@thread.tacv2;messageid=1700000000001"
+        for n, text in enumerate(
+            ("Which charity does the company sponsor?", "How many weeks of parental leave?"), 1
+        ):
+            question = _mention(up.connector, thread, TENANT, ("0b3f-alex", "Alex"), text)
+            assert up.client.post("/api/messages", json=question).status_code == 200
+            _wait(lambda n=n: len(up.replies) >= n)
+        first, second = (json.dumps(b) for _, b in up.replies[:2])
+        assert NOT_FOUND_NOTE in first, first
+        assert NOT_FOUND_NOTE not in second and "You said" in second, second

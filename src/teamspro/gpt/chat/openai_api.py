@@ -142,7 +142,7 @@ async def chat_completions(
         return StreamingResponse(
             _stream(events, cid, created, body.model, include_usage),
             media_type="text/event-stream",
-            headers={"cache-control": "no-cache"},
+            headers={"cache-control": "no-cache", KNOWLEDGE_HEADER: turn.knowledge},
         )
     text, done = [], {}
     async for event in events:
@@ -155,7 +155,7 @@ async def chat_completions(
             done = event.data
     answer = "".join(text)
     usage = _usage(done)
-    return {
+    body_out = {
         "id": cid,
         "object": "chat.completion",
         "created": created,
@@ -168,7 +168,15 @@ async def chat_completions(
             }
         ],
         "usage": usage,
+        # Beyond OpenAI's fields (clients ignore them): whether the bot's knowledge base
+        # answered ("found"), was searched and holds nothing on it ("nothing_found"), or was
+        # not searched; the same in the X-TeamsPro-Knowledge header, streamed or not.
+        "knowledge_base": turn.knowledge,
     }
+    return JSONResponse(body_out, headers={KNOWLEDGE_HEADER: turn.knowledge})
+
+
+KNOWLEDGE_HEADER = "x-teamspro-knowledge"
 
 
 # What a client of OpenAI's API expects for each upstream failure: the official clients

@@ -50,6 +50,9 @@ CITATION_RULES = (
     "say so rather than guess."
 )
 
+# Shown under an answer when the knowledge base holds nothing that answers the question (the
+# chat page's badge, Teams' last line, the API's ``knowledge_base`` field say the same).
+NOT_FOUND_NOTE = "Not found in the knowledge base"
 NOT_IN_KNOWLEDGE = (
     "Your knowledge base was searched for this question and holds nothing that answers it. "
     "Say so plainly first. Do not present anything as coming from the knowledge base or from "
@@ -66,6 +69,9 @@ class Turn:
     provider: ProviderConfig | None
     request: ChatRequest
     sources: list[Source] = field(default_factory=list)
+    # What the knowledge base gave: "found" (sources), "nothing_found" (searched, and nothing
+    # in it answers: every surface says so plainly), "not_searched" (none, or empty).
+    knowledge: str = "not_searched"
     time_zone: str | None = None  # the person's, for tools that need it
     # The tools the model may call, by name (their declarations are in ``request.tools``).
     tools: dict[str, Tool] = field(default_factory=dict)
@@ -272,6 +278,9 @@ async def begin(
         provider=provider,
         request=request,
         sources=sources,
+        knowledge=(
+            "found" if sources else "nothing_found" if retrieved.unanswered else "not_searched"
+        ),
         time_zone=time_zone,
         tools=tools,
         user_id=principal.user.id,

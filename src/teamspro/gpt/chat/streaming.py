@@ -171,6 +171,7 @@ async def stream(
             "usage": {"prompt_tokens": counted[0], "completion_tokens": counted[1]},
             "citations": counted[2],
             "tool_calls": kept_calls,
+            "knowledge": turn.knowledge,
         },
     )
 

@@ -48,6 +48,7 @@ import numpy as np
 from teamspro.gpt.knowledge.fulltext import STEMMER
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+TITLE_END = " > "  # chunking.SEPARATOR: a heading path starts with its document's title
 # Share of the question's weight a passage must hold (evals/shapes.py, development splits).
 COVERED = 0.7
 # A sentence this close to the question says what it asks whatever else was found: above the
@@ -227,7 +228,17 @@ def judge(
         else:
             # Meaning first; the question's rare words in the sentence as evidence (both 0-1).
             score = [float(sim) + w for sim, w in zip(mine, weighed[i], strict=True)]
-            says = float(mine.max())
+            # A sentence that shares with the question only the words of its document's title
+            # (the company's name) resembles every question that names it: its closeness says
+            # nothing of an answer. (One that shares no word at all may be a paraphrase, and
+            # counts; so does one that shares a heading's word, the topic it is under.)
+            named = held(passages[i][0].split(TITLE_END, 1)[0])
+            telling = [
+                float(sim)
+                for sim, h in zip(mine, stemmed[i], strict=True)
+                if not (shared := h.intersection(asked)) or not shared <= named
+            ]
+            says = max(telling, default=0.0)
             above = says - typical
         best = sorted(range(len(parts)), key=lambda j: -score[j])[:quote]
         out.append(Judgement(covered[i], says, above, best))

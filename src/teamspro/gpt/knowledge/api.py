@@ -17,10 +17,11 @@ from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import InvalidInput, TeamsProError
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.deps import ManagedBot
+from teamspro.gpt.knowledge import replacement
 from teamspro.gpt.knowledge import service as kb_service
 from teamspro.gpt.knowledge.jobs import ingest_document
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeDocument
-from teamspro.gpt.knowledge.schemas import DocumentRead, UploadResult
+from teamspro.gpt.knowledge.schemas import DocumentRead, Replacement, UploadResult
 
 router = APIRouter(prefix="/api/v1/gpt", tags=["gpt knowledge"])
 MAX_FILES = 50
@@ -120,6 +121,25 @@ async def reindex_document(
     await kb_service.requeue(session=session, doc=doc)
     await session.commit()
     await enqueue(principal.org.id, doc.id)
+    return DocumentRead.model_validate(doc)
+
+
+@router.put("/documents/{document_id}/replacement", response_model=DocumentRead)
+async def set_replacement(
+    document_id: uuid.UUID,
+    body: Replacement,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+) -> DocumentRead:
+    """Mark a document as replaced by another (left out of answers), as current, or back to
+    what the documents themselves say."""
+    doc = await _managed(document_id, principal, session, state)
+    await release(session)
+    await replacement.mark(
+        maker=state.sessionmaker, doc=doc, replaced_by=body.replaced_by, automatic=body.automatic
+    )
+    await session.refresh(doc)
     return DocumentRead.model_validate(doc)
 
 

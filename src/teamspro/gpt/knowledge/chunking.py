@@ -14,6 +14,7 @@ window after the first had lost the header that names the columns.
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -24,10 +25,15 @@ from teamspro.gpt.knowledge.parsing import Parsed
 #   1: heading paths from the document's own headings
 #   2: the document's title at the root of every heading path
 #   3: a top-level heading is the title only when it is the only one (not "Part 1")
-#   4: table rows whole, one per line, labelled by the header; never a header row as title
-INDEX_VERSION = 4
+#   4: table rows whole, one per line, labelled by the header; never a header row as title;
+#      chunks of fewer than MIN_WORDS words joined to their neighbour
+#   5: boilerplate (sentences the bot's documents repeat) in chunks of its own
+INDEX_VERSION = 5
 SEPARATOR = " > "
 TITLE_LINE_CHARS = 100
+# A chunk with fewer words than this joins its neighbour (see _merge_small).
+MIN_WORDS = 12
+SMALL_SHARE = 4
 _NUMBER = re.compile(r"[-+]?[\d.,%€$£ ]+")  # a cell that is a value, not a column name
 
 
@@ -37,6 +43,7 @@ class Chunk:
     page: int
     heading_path: str
     text: str
+    boilerplate: bool = False  # sentences the bot's documents repeat (boilerplate.py)
 
     @property
     def embedded(self) -> str:
@@ -190,6 +197,57 @@ def chunk(
                 _table_chunks(out, page.number, path(), block.text, words)
                 section = _Section(out, page.number, path(), words, overlap)
                 continue
+            if block.kind == "boilerplate":  # in chunks of its own, never with the text
+                section.flush()
+                start = len(out)
+                apart = _Section(out, page.number, path(), words, 0)
+                apart.add(block.text.split())
+                apart.flush()
+                for c in out[start:]:
+                    c.boilerplate = True
+                section = _Section(out, page.number, path(), words, overlap)
+                continue
             section.add(block.text.split())
         section.flush()
+    return _merge_small(out)
+
+
+def _merge_small(chunks: list[Chunk]) -> list[Chunk]:
+    """Chunks with too little text of their own (a three-word slide among slides of fifty
+    words) join the next chunk (the last one joins the one before), their heading kept as
+    words: alone, such a chunk's vector was its heading path's, and it outranked the passages
+    that hold the facts. Too little: under ``MIN_WORDS`` and under a ``SMALL_SHARE``th of the
+    document's median chunk (a document of short pages keeps its pages apart)."""
+    if len(chunks) < 2:
+        return chunks
+    typical = statistics.median(len(c.text.split()) for c in chunks)
+
+    def small(text: str) -> bool:
+        size = len(text.split())
+        return size < MIN_WORDS and size * SMALL_SHARE < typical
+
+    out: list[Chunk] = []
+    carried = ""
+    texts = [c for c in chunks if not c.boilerplate]
+    for c in chunks:
+        if c.boilerplate:  # stays apart: it neither takes nor gives text
+            out.append(Chunk(len(out), c.page, c.heading_path, c.text, boilerplate=True))
+            continue
+        own = " ".join(p for p in (carried, c.text) if p)
+        carried = ""
+        if small(own) and c is not texts[-1]:
+            heading = c.heading_path.rsplit(SEPARATOR, 1)[-1] if SEPARATOR in c.heading_path else ""
+            carried = f"{heading}: {own}" if heading and heading not in own else own
+            continue
+        out.append(Chunk(len(out), c.page, c.heading_path, own))
+    last = next((i for i in range(len(out) - 1, -1, -1) if not out[i].boilerplate), None)
+    before = (
+        next((i for i in range(last - 1, -1, -1) if not out[i].boilerplate), None)
+        if last is not None
+        else None
+    )
+    if last is not None and before is not None and small(out[last].text):
+        b, gone = out[before], out.pop(last)
+        out[before] = Chunk(b.ordinal, b.page, b.heading_path, f"{b.text}\n{gone.text}")
+        out = [Chunk(i, c.page, c.heading_path, c.text, c.boilerplate) for i, c in enumerate(out)]
     return out

@@ -31,7 +31,12 @@ from teamspro.core.db import transaction
 from teamspro.gpt.knowledge import fulltext, vectors
 from teamspro.gpt.knowledge.chunking import SEPARATOR
 from teamspro.gpt.knowledge.embedding import MODEL_KEY
-from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
+from teamspro.gpt.knowledge.models import (
+    DocumentStatus,
+    KnowledgeChunk,
+    KnowledgeDocument,
+    current,
+)
 
 
 class PgVector(UserDefinedType[Any]):
@@ -67,6 +72,9 @@ class Hit:
     text: str
     score: float  # fused RRF score
     similarity: float  # cosine with the query
+    # Sentences the bot's documents repeat (boilerplate.py): found by its words only, never
+    # by its vector, and an answer only if it holds the question's words (retrieval.py).
+    boilerplate: bool = False
 
 
 _PGVECTOR: dict[str, bool] = {}
@@ -214,17 +222,21 @@ async def search(
     if not ids:
         return []
     sims = matrix @ query_vector
+    # Boilerplate takes no place in the vector ranking (its vector is its company's, not a
+    # topic's): full text may still find it.
+    ranked_sims = np.where(snapshot.boilerplate, -2.0, sims) if snapshot.boilerplate.any() else sims
     if len(sims) > CANDIDATES:  # the best few without sorting them all
-        top = np.argpartition(-sims, CANDIDATES)[:CANDIDATES]
-        by_vector = top[np.argsort(-sims[top])]
+        top = np.argpartition(-ranked_sims, CANDIDATES)[:CANDIDATES]
+        by_vector = top[np.argsort(-ranked_sims[top])]
     else:
-        by_vector = np.argsort(-sims)
+        by_vector = np.argsort(-ranked_sims)
+    by_vector = by_vector[ranked_sims[by_vector] > -2.0]
     fused: dict[uuid.UUID, float] = {}
     for rank, i in enumerate(by_vector):
         fused[ids[i]] = fused.get(ids[i], 0.0) + 1.0 / (RRF_K + rank + 1)
     worded: set[uuid.UUID] = set()
     for rank, chunk_id in enumerate(await fulltext.full_text(session, bot_id, query)):
-        if chunk_id in position:  # only chunks of ready documents
+        if chunk_id in position:  # only chunks of ready, current documents
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
             worded.add(chunk_id)
     kept = [
@@ -256,6 +268,7 @@ async def search(
             rows[cid][0].text,
             score,
             float(sims[position[cid]]),
+            rows[cid][0].boilerplate,
         )
         for cid, score in best
         if cid in rows
@@ -291,7 +304,7 @@ async def _search_pgvector(
     rows = (
         await session.execute(
             text(
-                "SELECT id FROM gpt_kb_chunk WHERE bot_id = :b "
+                "SELECT id FROM gpt_kb_chunk WHERE bot_id = :b AND NOT boilerplate "
                 "ORDER BY gpt_kb_vec <=> CAST(:q AS vector) LIMIT :n"
             ),
             {"b": bot_id, "q": q, "n": CANDIDATES},
@@ -328,6 +341,7 @@ async def _search_pgvector(
                 KnowledgeChunk.text,
                 candidates.c.score,
                 similarity.label("similarity"),
+                KnowledgeChunk.boilerplate,
             )
             .join(candidates, candidates.c.id == KnowledgeChunk.id)
             .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
@@ -335,6 +349,7 @@ async def _search_pgvector(
                 KnowledgeDocument.status == DocumentStatus.ready,
                 KnowledgeDocument.embedding_model == MODEL_KEY,
                 KnowledgeChunk.generation == KnowledgeDocument.generation,
+                current(),
                 or_(candidates.c.worded, similarity >= min_score),
             )
             .order_by((candidates.c.score + SIMILARITY_WEIGHT * similarity).desc())
@@ -342,8 +357,8 @@ async def _search_pgvector(
         )
     ).all()
     hits = [
-        Hit(cid, doc, name, page, path, body, score + SIMILARITY_WEIGHT * float(sim), float(sim))
-        for cid, doc, name, page, path, body, score, sim in found
+        Hit(cid, doc, name, page, path, body, score + SIMILARITY_WEIGHT * float(sim), float(sim), b)
+        for cid, doc, name, page, path, body, score, sim, b in found
     ]
     return settle(hits, query, top_k)
 

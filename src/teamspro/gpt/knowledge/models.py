@@ -19,8 +19,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import ColumnElement, and_, false, or_, text
 
 from teamspro.core.db import Base, TenantMixin, utcnow
+from teamspro.gpt.knowledge import editions
 
 
 class DocumentStatus(enum.StrEnum):
@@ -134,11 +136,62 @@ class KnowledgeDocument(TenantMixin, Base):
     remote_tag: Mapped[str | None] = mapped_column(String(300))
     web_url: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime | None]
+    # SharePoint's lastModifiedDateTime (the last resort for the document's date).
+    modified_at: Mapped[datetime | None]
+    # Its edition, as the document declares it (editions.py): a version ("2.1"), the date it
+    # takes effect (ISO, as precise as written), the phrases naming what it replaces or what
+    # replaces it, and whether it says it is withdrawn.
+    version: Mapped[str | None] = mapped_column(String(40))
+    effective: Mapped[str | None] = mapped_column(String(10))
+    claims: Mapped[dict[str, list[str]]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
+    withdrawn: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The document that replaces it (detected, or set by an admin: ``replaced_by_admin``,
+    # which detection never overrides). Replaced and withdrawn documents are left out of
+    # retrieval; deleting the replacement makes this one current again.
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("gpt_kb_document.id", ondelete="SET NULL")
+    )
+    replaced_by_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    @property
+    def current(self) -> bool:
+        """Whether retrieval may cite it (see ``current()`` below, its SQL form)."""
+        return self.replaced_by_id is None and (not self.withdrawn or self.replaced_by_admin)
+
+    @property
+    def edition(self) -> str:
+        return editions.label(self.version, self.effective)
 
     __table_args__ = (
         UniqueConstraint("bot_id", "content_hash"),
         Index("ix_gpt_kb_document_bot", "bot_id", "status"),
     )
+
+
+def current() -> ColumnElement[bool]:
+    """Documents retrieval may cite: not replaced by another, not withdrawn."""
+    return and_(
+        KnowledgeDocument.replaced_by_id.is_(None),
+        or_(KnowledgeDocument.withdrawn.is_(False), KnowledgeDocument.replaced_by_admin.is_(True)),
+    )
+
+
+class KnowledgeFingerprint(TenantMixin, Base):
+    """A sentence of a document, as a hash of its words (boilerplate.py): sentences many of a
+    bot's documents hold are boilerplate. No text is kept here."""
+
+    __tablename__ = "gpt_kb_fingerprint"
+    __data_category__ = "KB files"
+
+    bot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gpt_bot.id", ondelete="CASCADE"))
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("gpt_kb_document.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_gpt_kb_fingerprint_bot_key", "bot_id", "key"),)
 
 
 class KnowledgeChunk(TenantMixin, Base):
@@ -157,5 +210,7 @@ class KnowledgeChunk(TenantMixin, Base):
     generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # SQLite: the rowid of this chunk's row in the FTS5 table, so it is deleted by key.
     fts_rowid: Mapped[int | None] = mapped_column(BigInteger)
+    # Sentences the bot's documents repeat (boilerplate.py): left out of the vector ranking.
+    boilerplate: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __table_args__ = (Index("ix_gpt_kb_chunk_bot", "bot_id"),)

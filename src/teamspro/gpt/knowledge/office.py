@@ -185,14 +185,22 @@ def _run_text(paragraph: Any) -> str:
     return "".join(parts)
 
 
-def _docx_title(archive: zipfile.ZipFile) -> str:
+_CORE = {
+    "{http://purl.org/dc/elements/1.1/}title": "title",
+    "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}version": "version",
+}
+
+
+def _core_properties(archive: zipfile.ZipFile) -> dict[str, str]:
+    """The title and version an Office file's properties give (docProps/core.xml)."""
+    found: dict[str, str] = {}
     if "docProps/core.xml" not in archive.namelist():
-        return ""
+        return found
     with archive.open("docProps/core.xml") as part:
         for _, node in _iterparse(part, ("end",)):
-            if node.tag == "{http://purl.org/dc/elements/1.1/}title":
-                return (node.text or "").strip()
-    return ""
+            if node.tag in _CORE:
+                found[_CORE[node.tag]] = (node.text or "").strip()[:200]
+    return found
 
 
 def parse_docx(data: bytes) -> Parsed:
@@ -200,7 +208,8 @@ def parse_docx(data: bytes) -> Parsed:
     tree, as python-docx builds it, takes ten times the XML)."""
     archive = _check_zip(data, "word/document.xml", _DOCX_STREAMED)
     styles = _docx_styles(archive)
-    title = _docx_title(archive)
+    core = _core_properties(archive)
+    title = core.get("title", "")
     blocks: list[Block] = []
     rows: list[str] = []
     tables = 0  # how deep in tables the parser is
@@ -235,7 +244,7 @@ def parse_docx(data: bytes) -> Parsed:
                     else:
                         blocks.append(Block("heading", text, level or 1))
                 _free(node)
-    return Parsed("docx", [Page(1, blocks)], title)
+    return Parsed("docx", [Page(1, blocks)], title, version=core.get("version", ""))
 
 
 _XLSX_STREAMED = re.compile(r"xl/worksheets/[^/]+\.xml")
@@ -266,7 +275,10 @@ def parse_pptx(data: bytes, max_pages: int) -> Parsed:
                 rows = [" | ".join(c.text.strip() for c in row.cells) for row in shape.table.rows]
                 blocks.append(Block("table", "\n".join(rows)))
         pages.append(Page(number, blocks))
-    return Parsed("pptx", pages)
+    core = deck.core_properties
+    # (Not its title property: python-pptx's template names every deck "PowerPoint
+    # Presentation"; the first slide's title names it, chunking.document_title.)
+    return Parsed("pptx", pages, version=(core.version or "").strip())
 
 
 def parse_xlsx(data: bytes, max_pages: int) -> Parsed:
@@ -295,6 +307,7 @@ def parse_xlsx(data: bytes, max_pages: int) -> Parsed:
                 blocks.append(Block("table", "\n".join(rows)))
             pages.append(Page(number, blocks))
         title = (book.properties.title or "").strip()
+        version = (book.properties.version or "").strip()
     finally:
         book.close()
-    return Parsed("xlsx", pages, title)
+    return Parsed("xlsx", pages, title, version=version)

@@ -42,3 +42,5 @@ class Parsed:
     title: str = ""
     # Pages with no text layer that hold a picture: read by OCR (ocr.py) after parsing.
     scanned: list[int] = field(default_factory=list)
+    # The version its properties give (Office's "Version" property), for editions.py.
+    version: str = ""

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamspro.config import Settings
 from teamspro.core.crypto import SecretBox
 from teamspro.core.db import release
-from teamspro.gpt.knowledge import answerable, chunking, embedders, fulltext, index
+from teamspro.gpt.knowledge import answerable, chunking, editions, embedders, fulltext, index
 from teamspro.gpt.knowledge.embedding import MODEL_KEY
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeDocument
 from teamspro.gpt.provider.base import CRUMB, Source
@@ -67,19 +67,24 @@ async def retrieve(
     local = vector if embedder.key == MODEL_KEY else None
     answering = await _answering(session, query, local, hits)
     hits = [h for h, _ in answering]
-    # Passages from SharePoint link back to their file or page there.
-    remote = dict(
-        (
+    # Passages from SharePoint link back to their file or page there; each names its
+    # document's edition, so that two versions of a policy can be told apart.
+    remote: dict[uuid.UUID, str] = {}
+    edition: dict[uuid.UUID, str] = {}
+    if hits:
+        for doc_id, url, version, effective in (
             await session.execute(
-                select(KnowledgeDocument.id, KnowledgeDocument.web_url).where(
-                    KnowledgeDocument.id.in_({h.document_id for h in hits}),
-                    KnowledgeDocument.web_url.is_not(None),
-                )
+                select(
+                    KnowledgeDocument.id,
+                    KnowledgeDocument.web_url,
+                    KnowledgeDocument.version,
+                    KnowledgeDocument.effective,
+                ).where(KnowledgeDocument.id.in_({h.document_id for h in hits}))
             )
-        ).all()
-        if hits
-        else []
-    )
+        ).all():
+            if url:
+                remote[doc_id] = url
+            edition[doc_id] = editions.label(version, effective)
     sources = []
     for i, (h, quote) in enumerate(answering):
         # The heading path starts with the document's title (chunking.INDEX_VERSION 2).
@@ -87,10 +92,13 @@ async def retrieve(
         # Only pages, slides and sheets are worth naming: a Markdown or Word file is "page 1"
         # throughout, and its heading path says where the passage is.
         paged = h.filename.lower().endswith(PAGED)
+        named = title or h.filename
+        if edition.get(h.document_id):
+            named = f"{named} ({edition[h.document_id]})"
         sources.append(
             Source(
                 n=i + 1,
-                title=title or h.filename,
+                title=named,
                 heading=CRUMB.join(sections),
                 text=h.text,
                 quote=quote,
@@ -140,8 +148,14 @@ async def _answering(
         return answerable.judge(asked, question, passages)
 
     verdicts = await asyncio.to_thread(judged)
+    # Boilerplate answers only a question about itself (its words), never by resemblance:
+    # every sentence that names the company resembles every question that does.
     kept = sorted(
-        (v for v in zip(hits, verdicts, strict=True) if v[1].answers),
+        (
+            v
+            for v in zip(hits, verdicts, strict=True)
+            if (v[1].covered >= answerable.COVERED if v[0].boilerplate else v[1].answers)
+        ),
         key=lambda v: -v[1].evidence,  # (stable: retrieval's order among equals)
     )
     return [

@@ -31,6 +31,24 @@ class DocumentRead(BaseModel):
     source_id: uuid.UUID | None = None
     web_url: str | None = None
     synced_at: datetime | None = None
+    # Its edition (read from the document: editions.py) and whether retrieval cites it: a
+    # document replaced by another (``replaced_by_id``; ``replaced_by_admin``: an admin said
+    # so) or withdrawn is left out.
+    version: str | None = None
+    effective: str | None = None
+    withdrawn: bool = False
+    replaced_by_id: uuid.UUID | None = None
+    replaced_by_admin: bool = False
+    current: bool = True
+
+
+class Replacement(BaseModel):
+    """An admin's word on a document's edition: ``replaced_by`` another document of the same
+    bot, or None (current, whatever the documents say); ``automatic``: back to what the
+    documents say (``replaced_by`` is then ignored)."""
+
+    replaced_by: uuid.UUID | None = None
+    automatic: bool = False
 
 
 class SourceCreate(BaseModel):

@@ -19,12 +19,15 @@ from teamspro.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLar
 from teamspro.core.storage import LocalBlobStore, safe_name
 from teamspro.gpt.bot.models import Bot
 from teamspro.gpt.knowledge import (
+    boilerplate,
     chunking,
+    editions,
     embedders,
     index,
     leases,
     ocr,
     parsing,
+    replacement,
 )
 from teamspro.gpt.knowledge.models import (
     IN_PROGRESS,
@@ -35,7 +38,18 @@ from teamspro.gpt.knowledge.models import (
 from teamspro.gpt.provider.base import ProviderError
 
 log = logging.getLogger(__name__)
-FIELDS = ["filename", "status", "kind", "size", "pages", "chunks", "created_at", "updated_at"]
+FIELDS = [
+    "filename",
+    "status",
+    "kind",
+    "size",
+    "pages",
+    "chunks",
+    "created_at",
+    "updated_at",
+    "version",
+    "effective",
+]
 
 # Files whose passages are cited with their page (PDF), slide (PowerPoint) or sheet (Excel).
 
@@ -154,8 +168,9 @@ async def remove(
         doc = await session.get(KnowledgeDocument, document_id)
         if doc is None or doc.lease_owner != owner:
             return  # deleted meanwhile, or another deletion took over
-        key = doc.content_hash
+        key, bot_id = doc.content_hash, doc.bot_id
         await session.delete(doc)
+    await replacement.settle(maker, bot_id)
     await forget_blob(maker, settings, key)
 
 
@@ -206,6 +221,7 @@ async def _ingest(
             raise leases.LeaseLost(str(document_id))
         bot_id, org_id, key, name = doc.bot_id, doc.org_id, doc.content_hash, doc.filename
         shown = doc.generation
+        modified = doc.modified_at.date().isoformat() if doc.modified_at else ""
         bot = await session.get(Bot, bot_id)
         spec = bot.kb_embedding if bot else embedders.LOCAL
     await leases.advance(maker, document_id, owner, DocumentStatus.reading, reason=None)
@@ -236,8 +252,24 @@ async def _ingest(
                 maker, document_id, owner, DocumentStatus(exc.status), reason=exc.reason
             )
     title = chunking.document_title(parsed, name)
+    edition = editions.read(
+        "\n".join(b.text for page in parsed.pages for b in page.blocks),
+        title=title,
+        filename=name,
+        version_property=parsed.version,
+        modified=modified,
+    )
+    # Sentences the bot's other documents repeat go to chunks of their own (boilerplate.py).
+    repeated = await boilerplate.record(
+        maker,
+        org_id=org_id,
+        bot_id=bot_id,
+        document_id=document_id,
+        owner=owner,
+        keys=boilerplate.fingerprints(parsed),
+    )
     pieces = chunking.chunk(
-        parsed,
+        boilerplate.isolate(parsed, repeated),
         words=settings.kb.chunk_words,
         overlap=settings.kb.chunk_overlap_words,
         title=title,
@@ -288,6 +320,7 @@ async def _ingest(
                         text=p.text,
                         embedding=vectors[start + i].astype(np.float32).tobytes(),
                         generation=generation,
+                        boilerplate=p.boilerplate,
                     )
                     for i, p in enumerate(pieces[start : start + index.WRITE_BATCH])
                 ],
@@ -302,8 +335,13 @@ async def _ingest(
         embedding_model=model_key,
         index_version=chunking.INDEX_VERSION,
         reason=" ".join(notes) or None,
+        version=edition.version[:40] or None,
+        effective=edition.effective[:10] or None,
+        claims={"replaces": edition.replaces[:10], "replaced_by": edition.replaced_by[:10]},
+        withdrawn=edition.withdrawn,
     )
     await index.remove_chunks(maker, document_id, keep_generation=generation)
+    await replacement.settle(maker, bot_id)
     return status
 
 

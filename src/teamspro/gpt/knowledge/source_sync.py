@@ -20,7 +20,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
@@ -160,6 +160,15 @@ class Remote:
     web_url: str | None = None
     size: int = 0
     fetch: Callable[[], Awaitable[bytes]] | None = None
+    modified: datetime | None = None  # lastModifiedDateTime: the document's date, failing others
+
+
+def _when(value: object) -> datetime | None:
+    """A Graph timestamp ("2025-03-01T09:30:00Z"), or None if it is not one."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -199,6 +208,7 @@ class _Run:
                     web_url=item.get("webUrl"),
                     size=int(item.get("size") or 0),
                     fetch=fetch,
+                    modified=_when(item.get("lastModifiedDateTime")),
                 )
             )
         if full:
@@ -222,6 +232,7 @@ class _Run:
                     tag=p.get("eTag") or p.get("lastModifiedDateTime"),
                     web_url=p.get("webUrl"),
                     fetch=fetch,
+                    modified=_when(p.get("lastModifiedDateTime")),
                 )
             )
         await self.remove_unseen(seen)
@@ -316,6 +327,7 @@ class _Run:
                     new = done.document
                     new.source_id, new.remote_id, new.remote_tag = source.id, remote.id, remote.tag
                     new.web_url, new.synced_at = remote.web_url, utcnow()
+                    new.modified_at = remote.modified
                     if new.status == DocumentStatus.queued:
                         outcome.queued.append(new.id)
                     outcome.counts["added"] += 1
@@ -352,6 +364,7 @@ async def _replace(
         raise Conflict(f"{remote.name} now holds the same content as another document.")
     doc.content_hash, doc.size, doc.filename = key, len(data), remote.name[:255]
     doc.remote_tag, doc.web_url, doc.synced_at = remote.tag, remote.web_url, utcnow()
+    doc.modified_at = remote.modified
     doc.status, doc.reason, doc.updated_at = DocumentStatus.queued, None, utcnow()
     await session.flush()
     return old if old != key else None

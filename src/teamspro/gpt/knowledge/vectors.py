@@ -1,4 +1,5 @@
-"""Per-bot vector matrices kept in this process's memory: a bot's ready chunks are loaded
+"""Per-bot vector matrices kept in this process's memory: a bot's ready chunks (of its current
+documents: not replaced, not withdrawn) are loaded
 once per version of its knowledge base, so a query is one matrix-vector product (the SQLite
 path, and any model pgvector's 384-wide column does not hold)."""
 
@@ -14,7 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.gpt.knowledge.embedding import MODEL_KEY
-from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
+from teamspro.gpt.knowledge.models import (
+    DocumentStatus,
+    KnowledgeChunk,
+    KnowledgeDocument,
+    current,
+)
 
 
 @dataclass
@@ -24,6 +30,7 @@ class Snapshot:
     ids: list[uuid.UUID]
     matrix: np.ndarray
     position: dict[uuid.UUID, int]
+    boilerplate: np.ndarray  # bool, one per row (boilerplate.py)
 
 
 class _Matrices:
@@ -45,6 +52,7 @@ class _Matrices:
                     KnowledgeDocument.bot_id == bot_id,
                     KnowledgeDocument.status == DocumentStatus.ready,
                     KnowledgeDocument.embedding_model == model_key,
+                    current(),
                 )
             )
         ).one()
@@ -56,13 +64,14 @@ class _Matrices:
                 return hit[1]
         rows = (
             await session.execute(
-                select(KnowledgeChunk.id, KnowledgeChunk.embedding)
+                select(KnowledgeChunk.id, KnowledgeChunk.embedding, KnowledgeChunk.boilerplate)
                 .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
                 .where(
                     KnowledgeChunk.bot_id == bot_id,
                     KnowledgeChunk.generation == KnowledgeDocument.generation,
                     KnowledgeDocument.status == DocumentStatus.ready,
                     KnowledgeDocument.embedding_model == model_key,
+                    current(),
                 )
             )
         ).all()
@@ -72,7 +81,12 @@ class _Matrices:
             if rows
             else np.zeros((0, 384), dtype=np.float32)
         )
-        snapshot = Snapshot(ids, matrix, {chunk_id: i for i, chunk_id in enumerate(ids)})
+        snapshot = Snapshot(
+            ids,
+            matrix,
+            {chunk_id: i for i, chunk_id in enumerate(ids)},
+            np.array([bool(r[2]) for r in rows], dtype=bool),
+        )
         with self._lock:
             self._items[bot_id] = (version, snapshot)
             while len(self._items) > self._max:

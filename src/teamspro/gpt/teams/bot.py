@@ -21,8 +21,10 @@ from teamspro.gpt import runtime
 from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.chat import service as chat_service
 from teamspro.gpt.chat import streaming as chat_streaming
+from teamspro.gpt.chat.service import NOT_FOUND_NOTE
 from teamspro.gpt.conversation import service as conversation_service
 from teamspro.gpt.provider.base import CRUMB
+from teamspro.gpt.provider.extractive import NOTHING
 from teamspro.gpt.runtime import models
 from teamspro.gpt.teams import cards
 from teamspro.gpt.teams import service as teams_service
@@ -225,6 +227,13 @@ async def _turn(
                 ctx.stream.emit(note)
         elif event.kind == "done":
             done = event.data
+    # Nothing in the knowledge base answers: said in a line of its own, unless the answer (the
+    # extractive one) says it already.
+    said = "".join(parts)
+    if done.get("knowledge") == "nothing_found" and NOTHING not in said:
+        parts.append(f"\n\n_{NOT_FOUND_NOTE}._")
+        if personal:
+            ctx.stream.emit(parts[-1])
     # Teams has no collapsible part: the tools the model used are named in a last line.
     used = sorted({c["name"] for c in done.get("tool_calls", [])})
     if used:

@@ -371,6 +371,12 @@
             if (frame) { cancelAnimationFrame(frame); frame = 0; }
             bubble.innerHTML = data.html;
             addSources(msg, data.citations || []);
+            if (data.knowledge === "nothing_found") {
+              // Searched, and nothing in the knowledge base answers: said plainly, apart.
+              const note = el("p", "badge off", "Not found in the knowledge base");
+              note.dataset.testid = "not-in-knowledge";
+              msg.querySelector(".bubble").after(note);
+            }
             setStatus(msg, data.status, data.error);
           }
         }

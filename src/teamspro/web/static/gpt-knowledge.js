@@ -37,6 +37,17 @@
   summarise();
 
   input.addEventListener("change", () => { send([...input.files]); input.value = ""; });
+  // An admin's word on a document's edition: replaced by another, current, or as it says.
+  document.getElementById("kb-list").addEventListener("change", (e) => {
+    const select = e.target.closest("[data-replacement]");
+    if (!select) return;
+    const v = select.value;
+    const body = v === "auto" ? { automatic: true } : { replaced_by: v === "current" ? null : v };
+    TP.json("PUT", `/api/v1/gpt/documents/${select.dataset.replacement}/replacement`, body)
+      .then(() => { notice.textContent = "Saved."; })
+      .catch((err) => { notice.textContent = err.message; })
+      .finally(() => htmx.trigger("#kb-list", "refresh"));
+  });
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
   zone.addEventListener("drop", (e) => {
