@@ -109,9 +109,7 @@ def test_which_documents_are_replaced() -> None:
     # An admin's word stands over what the documents say, cycles included.
     admin = editions.Doc(old.id, old.title, old.filename, by_admin=True)
     assert editions.resolve([admin, new]) == {}
-    flipped = editions.Doc(
-        new.id, new.title, new.filename, admin_replaced_by=old.id, by_admin=True
-    )
+    flipped = editions.Doc(new.id, new.title, new.filename, admin_replaced_by=old.id, by_admin=True)
     assert editions.resolve([old, flipped]) == {new.id: old.id}
 
 
@@ -147,9 +145,7 @@ def _by_name(kb: KB) -> dict[str, dict[str, Any]]:
 
 
 def _replace(kb: KB, doc_id: str, body: dict[str, Any]) -> Any:
-    return kb.client.put(
-        f"/api/v1/gpt/documents/{doc_id}/replacement", headers=kb.auth, json=body
-    )
+    return kb.client.put(f"/api/v1/gpt/documents/{doc_id}/replacement", headers=kb.auth, json=body)
 
 
 @pytest.mark.every_database
@@ -200,7 +196,9 @@ def test_the_withdrawn_version_is_never_cited_and_editions_are_told_apart(kb: KB
     assert _replace(kb, old["id"], {"replaced_by": str(uuid.uuid4())}).status_code == 400
 
     # The replacement deleted: the old version is current again.
-    assert kb.client.delete(f"/api/v1/gpt/documents/{new['id']}", headers=kb.auth).status_code == 204
+    assert (
+        kb.client.delete(f"/api/v1/gpt/documents/{new['id']}", headers=kb.auth).status_code == 204
+    )
     left = _by_name(kb)["travel-2023.pdf"]
     assert left["current"] and left["replaced_by_id"] is None
     assert "120 euros" in _ask(kb, QUESTION)["content"]
