@@ -388,3 +388,69 @@ def test_an_image_field_sent_as_null_is_refused(org: Org, field: str) -> None:
     # Null stays meaningful where the API says so: rights that never expire.
     cleared = org.client.patch(url, json={"rights_expire_at": None}, headers=org.member_auth)
     assert cleared.status_code == 200 and cleared.json()["rights_expire_at"] is None
+
+
+def test_a_locked_image_leaks_neither_through_a_watermark_nor_a_pin(org: Org) -> None:
+    """Issue 29: a member copied a download-locked image into their own by watermarking it at
+    full size, and pinned it into a permissive tab whose page then linked its original."""
+    admin = org.admin_auth
+    default = org.library_id()
+
+    def mine_(name: str) -> dict[str, Any]:
+        made = org.upload({name: samples.photo(gps=False)}, library=default)
+        assert made.status_code == 201, made.text
+        return made.json()[0]  # type: ignore[no-any-return]
+
+    locked_library = org.client.post(
+        "/api/v1/images/libraries", json={"name": "Board"}, headers=admin
+    ).json()
+    secret = org.upload({"secret.jpg": samples.photo(gps=False)}, admin, locked_library["id"])
+    assert secret.status_code == 201, secret.text
+    locked = secret.json()[0]
+    nothing = {"upload": False, "edit": False, "delete": False, "download": False}
+    made = org.client.post(
+        "/api/v1/images/tabs",
+        json={"entity_id": "board-tab", "library_id": locked_library["id"], "permissions": nothing},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    mine = mine_("mine.jpg")  # the default library: no tab
+    everything = {"upload": True, "edit": True, "delete": True, "download": True}
+    open_tab = org.tab(permissions=everything, library_id=default)
+
+    copy = {"operations": [{"op": "watermark", "image_id": locked["id"], "x": 0, "y": 0,
+                            "width": 2400, "opacity": 1}]}  # fmt: skip
+    refused = edit(org, mine, copy)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["code"] == "watermark_forbidden"
+    assert (
+        len(org.client.get(f"/api/v1/images/{mine['id']}/versions", headers=org.member_auth).json())
+        == 1
+    )
+    # An image the member may download is a watermark as before; an admin may use any.
+    other = mine_("logo.jpg")
+    allowed = {"operations": [{"op": "watermark", "image_id": other["id"], "x": 0, "y": 0,
+                               "width": 50, "opacity": 0.5}]}  # fmt: skip
+    assert edit(org, mine, allowed).status_code == 201
+    by_admin = org.client.post(
+        f"/api/v1/images/{mine['id']}/versions", json={"recipe": copy}, headers=admin
+    )
+    assert by_admin.status_code == 201, by_admin.text
+
+    pin = org.client.post(
+        f"/api/v1/images/tabs/{open_tab['id']}/pin",
+        json={"image_id": locked["id"]},
+        headers=org.member_auth,
+    )
+    assert pin.status_code == 403, pin.text
+    page = org.client.get(f"/api/v1/images/tabs/{open_tab['id']}", headers=org.member_auth)
+    assert page.json()["pinned_image_id"] != locked["id"]
+    # Pinning an image of the tab's own library still works.
+    assert (
+        org.client.post(
+            f"/api/v1/images/tabs/{open_tab['id']}/pin",
+            json={"image_id": other["id"]},
+            headers=org.member_auth,
+        ).status_code
+        == 200
+    )

@@ -190,6 +190,16 @@ async def edit(
     """Save an edit: the recipe is rendered on the server as a new version."""
     image = await image_service.get(session, principal.org.id, image_id)
     tab, rules = await _editing_tab(principal, session, body.tab_id, image)
+    # A watermark's pixels end up in this image, which its owner may download: it may only
+    # come from an image the person may download (else a locked original leaks through).
+    for mark_id in body.recipe.watermark_ids():
+        mark = await image_service.get(session, principal.org.id, mark_id)
+        mark_rules = await tab_service.library_rules(session, principal.org.id, mark.library_id)
+        if not tab_service.allowed(principal, mark_rules, "download"):
+            raise PermissionDenied(
+                "That image may not be downloaded, so it cannot be used as a watermark.",
+                code="watermark_forbidden",
+            )
     version = await image_service.save_edit(
         session=session,
         settings=state.settings,

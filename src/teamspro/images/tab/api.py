@@ -162,6 +162,9 @@ async def pin(
     tab = await tab_service.get(session, principal.org.id, tab_id)
     tab_service.require(principal, tab, "edit")
     image = await image_service.get(session, principal.org.id, body.image_id)
+    # Only an image of the tab's own library: the tab's page links what it pins by the tab's
+    # rules, and a permissive tab would hand out another library's locked original.
+    await tab_service.rules_for(session, principal, image.library_id, tab)
     version = await image_service.version(session, image, body.version_id)
     await tab_service.pin(session, state.cache, tab, image, version, principal.user.id)
     return tab_read(tab)
