@@ -123,7 +123,14 @@ def test_a_person_deletes_their_account_and_an_admin_erases_another(
 
     # The member erases themselves through the API; their token stops working.
     member_auth = _bearer(seeder, member)
-    assert client.delete("/api/v1/me", headers=member_auth).status_code == 204
+    # A bare request erases nothing (issue 29): the e-mail confirms, as on the account page.
+    for bare in ("/api/v1/me", "/api/v1/me?confirm=someone@else.test"):
+        refused = client.delete(bare, headers=member_auth)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["code"] == "confirmation_required"
+    assert client.get("/api/v1/me", headers=member_auth).status_code == 200
+    mine = client.get("/api/v1/me", headers=member_auth).json()["email"].upper()
+    assert client.delete(f"/api/v1/me?confirm={mine}", headers=member_auth).status_code == 204
     assert client.get("/api/v1/me", headers=member_auth).status_code == 401
     assert seeder.run(lambda s: _traces(s, member.user_id, member.email)) == {}
 
@@ -151,7 +158,7 @@ def test_a_person_deletes_their_account_and_an_admin_erases_another(
     # Recorded without the person: who erased, and when.
     assert seeder.run(erasures) == [("self", {}, None), ("admin", {}, admin.user_id)]
     # The last admin cannot leave the organisation without one.
-    last = client.delete("/api/v1/me", headers=admin_auth)
+    last = client.delete(f"/api/v1/me?confirm={admin.email}", headers=admin_auth)
     assert last.status_code == 409 and last.json()["error"]["code"] == "last_admin"
 
 
@@ -175,3 +182,67 @@ def test_the_account_page_deletes_after_the_e_mail_is_typed(
     assert done.status_code == 303 and done.headers["location"].startswith("/auth/login")
     assert client.get("/api/v1/me").status_code == 401
     assert seeder.run(lambda s: _traces(s, person.user_id, person.email)) == {}
+
+
+async def _everywhere(session: Any, needles: list[str]) -> dict[str, int]:
+    """Every text, JSON and id column of every table, searched for each needle as a substring
+    (ids as stored: dashed on PostgreSQL, 32 hex digits on SQLite)."""
+    from sqlalchemy import JSON, String, Text, Uuid, cast
+
+    found: dict[str, int] = {}
+    for table in Base.metadata.sorted_tables:
+        for column in table.c:
+            if not isinstance(column.type, String | Text | JSON | Uuid):
+                continue
+            for needle in needles:
+                stmt = (
+                    select(func.count())
+                    .select_from(table)
+                    .where(cast(column, Text).like(f"%{needle}%"))
+                )
+                if n := (await session.execute(stmt)).scalar():
+                    found[f"{table.name}.{column.name} ~ {needle}"] = n
+    return found
+
+
+@pytest.mark.every_database
+def test_nothing_that_identifies_an_erased_person_is_left_anywhere(
+    client: TestClient, seeder: Seeder
+) -> None:
+    """Issue 29: an erased person's IP address stayed in the audit log of their sign-ins.
+    Scanned for: id, e-mail, name, directory object id, address and browser."""
+    org = seeder.org()
+    seeder.user(org, "admin@scan.test", role=Role.admin)
+    person = seeder.user(org, "leaving@scan.test")
+    ip, agent = "198.51.100.23", "ScanBrowser/9.1 (erasure test)"
+
+    async def name_them(session: Any) -> None:
+        await session.execute(
+            Base.metadata.tables["user_account"]
+            .update()
+            .where(Base.metadata.tables["user_account"].c.id == person.user_id)
+            .values(display_name="Leonora Quist", object_id="0b3f9a7e-obj-leonora")
+        )
+        await session.commit()
+
+    seeder.run(name_them)
+    # Signed in from their own address and browser (the audit log keeps the address), and a
+    # wrong password once.
+    theirs = TestClient(client.app, client=(ip, 50123), headers={"user-agent": agent})
+    sign_in(theirs, seeder, person)
+    theirs.post("/auth/login", data={"email": person.email, "password": "wrong"})
+    needles = [
+        str(person.user_id),
+        person.user_id.hex,
+        person.email,
+        "Leonora Quist",
+        "0b3f9a7e-obj-leonora",
+        ip,
+        agent,
+    ]
+    assert seeder.run(lambda s: _everywhere(s, [ip]))  # there, before
+    mine = theirs.get("/api/v1/me").json()["email"]
+    csrf = theirs.get("/").text.split('X-CSRF-Token": "')[1].split('"')[0]
+    gone = theirs.delete(f"/api/v1/me?confirm={mine}", headers={"x-csrf-token": csrf})
+    assert gone.status_code == 204, gone.text
+    assert seeder.run(lambda s: _everywhere(s, needles)) == {}

@@ -341,6 +341,10 @@ def test_an_mcp_server_s_tools_are_imported_and_called(
             ),
             "too large or too deeply nested",
         ),
+        # Nested 100,000 deep (issue 29): the parser ran out of stack, a 500 and a dropped
+        # connection; in JSON and in YAML.
+        ('{"openapi": ' + "[" * 100_000 + "]" * 100_000 + "}", "nests too deeply"),
+        ("openapi: " + "[" * 100_000 + "]" * 100_000, "nests too deeply"),
     ],
 )
 def test_broken_documents_are_refused_with_the_reason(

@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from teamspro.core import redact
 from teamspro.core.context import org_id_var, request_id_var
 
 
@@ -16,7 +17,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact.text(record.getMessage()),
             "request_id": request_id_var.get(),
             "org_id": org_id_var.get(),
         }
@@ -24,13 +25,24 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, key):
                 payload[key] = getattr(record, key)
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+            payload["exc"] = redact.text(self.formatException(record.exc_info))
         return json.dumps(payload, default=str)
 
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get() or "-"
+        return True
+
+
+class RedactFilter(logging.Filter):
+    """Every line, whatever its format: the message with its secrets masked (redact.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact.text(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
         return True
 
 
@@ -43,6 +55,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
         )
+    handler.addFilter(RedactFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from teamspro.core import odata
+from teamspro.core import odata, redact
 from teamspro.core.audit.models import AuditEvent
 
 FIELDS = ["kind", "subject", "operation", "status", "duration_ms", "created_at"]
@@ -38,10 +38,10 @@ def record(
         status=status[:32],
         actor_id=actor_id,
         scope_id=scope_id,
-        subject=subject[:200],
-        operation=operation[:200],
+        subject=redact.text(subject)[:200],
+        operation=redact.text(operation)[:200],
         duration_ms=duration_ms,
-        detail=detail or {},
+        detail=redact.deep(detail or {}),
     )
     session.add(event)
     return event

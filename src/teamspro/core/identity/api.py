@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from teamspro.core.db import utcnow
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
-from teamspro.core.errors import Unauthenticated
+from teamspro.core.errors import InvalidInput, Unauthenticated
 from teamspro.core.identity import erasure
 from teamspro.core.identity import service as identity_service
 from teamspro.core.identity.schemas import MeRead, TokenCreate, TokenCreated, TokenRead
@@ -40,9 +41,20 @@ async def me(principal: CurrentPrincipal, session: SessionDep, state: StateDep) 
 
 
 @router.delete("", status_code=204)
-async def erase_me(principal: CurrentPrincipal, session: SessionDep, state: StateDep) -> Response:
+async def erase_me(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: StateDep,
+    confirm: Annotated[str, Query(max_length=320)] = "",
+) -> Response:
     """Delete my account and my personal data (see /privacy for what goes and what stays
-    without my name)."""
+    without my name). ``confirm``: my e-mail address, as the account page asks for it; a bare
+    request (a stray click in an API client, a replayed call) erases nothing."""
+    if not confirm.strip() or confirm.strip().lower() != (principal.user.email or "").lower():
+        raise InvalidInput(
+            "To delete your account, send your e-mail address as ?confirm=.",
+            code="confirmation_required",
+        )
     await erasure.check_self_erasure(session=session, user=principal.user)
     await erasure.erase(
         session=session, settings=state.settings, cache=state.cache, user=principal.user, by=None

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.config import Settings
 from teamspro.core.audit import service as audit
+from teamspro.core.audit.models import AuditEvent
 from teamspro.core.cache import Cache
 from teamspro.core.errors import Conflict
 from teamspro.core.identity.models import User
@@ -53,6 +54,20 @@ async def check_self_erasure(*, session: AsyncSession, user: User) -> None:
         )
 
 
+# What an audit record's detail may hold about the person who acted (a sign-in's address).
+PERSONAL_DETAIL = ("client", "user_agent", "email", "upn", "name")
+
+
+async def _unname_audit(session: AsyncSession, user: User) -> None:
+    """The person's audit events stay (what was done, when) without the person: their id goes
+    with the account (SET NULL), and here what the details kept of them, such as the address
+    they signed in from."""
+    events = await session.execute(select(AuditEvent).where(AuditEvent.actor_id == user.id))
+    for event in events.scalars():
+        if any(k in (event.detail or {}) for k in PERSONAL_DETAIL):
+            event.detail = {k: v for k, v in event.detail.items() if k not in PERSONAL_DETAIL}
+
+
 async def erase(
     *, session: AsyncSession, settings: Settings, cache: Cache, user: User, by: User | None
 ) -> None:
@@ -61,6 +76,7 @@ async def erase(
     keys: list[str] = []
     for step in ERASERS:
         keys += await step(session, settings, user)
+    await _unname_audit(session, user)
     org_id, user_id = user.org_id, user.id
     await session.delete(user)
     await session.flush()

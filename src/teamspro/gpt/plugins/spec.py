@@ -83,7 +83,11 @@ def parse_document(raw: bytes | str, *, what: str = "The document") -> dict[str,
         # CSafeLoader when built: the pure-Python loader is slow on a large document.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, loader)
+    except RecursionError as exc:  # JSON nested deeper than the parser's stack
+        raise BadSpec(f"{what} nests too deeply.") from exc
     except (ValueError, yaml.YAMLError) as exc:
+        if "flow level" in str(exc):  # libyaml's own limit on nested [ and {
+            raise BadSpec(f"{what} nests too deeply.") from exc
         raise BadSpec(f"{what} is neither JSON nor YAML: {str(exc).splitlines()[0]}") from exc
     if not isinstance(data, dict):
         raise BadSpec(f"{what} is not a JSON or YAML object.")
