@@ -114,6 +114,18 @@ def test_export_erase_export_again(app_client: TestClient, working: Settings) ->
 
     before = _export(client, _auth(seeder, admin), "/api/v1/organization/export")
     assert person.email in _everything(before)
+    # An admin's organisation export is theirs only while they are admin (issue 29): the
+    # person, admin when they asked for it, is demoted, and may no longer download it.
+    theirs = _export(client, _auth(seeder, person), "/api/v1/organization/export")
+    assert theirs.namelist()
+    started = client.get("/api/v1/exports", headers=_auth(seeder, person)).json()
+    org_export = next(e for e in started if e["scope"] == "organization")
+    demoted = client.patch(
+        f"/api/v1/users/{person.user_id}", json={"role": "member"}, headers=_auth(seeder, admin)
+    )
+    assert demoted.status_code == 200, demoted.text
+    refused = client.get(org_export["download_url"], headers=_auth(seeder, person))
+    assert refused.status_code == 404, refused.status_code
     # Erased, then exported again: nothing of the person is left.
     assert (
         client.delete(f"/api/v1/users/{person.user_id}", headers=_auth(seeder, admin)).status_code
@@ -127,4 +139,4 @@ def test_export_erase_export_again(app_client: TestClient, working: Settings) ->
     assert _rows(after, "images_image")[0]["created_by_upn"] is None  # the image stays, unnamed
     # The person's own export file went with them.
     folder = working.data_dir / "exports"
-    assert len(list(folder.glob("*.zip"))) == 2  # the two organisation exports
+    assert len(list(folder.glob("*.zip"))) == 2  # the admin's two (the person's went too)

@@ -65,9 +65,12 @@ async def get(*, session: AsyncSession, principal: Principal, export_id: uuid.UU
     row = await session.get(DataExport, export_id)
     if row is None or row.org_id != principal.org.id:
         raise NotFound("No such export.")
-    if row.requested_by != principal.user.id and not (
-        principal.is_admin and row.scope == ExportScope.organization
-    ):
+    if row.scope == ExportScope.organization:
+        # The organisation's export is an admin's, checked now, not when it was asked for:
+        # an admin demoted since may no longer have it.
+        if not principal.is_admin:
+            raise NotFound("No such export.")
+    elif row.requested_by != principal.user.id:
         raise NotFound("No such export.")
     return row
 
