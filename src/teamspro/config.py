@@ -111,6 +111,9 @@ class GptSettings(BaseModel):
     plugin_read_timeout_seconds: float = 10
     plugin_max_response_kb: int = 512
     plugin_call_timeout_seconds: float = 15
+    # Reading what a plugin offers when an admin imports it (documents, manifest, MCP tool
+    # list), all of it: a server that drips a byte a second never trips the read timeout.
+    plugin_import_timeout_seconds: float = 30
 
 
 class KnowledgeSettings(BaseModel):

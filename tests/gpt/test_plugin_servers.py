@@ -45,6 +45,7 @@ def gpt_settings(
             "first_token_timeout_seconds": 5,
             "plugin_read_timeout_seconds": 1.5,
             "plugin_call_timeout_seconds": 4,
+            "plugin_import_timeout_seconds": 3,
             "plugin_max_response_kb": 64,
         },
         # The instance admin allows the local servers (by host:port); nothing else local.
@@ -369,6 +370,9 @@ def test_broken_documents_are_refused_with_the_reason(
     ("path", "words"),
     [
         ("/slow-openapi.json", "did not answer in time"),
+        # A byte every half second (issue 29): each within the read timeout, all of it past
+        # the import's deadline, which ends it.
+        ("/drip-openapi.json", "did not give it in 3 s"),
         ("/huge-openapi.json", "answered too much"),
         ("/swagger.json", "Only OpenAPI 3.0 and 3.1"),
         ("/page.html", "not a JSON or YAML object"),

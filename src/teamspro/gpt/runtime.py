@@ -41,6 +41,7 @@ def outbound(state: AppState) -> Outbound:
             connect_timeout=gpt.plugin_connect_timeout_seconds,
             read_timeout=gpt.plugin_read_timeout_seconds,
             max_bytes=gpt.plugin_max_response_kb * 1024,
+            import_timeout=gpt.plugin_import_timeout_seconds,
         )
         state.products[PLUGINS_KEY] = made
         state.closers.append(made.aclose)

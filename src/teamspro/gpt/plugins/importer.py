@@ -4,6 +4,7 @@ database connection is held while this runs: callers release theirs first."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +70,37 @@ async def read_source(
     server: str,
     target: Target,
 ) -> Imported:
-    """Read what the plugin offers from its source. No database connection is held."""
+    """Read what the plugin offers from its source, within one deadline for all of it (the
+    read timeout bounds each wait between bytes; a server dripping a byte a second held an
+    import for two minutes). No database connection is held."""
+    try:
+        async with asyncio.timeout(outbound.import_timeout):
+            return await _read_source(
+                outbound,
+                source=source,
+                url=url,
+                document=document,
+                key=key,
+                server=server,
+                target=target,
+            )
+    except TimeoutError:
+        raise InvalidInput(
+            f"The plugin's server did not give it in {outbound.import_timeout:g} s.",
+            code="plugin_unreachable",
+        ) from None
+
+
+async def _read_source(
+    outbound: Outbound,
+    *,
+    source: str,
+    url: str,
+    document: str,
+    key: str,
+    server: str,
+    target: Target,
+) -> Imported:
     if source == "openapi_upload":
         if not document.strip():
             raise InvalidInput("Upload an OpenAPI document.", code="document_required")

@@ -43,9 +43,11 @@ class Outbound:
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
         max_bytes: int = 512 * 1024,
+        import_timeout: float = 30.0,
     ) -> None:
         self.policy = policy
         self.read_timeout, self.max_bytes = read_timeout, max_bytes
+        self.import_timeout = import_timeout  # the whole of reading a plugin (importer.py)
         self._timeout = httpx2.Timeout(read_timeout, connect=connect_timeout)
         self.client = self.fresh()
 
