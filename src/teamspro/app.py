@@ -63,6 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             vault=SecretBox(secret, "vault"),
             flow_box=SecretBox(secret, "oidc-flow"),
         )
+        if settings.teams.allow_unauthenticated:  # at start, where an operator looks
+            log.warning(
+                "TEAMSPRO_TEAMS__ALLOW_UNAUTHENTICATED is on: the Teams endpoints accept "
+                "activities without a token (development with the Agents Playground only)."
+            )
         jobs.configure(settings)
         jobs.share_cache(cache)
         registry.load_jobs()

@@ -79,6 +79,36 @@ def create_org(name: str) -> None:
     typer.echo(_run(go))
 
 
+@app.command("bind-tenant")
+def bind_tenant(
+    org: str = typer.Argument(..., help="The organisation (name or id)."),
+    tenant_id: str = typer.Argument(..., help="The Microsoft 365 tenant (directory) id."),
+    provider: str = typer.Option(
+        "", help="The identity provider key (default: TEAMSPRO_TEAMS__IDENTITY_PROVIDER)."
+    ),
+) -> None:
+    """Bind a Microsoft 365 tenant to an organisation, so its people reach its bots in Teams
+    (the Agents Playground's tenant included) without an admin's first web sign-in."""
+    from teamspro.core.errors import Conflict
+    from teamspro.core.tenancy import service as org_service
+    from teamspro.core.tenancy.models import Organization
+
+    async def go(session: AsyncSession, settings: Any) -> str:
+        key = provider or settings.teams.identity_provider
+        org_id = await _org_id(session, org)
+        taken = await org_service.find_by_tenant(
+            session=session, provider_key=key, external_tenant_id=tenant_id
+        )
+        if taken is not None and taken.id != org_id:
+            raise Conflict(f"tenant {tenant_id} is bound to the organisation {taken.name!r}")
+        row = await session.get(Organization, org_id)
+        assert row is not None
+        row.provider_key, row.external_tenant_id = key, tenant_id.strip()
+        return f"{row.name}: tenant {tenant_id} ({key})"
+
+    typer.echo(_run(go))
+
+
 @app.command("create-user")
 def create_user(
     email: str,

@@ -17,10 +17,21 @@ def package(
     product: str = typer.Argument(..., help="gpt or images."),
     bot: str | None = typer.Option(None, "--bot", help="GPT Pro: name the app after this bot."),
     out: Path | None = typer.Option(None, "--out", help="Where to write the zip."),
-    version: str = typer.Option("1.0.0", help="The app's version (raise it for an update)."),
+    version: str | None = typer.Option(
+        None, help="The app's version, x.y.z (default: made from the time, so always higher)."
+    ),
+    local: bool = typer.Option(
+        False, "--local", help="Allow a plain-http address (the Agents Playground, not Teams)."
+    ),
 ) -> None:
     """Write the app package (manifest.json and icons) made from this server's settings."""
+    from teamspro.core import teams
+
     settings = Settings()
+    why = teams.publishable(settings)
+    if why and not local:
+        typer.echo(f"error: Teams would refuse this package: {why} (or pass --local).", err=True)
+        raise typer.Exit(1)
     try:
         if product == "gpt":
             from teamspro.gpt.teams.package import package as gpt_package

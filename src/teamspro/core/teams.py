@@ -17,11 +17,13 @@ import asyncio
 import io
 import json
 import logging
+import re
 import uuid
 import warnings
 import zipfile
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -106,11 +108,7 @@ def _app(cfg: TeamsSettings, registration: TeamsApp, found: Endpoint) -> App:
         warnings.simplefilter("ignore", ExperimentalWarning)
         from microsoft_teams.apps import App
 
-    if cfg.allow_unauthenticated:
-        log.warning(
-            "TEAMSPRO_TEAMS__ALLOW_UNAUTHENTICATED is on: the Teams endpoints accept "
-            "activities without a token (development with the Agents Playground only)."
-        )
+    # (TEAMSPRO_TEAMS__ALLOW_UNAUTHENTICATED is warned about at start: app.py.)
     return App(
         client_id=registration.app_id,
         client_secret=registration.app_password,
@@ -218,11 +216,29 @@ MANIFEST_SCHEMA = (
 )
 
 
+_SEMVER = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$")
+
+
+def package_version(version: str | None = None, *, now: datetime | None = None) -> str:
+    """The app's version: the one given (x.y.z), else one made from the time, so that each
+    package made later is a higher version (Teams refuses an update of the same version)."""
+    if version:
+        if not _SEMVER.match(version.strip()):
+            raise InvalidInput(
+                f"The version {version!r} is not of the form 1.2.3.", code="bad_version"
+            )
+        return version.strip()
+    at = now or datetime.now(UTC)
+    return f"1.{at:%Y%m%d}.{at.hour * 3600 + at.minute * 60 + at.second}"
+
+
 def manifest_base(settings: Settings, *, app_key: str, version: str) -> dict[str, Any]:
     """What every TeamsPro app's manifest starts with: a stable id per server and app (Teams
     updates the app instead of adding another), this server as developer and valid domain,
-    and Teams single sign-on when a provider offers it."""
+    its public privacy and terms pages, and Teams single sign-on when a provider offers it
+    (its resource on this server's domain, or Teams refuses the app's sign-in)."""
     base = settings.public_url
+    domain = urlsplit(base).netloc
     body: dict[str, Any] = {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
@@ -231,18 +247,35 @@ def manifest_base(settings: Settings, *, app_key: str, version: str) -> dict[str
         "developer": {
             "name": "TeamsPro",
             "websiteUrl": base,
-            "privacyUrl": f"{base}/",
-            "termsOfUseUrl": f"{base}/",
+            "privacyUrl": f"{base}/privacy",
+            "termsOfUseUrl": f"{base}/terms",
         },
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": "#5B5FC7",
         "permissions": ["identity"],
-        "validDomains": [urlsplit(base).netloc],
+        "validDomains": [domain],
     }
     sso = next((p for p in settings.oidc_providers if p.sso_audience), None)
     if sso is not None:
+        resource = urlsplit(sso.sso_audience)
+        if resource.scheme != "api" or resource.netloc.split(":")[0] != domain.split(":")[0]:
+            raise InvalidInput(
+                f"The sign-on resource {sso.sso_audience!r} must be api://{domain}/<client id> "
+                f"(on this server's domain, {domain}): Teams refuses single sign-on otherwise.",
+                code="sso_resource_mismatch",
+            )
         body["webApplicationInfo"] = {"id": sso.client_id, "resource": sso.sso_audience}
     return body
+
+
+def publishable(settings: Settings) -> str | None:
+    """Why Teams would refuse a package made with these settings (None: it would not)."""
+    if not settings.public_url.startswith("https://"):
+        return (
+            f"its URLs would be {settings.public_url}: Teams needs the https address it reaches "
+            "this server at (set TEAMSPRO_BASE_URL)"
+        )
+    return None
 
 
 def app_zip(manifest: dict[str, Any], color: PILImage, outline: PILImage) -> bytes:

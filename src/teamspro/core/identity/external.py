@@ -43,7 +43,7 @@ async def principal_for_external(
     if org is None:
         raise Unauthenticated(
             "Your organisation has not set up TeamsPro yet: an administrator signs in once "
-            "on the web first.",
+            "on the web first (or binds this tenant: teamspro admin bind-tenant).",
             code="unknown_tenant",
         )
     stmt = select(User).where(

@@ -35,6 +35,13 @@ async def privacy(request: Request, state: StateDep) -> Response:
     )
 
 
+@router.get("/terms")
+async def terms(request: Request, state: StateDep) -> Response:
+    """The terms of use the Teams app packages link to (Teams asks every app for one),
+    public like /privacy."""
+    return render(request, "privacy/terms.html", {"base_url": state.settings.base_url or ""})
+
+
 def _mark(flag: bool) -> str:
     """The product pages' 🚫 is an emoji, an empty box where no emoji font is installed; the
     page uses a mark every text font has (the printed tables keep the pages' own)."""

@@ -72,6 +72,7 @@ def _icons() -> tuple[Image.Image, Image.Image]:
     return color, outline
 
 
-def package(settings: Settings, version: str = "1.0.0", bot: str | None = None) -> bytes:
+def package(settings: Settings, version: str | None = None, bot: str | None = None) -> bytes:
+    """``version``: x.y.z, or None for one made from the time (teams.package_version)."""
     color, outline = _icons()
-    return teams.app_zip(manifest(settings, version, bot), color, outline)
+    return teams.app_zip(manifest(settings, teams.package_version(version), bot), color, outline)

@@ -87,10 +87,11 @@ async def configure(
 
 
 @router.get("/images/teams/app-package.zip")
-async def app_package(principal: AdminPrincipal, state: StateDep) -> Response:
-    """Image Pro for Teams: upload this package in the Teams admin centre."""
+async def app_package(principal: AdminPrincipal, state: StateDep, version: str = "") -> Response:
+    """Image Pro for Teams: upload this package in the Teams admin centre (``version``: x.y.z,
+    else one made from the time, higher than any package made before)."""
     return Response(
-        package.package(state.settings),
+        package.package(state.settings, version.strip() or None),
         media_type="application/zip",
         headers={"content-disposition": 'attachment; filename="image-pro-teams.zip"'},
     )
