@@ -145,6 +145,7 @@ def pages(ids: dict[str, str]) -> list[str]:
         "/admin/organizations",
         "/me/tokens",
         "/privacy",
+        "/terms",
         "/no-such-page",
         "/docs",
         "/redoc",
@@ -182,7 +183,7 @@ def test_every_page(
     }
     problems: list[str] = []
     signed_out = {k: v for k, v in options.items() if k != "storage_state"}
-    for opts, paths in ((options, pages(ids)), (signed_out, ["/auth/login", "/privacy"])):
+    for opts, paths in ((options, pages(ids)), (signed_out, ["/auth/login", "/privacy", "/terms"])):
         problems += sweep(browser, url, opts, paths, phone=device == "phone", dark=theme == "dark")
     assert not problems, "\n".join(problems)
 
