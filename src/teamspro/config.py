@@ -8,6 +8,7 @@ the generated secret key, so a fresh machine needs no configuration at all.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -16,9 +17,57 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENTRA_SCOPES = ("openid", "profile", "email", "offline_access", "User.Read")
-# The Microsoft Graph scopes each app may ever ask for: the product pages' lists (shared/seeds).
-# Sign-in asks GPT Pro's; Image Pro adds Sites.ReadWrite.All when it redeems a grant for Graph.
+# The Microsoft Graph scopes each app's product page lists (shared/seeds). Sign-in asks GPT
+# Pro's; Image Pro adds Sites.ReadWrite.All when it redeems a grant for Graph.
 GRAPH_SCOPES = {"gpt": ENTRA_SCOPES, "images": (*ENTRA_SCOPES, "Sites.ReadWrite.All")}
+
+
+@dataclass(frozen=True)
+class ScopeUse:
+    """A Graph scope an app uses, why and when (``published``: its product page lists it)."""
+
+    scope: str
+    why: str
+    when: str
+    published: bool = True
+
+
+_SIGN_IN = "at sign-in with Microsoft"
+_SIGN_IN_USES = (
+    ScopeUse("openid", "signs the person in (OpenID Connect)", _SIGN_IN),
+    ScopeUse("profile", "their name, shown in the apps", _SIGN_IN),
+    ScopeUse("email", "their e-mail address, to tell accounts apart", _SIGN_IN),
+    ScopeUse(
+        "offline_access",
+        "a refresh token, so the SharePoint work an admin connected goes on after sign-in",
+        f"{_SIGN_IN}, and with a SharePoint grant",
+    ),
+    ScopeUse("User.Read", "their profile (name, UPN), refreshed after each sign-in", _SIGN_IN),
+)
+# Every Graph scope each app uses, the product pages' and beyond (inventory.scope_table shows
+# them on /privacy and in `teamspro data inventory`; its drift check fails on any other).
+GRAPH_SCOPE_USES: dict[str, tuple[ScopeUse, ...]] = {
+    "gpt": (
+        *_SIGN_IN_USES,
+        ScopeUse(
+            "Sites.ReadWrite.All",
+            "reads the SharePoint libraries and site pages an admin connects as a bot's "
+            "knowledge (it never writes there); Graph has no narrower scope for a chosen "
+            "library that TeamsPro could ask for with Image Pro's one grant",
+            "only when an admin connects a SharePoint knowledge source, with that admin's "
+            "consent, then at each sync of the source",
+            published=False,
+        ),
+    ),
+    "images": (
+        *_SIGN_IN_USES,
+        ScopeUse(
+            "Sites.ReadWrite.All",
+            "reads and saves images in the team's SharePoint library",
+            "when a tab's library is in SharePoint: attaching, saving, syncing",
+        ),
+    ),
+}
 MICROSOFT_LOGIN = "login.microsoftonline.com"
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
 

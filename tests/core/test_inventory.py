@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -81,8 +82,14 @@ def test_the_cli_prints_the_tables_and_json() -> None:
         check=True,
     ).stdout
     assert printed.startswith("## GPT Pro") and "| Bot configuration | ✔ | ✔ | ✔ | 🚫 |" in printed
-    assert "scopes: `openid` `profile` `email` `offline_access` `User.Read`\n" in printed
-    assert "Sites.ReadWrite.All" not in printed
+    assert "scopes at sign-in: `openid` `profile` `email` `offline_access` `User.Read`\n" in printed
+    # Every scope GPT Pro uses (issue 29): SharePoint knowledge sources use Image Pro's
+    # Sites.ReadWrite.All, which GPT Pro's product page does not list; the table says so.
+    sites = next(line for line in printed.splitlines() if line.startswith("| `Sites.ReadWrite"))
+    assert "knowledge source" in sites and "the page omits it" in sites
+    # Where the product page and the code disagree, the table says so plainly.
+    conversations = next(line for line in printed.splitlines() if "| Bot conversations |" in line)
+    assert "The product page marks conversations as cached" in conversations
     raw = subprocess.run(
         [sys.executable, "-m", "teamspro", "data", "inventory", "--format", "json"],
         capture_output=True,
@@ -104,3 +111,23 @@ def test_the_privacy_page_is_public_and_renders_both_apps(client: TestClient) ->
     assert "<code>gpt_plugin</code>" in page.text and "HTTPS on port 443" in page.text
     # A mark every text font draws (the pages' 🚫 is an emoji, a box without an emoji font).
     assert 'aria-label="no">✘</td>' in page.text and "🚫" not in page.text
+    # Each app's scopes with why and when; GPT Pro's SharePoint scope marked as not on its
+    # product page, and the seeds' own contradictions named.
+    gpt = page.text.split('data-testid="scopes-gpt"')[1].split("</table>")[0]
+    assert "<code>Sites.ReadWrite.All</code>" in gpt and "Not listed there" in gpt
+    assert "knowledge source" in gpt
+    assert page.text.count('data-testid="differs"') >= 2
+
+
+def test_the_drift_check_fails_on_a_scope_the_inventory_does_not_list(tmp_path: Path) -> None:
+    """Issue 29: the code used Sites.ReadWrite.All for GPT Pro while its inventory listed only
+    the sign-in scopes; now code or settings naming any unlisted scope is drift."""
+    assert inventory.drift() == []  # as the code is
+    (tmp_path / "sneaky.py").write_text(
+        'SCOPE = "https://graph.microsoft.com/Files.ReadWrite.All"\n'
+    )
+    assert inventory.scope_drift(source=tmp_path) == [
+        "the Graph scope Files.ReadWrite.All (sneaky.py) is not in the inventory"
+    ]
+    asked = inventory.scope_drift(source=tmp_path / "none", asked=["ChannelMessage.Read.All"])
+    assert asked == ["the Graph scope ChannelMessage.Read.All (settings) is not in the inventory"]

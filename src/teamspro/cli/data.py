@@ -38,7 +38,8 @@ def show_inventory(
     for a in apps:
         typer.echo(f"## {inventory.APPS[a]}\n\n{inventory.markdown(a)}\n")
         scopes = " ".join(f"`{s}`" for s in inventory.GRAPH_SCOPES[a])
-        typer.echo(f"Microsoft Graph scopes: {scopes}\n")
+        typer.echo(f"Microsoft Graph scopes at sign-in: {scopes}\n")
+        typer.echo(f"Every Microsoft Graph scope it uses:\n\n{inventory.scope_table(a)}\n")
     problems = inventory.drift()
     if problems:
         typer.echo("Drift between the code and this inventory:", err=True)

@@ -10,10 +10,15 @@ stored or cached under no category, or under one that says it is not.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from teamspro.config import GRAPH_SCOPES as GRAPH_SCOPES  # shown beside the tables
+from teamspro.config import GRAPH_SCOPE_USES as GRAPH_SCOPE_USES  # shown beside the tables
+from teamspro.config import GRAPH_SCOPES as GRAPH_SCOPES
+from teamspro.config import GraphSettings
 from teamspro.core import cache, storage
 from teamspro.core.db import Base
 
@@ -33,6 +38,8 @@ class Category:
     backed_up: bool
     notes: str
     retention: str = ACTIVE
+    # Where the product page (shared/seeds) says otherwise than this server does, in words.
+    differs: str = ""
 
 
 CATEGORIES: dict[str, Category] = {
@@ -81,6 +88,8 @@ CATEGORIES: dict[str, Category] = {
             False,
             "Questions, answers (with the tool calls made), feedback; on the web and in Teams. "
             "Read from the database each time, not cached. Deleted with the person's account.",
+            differs="The product page marks conversations as cached; this server does not "
+            "cache them.",
         ),
         Category(
             "KB files",
@@ -136,6 +145,8 @@ CATEGORIES: dict[str, Category] = {
             True,
             False,
             "Name and unique id of the channel (or chat) a tab or a bot is in; no cache.",
+            differs="Image Pro's product page marks the channel as not stored in its column "
+            "and as stored in its note; this server stores it (as the note says).",
         ),
         Category(
             "Teams conversations",
@@ -265,7 +276,48 @@ def drift(**given: Any) -> list[str]:
             problems.append(f"{category.label} is said not to be stored: {stored}")
         if not category.accessed and (places.tables or places.cache_prefixes):
             problems.append(f"{category.label} is said never to be accessed")
-    return problems
+    from teamspro.config import ENTRA_SCOPES
+
+    return problems + scope_drift(asked=[*ENTRA_SCOPES, *GraphSettings().scope.split()])
+
+
+# --- Microsoft Graph scopes ------------------------------------------------------------------
+# A Graph permission by name, as code and settings write it.
+GRAPH_PERMISSION = re.compile(
+    r"\b(?:User|Sites|Files|Chat|ChannelMessage|Team|Group|Mail|Calendars|Directory)"
+    r"\.(?:Read|Write|ReadWrite|ReadBasic|Send|Create)\w*(?:\.All)?"
+)
+
+
+def scope_table(app: str) -> str:
+    """Every Microsoft Graph scope the app uses, why and when, and whether its product page
+    lists it."""
+    lines = [
+        "| Scope | Why | When | On the product page |",
+        "|-------|-----|------|:-------------------:|",
+    ]
+    for use in GRAPH_SCOPE_USES[app]:
+        listed = "✔" if use.published else "🚫 (the code uses it; the page omits it)"
+        lines.append(f"| `{use.scope}` | {use.why} | {use.when} | {listed} |")
+    return "\n".join(lines)
+
+
+def scope_drift(source: Path | None = None, asked: Iterable[str] = ()) -> list[str]:
+    """Graph scopes the code names (or ``asked``: the settings' requests) that the inventory
+    does not list for any app."""
+    listed = {u.scope for uses in GRAPH_SCOPE_USES.values() for u in uses}
+    named: dict[str, str] = {}
+    root = source or Path(__file__).resolve().parents[1]
+    for path in sorted(root.rglob("*.py")):
+        for m in GRAPH_PERMISSION.finditer(path.read_text(encoding="utf-8", errors="replace")):
+            named.setdefault(m.group(0), str(path.relative_to(root)))
+    for scope in asked:
+        named.setdefault(scope.removeprefix("https://graph.microsoft.com/"), "settings")
+    return [
+        f"the Graph scope {scope} ({where}) is not in the inventory"
+        for scope, where in sorted(named.items())
+        if scope not in listed
+    ]
 
 
 def mark(flag: bool) -> str:
@@ -280,8 +332,9 @@ def markdown(app: str) -> str:
     ]
     for c in CATEGORIES.values():
         if app in c.apps:
+            notes = f"{c.notes} **{c.differs}**" if c.differs else c.notes
             lines.append(
                 f"| {c.label} | {mark(c.accessed)} | {mark(c.cached)} | {mark(c.stored)} "
-                f"| {mark(c.backed_up)} | {c.retention} | {c.notes} |"
+                f"| {mark(c.backed_up)} | {c.retention} | {notes} |"
             )
     return "\n".join(lines)

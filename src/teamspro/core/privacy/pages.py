@@ -24,7 +24,7 @@ async def privacy(request: Request, state: StateDep) -> Response:
             "key": key,
             "name": name,
             "rows": [(c, places[c.key]) for c in inventory.CATEGORIES.values() if key in c.apps],
-            "scopes": inventory.GRAPH_SCOPES[key],
+            "scopes": inventory.GRAPH_SCOPE_USES[key],
         }
         for key, name in inventory.APPS.items()
     ]
