@@ -50,6 +50,9 @@ class Endpoint:
 
     def __init__(self) -> None:
         self.handle: HttpRouteHandler | None = None
+        # Whose Entra-issued tokens may reach the SDK (see ``_tenant_refused``).
+        self.single_tenant: str | None = None
+        self.login_endpoint = "https://login.microsoftonline.com"
 
     def register_route(self, method: str, path: str, handler: HttpRouteHandler) -> None:
         self.handle = handler
@@ -91,6 +94,8 @@ async def endpoint(
         return None
     if key not in state.products:
         found = Endpoint()
+        found.single_tenant = registration.app_tenant_id
+        found.login_endpoint = _cloud(cfg).login_endpoint
         app = _app(cfg, registration, found)
         wire(app)
         await app.initialize()
@@ -133,10 +138,76 @@ async def handle(request: Request, found: Endpoint | None, what: str, setting: s
         raise InvalidInput("The activity is not JSON.", code="invalid_activity") from exc
     if not isinstance(body, dict):
         raise InvalidInput("The activity is not a JSON object.", code="invalid_activity")
+    if await _tenant_refused(request, found):
+        return JSONResponse(
+            {"error": {"code": "unknown_tenant", "message": "This tenant is not served here."}},
+            status_code=401,
+        )
     result = await found.handle({"body": body, "headers": dict(request.headers)})
     if result.get("body") is None:
         return Response(status_code=result["status"])
     return JSONResponse(result["body"], status_code=result["status"])
+
+
+_GUID = re.compile(r"^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$")
+_ENTRA_V1 = "https://sts.windows.net/"
+KNOWN_TENANTS_FRESH = 5.0  # seconds a refused tenant waits before the list is read again
+
+
+async def _tenant_refused(request: Request, found: Endpoint) -> bool:
+    """Whether a token claims to come from an Entra tenant this server does not serve.
+
+    Why before the SDK: for a token issued by Entra (not Bot Framework's connector), the SDK
+    fetches ``<login endpoint>/<tid>/discovery/v2.0/keys`` with the token's unverified tenant id
+    and keeps a validator per tenant: 2,500 forged tokens made 2,500 outbound fetches, with
+    paths the attacker chose, and as many validators kept. Served tenants: the bot's own when
+    it is single-tenant, else those of the organisations here. Connector tokens, malformed
+    tokens and requests without one go on to the SDK, which refuses what it must.
+    """
+    import jwt
+
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return False
+    try:
+        claims = jwt.decode(header[7:].strip(), options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return False
+    issuer = claims.get("iss")
+    if not isinstance(issuer, str) or not (
+        issuer.startswith(found.login_endpoint) or issuer.startswith(_ENTRA_V1)
+    ):
+        return False
+    tenant = claims.get("tid")
+    if not isinstance(tenant, str) or not _GUID.match(tenant.lower()):
+        return True
+    tenant = tenant.lower()
+    if found.single_tenant:
+        return tenant != found.single_tenant.lower()
+    return tenant not in await _known_tenants(request.app.state.tp, tenant)
+
+
+async def _known_tenants(state: AppState, wanted: str) -> set[str]:
+    """The tenants of this server's organisations, read again at most every few seconds
+    (a tenant bound a moment ago is served; a flood of unknown ones reads nothing)."""
+    from sqlalchemy import select
+
+    from teamspro.core.tenancy.models import Organization
+
+    loop = asyncio.get_running_loop()
+    known: tuple[float, set[str]] | None = state.products.get("teams.tenants")
+    if known is not None and (wanted in known[1] or loop.time() - known[0] < KNOWN_TENANTS_FRESH):
+        return known[1]
+    async with state.sessionmaker() as session:
+        rows = await session.execute(
+            select(Organization.external_tenant_id).where(
+                Organization.provider_key == state.settings.teams.identity_provider,
+                Organization.external_tenant_id.is_not(None),
+            )
+        )
+        tenants = {str(t).lower() for t in rows.scalars()}
+    state.products["teams.tenants"] = (loop.time(), tenants)
+    return tenants
 
 
 def later(state: AppState, work: Coroutine[Any, Any, None]) -> None:

@@ -62,6 +62,10 @@ def _jwk(kid: str) -> dict[str, Any]:
     }
 
 
+# The tenants whose Entra key set was fetched (each fetch goes where the token's tid says).
+KEY_FETCHES: list[str] = []
+
+
 def _keys_app() -> Starlette:
     """Where Microsoft publishes its signing keys, with this test's key: the Bot Framework's
     key set, and each tenant's Entra key set."""
@@ -70,7 +74,8 @@ def _keys_app() -> Starlette:
     async def bot_framework(_: Request) -> JSONResponse:
         return JSONResponse(keys)
 
-    async def entra(_: Request) -> JSONResponse:
+    async def entra(request: Request) -> JSONResponse:
+        KEY_FETCHES.append(request.path_params["tenant"])
         return JSONResponse(keys)
 
     return Starlette(
@@ -228,6 +233,41 @@ def test_a_forged_or_stale_token_is_refused(
         headers={"authorization": f"Bearer {token}"},
     )
     assert response.status_code == 401, (case, response.text)
+    assert seeder.run(_feedback_rows) == []
+
+
+def test_forged_tokens_of_unknown_tenants_fetch_nothing(
+    secured: tuple[TestClient, Seeder, Message], key_server: str
+) -> None:
+    """Issue 29: each forged token with a new tenant id made the SDK fetch that tenant's key
+    set (a path the attacker chose) and keep a validator for it."""
+    client, seeder, _ = secured
+    KEY_FETCHES.clear()
+    for i in range(40):
+        tenant = str(uuid.uuid4()) if i % 4 else f"../../evil{i}?x="
+        token = _token(
+            key_server, iss=f"{key_server}/{tenant}/v2.0", tid=tenant, azp="x", serviceurl=None
+        )
+        refused = client.post(
+            "/api/messages",
+            json=_feedback("1:teams-message"),
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert refused.status_code == 401, refused.text
+    assert KEY_FETCHES == []
+    # The organisation's own tenant still reaches the SDK, which checks the token itself.
+    known = _token(
+        key_server, iss=f"{key_server}/{TENANT}/v2.0", tid=TENANT, azp="x", serviceurl=None
+    )
+    assert (
+        client.post(
+            "/api/messages",
+            json=_feedback("1:teams-message"),
+            headers={"authorization": f"Bearer {known}"},
+        ).status_code
+        == 401  # not the Agents platform's caller app
+    )
+    assert KEY_FETCHES == [TENANT]
     assert seeder.run(_feedback_rows) == []
 
 
