@@ -9,7 +9,7 @@ from typing import Any
 from PIL import ExifTags, Image
 
 from teamspro.core.errors import InvalidInput
-from teamspro.images.image import metadata
+from teamspro.images.image import allowlist, metadata
 from teamspro.images.image.metadata import jpeg_segments
 
 
@@ -67,31 +67,11 @@ def insert_app_segments(data: bytes, segments: bytes) -> bytes:
     return data[:at] + segments + data[at:]
 
 
-def without_gps(exif: Image.Exif) -> bytes:
-    """EXIF bytes with every tag kept but the GPS directory."""
-    exif.get_ifd(ExifTags.IFD.Exif)  # loaded sub-directories are written back by tobytes()
-    # A TIFF hides the directory's offset from the tags, so the loaded directory is emptied
-    # too (at worst an empty GPS directory is written: no location in it).
-    exif.get_ifd(ExifTags.IFD.GPSInfo).clear()
-    if ExifTags.IFD.GPSInfo in exif:
-        del exif[ExifTags.IFD.GPSInfo]
-    if metadata.TIFF_XMP in exif:  # a TIFF's tags are its EXIF, its XMP packet among them
-        packet = metadata.scrub_xmp(metadata.xmp_bytes(exif[metadata.TIFF_XMP]))
-        if packet:
-            exif[metadata.TIFF_XMP] = packet
-        else:
-            del exif[metadata.TIFF_XMP]
-    return exif.tobytes()
-
-
 def strip_gps(data: bytes, image: Image.Image, exif: Image.Exif, name: str) -> bytes:
-    """The file without its location, checked by reading the result again: an upload whose
-    location cannot be taken out is refused rather than stored."""
-    if image.format == "JPEG":
-        # Segments are rewritten, pixels untouched: re-encoding would lose quality each time.
-        stored = metadata.strip_jpeg(data, without_gps(exif))
-    else:
-        stored = metadata.resave_without(image, without_gps(exif))
+    """The file with only the metadata the library shows (allowlist.py: no location can stay,
+    wherever it hid), checked by reading the result again: an upload whose location cannot
+    be taken out is refused rather than stored."""
+    stored = allowlist.rewrite(data, image, exif)
     remains = metadata.where_gps(stored)
     if remains:
         raise InvalidInput(

@@ -1,11 +1,14 @@
-"""Where an image's location can hide, and taking it out of every place.
+"""Where an image's location can hide: the check a stored file passes after its metadata was
+rewritten by allow-list (allowlist.py), and what tells a library that keeps locations that a
+file has one.
 
 Pillow reads one EXIF block per file (a JPEG's first APP1 before the scan, a PNG's ``eXIf``),
 but other readers do not stop there: a second APP1, an APP1 after a padding byte, an XMP packet
 (plain, extended, or compressed in a PNG ``iTXt``), an ImageMagick "raw profile" or a TIFF's own
-XMP tag all carry coordinates that Windows, exiftool or a browser will show. So the walk here
-is by the container's own structure, and the stored file is read again after stripping: an
-upload whose location cannot be removed is refused rather than stored.
+XMP tag all carry coordinates that Windows, exiftool or a browser will show (DJI writes them as
+``drone-dji:GpsLatitude``: names are matched in any case). So the walk here is by the
+container's own structure: an upload whose location cannot be removed is refused rather than
+stored.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from PIL import ExifTags, Image
 
@@ -24,7 +26,9 @@ XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
 TIFF_XMP = 700
 # Any XMP property naming coordinates: exif:GPSLatitude, exif:GPSDestLongitude, ...
-XMP_GPS = re.compile(rb"GPS\w*(?:Latitude|Longitude|Altitude|Position|Coordinates)")
+XMP_GPS = re.compile(
+    rb"GPS\w*(?:Latitude|Longitude|Longtitude|Altitude|Position|Coordinates)", re.I
+)
 _RAW_PROFILE = re.compile(rb"^Raw profile type (?:exif|APP1)$", re.IGNORECASE)
 _TEXT_LIMIT = 16 * 1024 * 1024  # a compressed PNG text chunk may be a bomb
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RSTn carry no length
@@ -215,78 +219,3 @@ def where_gps(data: bytes) -> str | None:
         return None
     # TIFF, HEIC, GIF: XMP is stored uncompressed in each of them.
     return "XMP" if XMP_GPS.search(data) else None
-
-
-def scrub_xmp(packet: bytes) -> bytes:
-    """An XMP packet without its GPS properties (elements and attributes), or ``b""`` when it
-    cannot be parsed: the rest of the packet (title, rights, ratings) is kept."""
-    from lxml import etree
-
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    try:
-        root = etree.fromstring(packet, parser)
-    except etree.XMLSyntaxError:
-        return b""
-    for element in list(root.iter()):
-        if not isinstance(element.tag, str):
-            continue
-        if etree.QName(element).localname.startswith("GPS"):
-            parent = element.getparent()
-            if parent is not None:
-                parent.remove(element)
-            continue
-        for name in list(element.attrib):
-            if etree.QName(name).localname.startswith("GPS"):
-                del element.attrib[name]
-    out: bytes = etree.tostring(root, encoding="utf-8")
-    return b"" if XMP_GPS.search(out) else out
-
-
-def _app1(payload: bytes) -> bytes:
-    return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
-
-
-def strip_jpeg(data: bytes, exif: bytes | None) -> bytes:
-    """Rewrite a JPEG's metadata segments without re-encoding its pixels: every EXIF segment
-    goes, ``exif`` (GPS removed) takes the place of the first, XMP loses its GPS properties."""
-    out, at, placed = bytearray(), 0, False
-    for segment in jpeg_segments(data, whole=True):
-        if segment.marker != 0xE1:
-            continue
-        payload = data[segment.body : segment.end]
-        if payload.startswith(EXIF_HEADER):
-            replacement = _app1(exif) if exif and not placed else b""
-            placed = placed or bool(replacement)
-        elif payload.startswith(XMP_HEADER) and XMP_GPS.search(payload):
-            packet = scrub_xmp(payload[len(XMP_HEADER) :])
-            replacement = _app1(XMP_HEADER + packet) if packet else b""
-        elif payload.startswith(XMP_EXTENSION):
-            replacement = b""  # pieces of a larger packet: they cannot be scrubbed one by one
-        else:
-            continue
-        out += data[at : segment.start] + replacement
-        at = segment.end
-    out += data[at:]
-    if exif and not placed:
-        out[2:2] = _app1(exif)
-    return bytes(out)
-
-
-def resave_without(image: Image.Image, exif: bytes) -> bytes:
-    """Other formats are written again by Pillow, with only the metadata given here: the EXIF
-    without GPS and the XMP scrubbed (TIFF copies its XMP tag over unless it is taken out)."""
-    xmp = image.info.pop("xmp", b"") or b""
-    packet = scrub_xmp(xmp_bytes(xmp)) if xmp else b""
-    for directory in (getattr(image, "tag_v2", None), getattr(image, "tag", None)):
-        if directory is not None and TIFF_XMP in directory:
-            del directory[TIFF_XMP]  # TIFF's XMP, in both of Pillow's views of the tags
-    options: dict[str, Any] = {"exif": exif, "format": image.format, "xmp": packet}
-    if image.format in ("WEBP", "HEIF"):
-        options["quality"] = 95
-    if getattr(image, "n_frames", 1) > 1:
-        options["save_all"] = True
-    out = io.BytesIO()
-    image.save(out, **options)
-    return out.getvalue()

@@ -24,7 +24,6 @@ import pillow_heif
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from teamspro.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from teamspro.images.image import metadata
 from teamspro.images.image.colors import blurhash_of, palette_of
 from teamspro.images.image.exif import read_exif, strip_gps
 
@@ -197,7 +196,7 @@ def inspect(data: bytes, name: str, *, max_pixels: int, keep_gps: bool) -> Inspe
     if orientation in SWAPS:
         width, height = height, width
     stored = data
-    if not keep_gps and (facts["has_gps"] or metadata.where_gps(data)):
+    if not keep_gps:  # whatever it carries, by allow-list (allowlist.py)
         stored = strip_gps(data, image, exif, name)
     box = _fit_box(image.size, 256)
     preview = upright(image.resize(box, Image.Resampling.BOX).convert("RGB"), orientation)
