@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "TEAMSPRO_TEAMS__ALLOW_UNAUTHENTICATED is on: the Teams endpoints accept "
                 "activities without a token (development with the Agents Playground only)."
             )
+        jobs.STOPPING.clear()
         jobs.configure(settings)
         jobs.share_cache(cache)
         registry.load_jobs()
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             if consumer is not None:
+                jobs.STOPPING.set()  # long jobs stop at their next slice (resumed at restart)
                 consumer.stop(graceful=True)
             for close in app.state.tp.closers:
                 await close()

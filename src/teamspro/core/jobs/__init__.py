@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -109,11 +110,25 @@ async def _run(
         await engine.dispose()
 
 
+# Set when this process is stopping (SIGTERM, the server's shutdown): long jobs (a large
+# document's embedding) stop at their next slice and leave their work to be resumed after the
+# restart, instead of holding the shutdown for minutes.
+STOPPING = threading.Event()
+
+
 class _EmbeddedConsumer(Consumer):
     """Runs inside the web server: uvicorn owns the process signals, so leave them alone."""
 
     def _set_signal_handlers(self) -> None:
         return None
+
+
+class _WorkerConsumer(Consumer):
+    """``teamspro worker``: huey's own signals, with long jobs told to stop at once."""
+
+    def _handle_signal(self, signum: int, frame: Any) -> None:
+        STOPPING.set()
+        super()._handle_signal(signum, frame)
 
 
 def start_embedded_consumer(workers: int) -> Consumer:
@@ -123,7 +138,8 @@ def start_embedded_consumer(workers: int) -> Consumer:
 
 
 def run_worker(workers: int) -> None:
-    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    STOPPING.clear()
+    _WorkerConsumer(huey, workers=workers, worker_type="thread", periodic=True).run()
 
 
 def queue_ready() -> bool:

@@ -84,6 +84,38 @@ async def renew(session: AsyncSession, doc_id: uuid.UUID, owner: str) -> None:
         raise LeaseLost(str(doc_id))
 
 
+class Interrupted(Exception):
+    """The process is stopping: the work is left to be resumed after the restart."""
+
+
+async def still_ours(
+    maker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, owner: str
+) -> None:
+    """Between slices of long work: LeaseLost when the document was deleted or taken over
+    (a deletion claims its lease), Interrupted when this process is stopping. One read."""
+    from teamspro.core.jobs import STOPPING
+
+    if STOPPING.is_set():
+        raise Interrupted(str(doc_id))
+    async with maker() as session:
+        held = await session.execute(
+            select(KnowledgeDocument.lease_owner).where(KnowledgeDocument.id == doc_id)
+        )
+        if held.scalar_one_or_none() != owner:
+            raise LeaseLost(str(doc_id))
+
+
+async def let_go(maker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, owner: str) -> None:
+    """Leave an interrupted document to the next sweep (at the restart): its lease is made
+    to have run out, so it is queued again once, by whoever starts next."""
+    async with transaction(maker) as session:
+        await session.execute(
+            update(KnowledgeDocument)
+            .where(KnowledgeDocument.id == doc_id, KnowledgeDocument.lease_owner == owner)
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+
 @asynccontextmanager
 async def heartbeat(
     maker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, owner: str

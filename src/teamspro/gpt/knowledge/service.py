@@ -38,6 +38,8 @@ from teamspro.gpt.knowledge.models import (
 from teamspro.gpt.provider.base import ProviderError
 
 log = logging.getLogger(__name__)
+# Chunks embedded between two checks that the work should go on (about a second on the CPU).
+EMBED_SLICE = 32
 FIELDS = [
     "filename",
     "status",
@@ -207,6 +209,10 @@ async def ingest(
     except leases.LeaseLost:
         log.info("document %s was taken over (deleted or re-claimed); stopping", document_id)
         return None
+    except leases.Interrupted:
+        log.info("document %s: stopping with the process; resumed after the restart", document_id)
+        await leases.let_go(maker, document_id, owner)
+        return None
 
 
 async def _ingest(
@@ -291,7 +297,14 @@ async def _ingest(
                 session=session, settings=settings, vault=vault, org_id=org_id, spec=spec
             )
         async with embedders.opened(settings, resolved) as embedder:
-            vectors = await embedder.embed(texts)
+            # In slices, each after checking the document is still ours and the process is
+            # not stopping: a large document embeds for minutes, and a deletion or a SIGTERM
+            # must not wait for all of it.
+            parts = []
+            for start in range(0, len(texts), EMBED_SLICE):
+                await leases.still_ours(maker, document_id, owner)
+                parts.append(await embedder.embed(texts[start : start + EMBED_SLICE]))
+            vectors = np.concatenate(parts) if parts else np.zeros((0, 384), np.float32)
             model_key = embedder.key
     except (ProviderError, InvalidInput) as exc:
         return await leases.end(
