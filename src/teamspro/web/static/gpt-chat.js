@@ -410,6 +410,9 @@
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
   });
+  // Send comes disabled from the server: pressed before this script ran, the form would be
+  // submitted by the browser itself (the page reloaded, the question lost).
+  sendBtn.disabled = false;
   stopBtn.addEventListener("click", () => controller && controller.abort());
   // Starters come disabled from the server: a tap before this script runs would do nothing.
   root.querySelectorAll("[data-starter]").forEach((b) => {
