@@ -242,3 +242,42 @@ def test_pages_with_ids_do_not_reveal_other_tenants(client: TestClient, seeder: 
     assert checked >= 3
     assert client.get("/api/v1/me", headers=b_auth).status_code == 200
     assert len(client.get("/api/v1/me/tokens", headers=b_auth).json()) == 1
+
+
+@pytest.mark.every_database
+def test_ids_of_another_tenant_in_a_body_reach_nothing(client: TestClient, seeder: Seeder) -> None:
+    """The route walk sends ids in paths; these travel in bodies (issue 29): B's image as a
+    watermark of A's own image, and pinned in A's own tab. Each is 404, and nothing of B is
+    read or changed."""
+    org_a = seeder.org("A")
+    admin_a = seeder.user(org_a, role=Role.admin)
+    resources, b_auth = resources_of_b(client, seeder)
+    auth = {"authorization": f"Bearer {seeder.token(admin_a)}"}
+    tab = client.post(
+        "/api/v1/images/tabs", json={"entity_id": "a-tab", "name": "A tab"}, headers=auth
+    ).json()
+    mine = client.post(
+        f"/api/v1/images/tabs/{tab['id']}/images",
+        files=[("files", ("a.jpg", samples.photo(gps=False)))],
+        headers=auth,
+    ).json()[0]
+    mark = {"op": "watermark", "image_id": resources["image_id"], "x": 0, "y": 0, "width": 600}
+    watermark = client.post(
+        f"/api/v1/images/{mine['id']}/versions",
+        json={"recipe": {"operations": [mark]}},
+        headers=auth,
+    )
+    assert watermark.status_code == 404, watermark.text
+    pin = client.post(
+        f"/api/v1/images/tabs/{tab['id']}/pin",
+        json={"image_id": resources["image_id"]},
+        headers=auth,
+    )
+    assert pin.status_code == 404, pin.text
+    assert (
+        client.get(f"/api/v1/images/tabs/{tab['id']}", headers=auth).json()["pinned_image_id"]
+        == mine["id"]
+    )
+    # B's image is as it was.
+    versions = client.get(f"/api/v1/images/{resources['image_id']}/versions", headers=b_auth)
+    assert len(versions.json()) == 1
