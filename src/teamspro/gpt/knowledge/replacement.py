@@ -3,12 +3,14 @@ document is indexed or deleted (editions.resolve), and an admin's word on it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import false, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from teamspro.core.db import transaction, utcnow
+from teamspro.core.db import serialize, transaction, utcnow
 from teamspro.core.errors import Conflict, InvalidInput, NotFound
 from teamspro.gpt.knowledge import editions
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeDocument
@@ -17,8 +19,38 @@ from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeDocument
 async def settle(maker: async_sessionmaker[AsyncSession], bot_id: uuid.UUID) -> None:
     """Decide again which of the bot's ready documents are replaced (editions.resolve), after
     one is indexed, deleted, or marked by an admin. A document whose link changes gets a new
-    ``updated_at``, so retrieval's cached vectors (vectors.py) are read again."""
+    ``updated_at``, so retrieval's cached vectors (vectors.py) are read again.
+
+    Two documents of a bot finishing together settle one after the other (``_lock``), and a
+    transaction SQLite refuses (busy) is tried again: a link lost here would leave a withdrawn
+    version in the answers."""
+    for attempt in range(4):
+        try:
+            await _settle(maker, bot_id)
+            return
+        except OperationalError:
+            if attempt == 3:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
+
+
+async def _lock(session: AsyncSession, bot_id: uuid.UUID) -> None:
+    """Take the bot's documents for this transaction before reading them: a PostgreSQL
+    advisory lock per bot; on SQLite, the database's one write lock (a write comes first, so
+    nothing read here can be changed by another writer before this one commits)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await serialize(session, int.from_bytes(bot_id.bytes[:8], "big", signed=True))
+    else:
+        await session.execute(
+            update(KnowledgeDocument)
+            .where(KnowledgeDocument.bot_id == bot_id, false())
+            .values(replaced_by_admin=KnowledgeDocument.replaced_by_admin)
+        )
+
+
+async def _settle(maker: async_sessionmaker[AsyncSession], bot_id: uuid.UUID) -> None:
     async with transaction(maker) as session:
+        await _lock(session, bot_id)
         rows = (
             (
                 await session.execute(
