@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if consumer is not None:
                 jobs.STOPPING.set()  # long jobs stop at their next slice (resumed at restart)
                 consumer.stop(graceful=True)
+                jobs.STOPPING.clear()  # only this consumer's jobs were to stop
             for close in app.state.tp.closers:
                 await close()
             if app.state.tracer_provider is not None:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -172,9 +172,12 @@ async def end(
     doc_id: uuid.UUID,
     owner: str,
     status: DocumentStatus,
+    *,
+    and_then: Callable[[AsyncSession], Awaitable[None]] | None = None,
     **values: object,
 ) -> DocumentStatus:
-    """Leave the document in a final state and give the lease back."""
+    """Leave the document in a final state and give the lease back (``and_then``: more work
+    in the same transaction, seen together with the new state)."""
     async with transaction(maker) as session:
         await renew(session, doc_id, owner)
         await session.execute(
@@ -188,6 +191,8 @@ async def end(
                 **values,
             )
         )
+        if and_then is not None:
+            await and_then(session)
     return status
 
 

@@ -50,49 +50,55 @@ async def _lock(session: AsyncSession, bot_id: uuid.UUID) -> None:
 
 async def _settle(maker: async_sessionmaker[AsyncSession], bot_id: uuid.UUID) -> None:
     async with transaction(maker) as session:
-        await _lock(session, bot_id)
-        rows = (
-            (
-                await session.execute(
-                    select(KnowledgeDocument).where(
-                        KnowledgeDocument.bot_id == bot_id,
-                        KnowledgeDocument.status == DocumentStatus.ready,
-                    )
+        await settle_in(session, bot_id)
+
+
+async def settle_in(session: AsyncSession, bot_id: uuid.UUID) -> None:
+    """The same in the caller's transaction: a document is shown ready together with what it
+    replaces (service.ingest), never a moment before."""
+    await _lock(session, bot_id)
+    rows = (
+        (
+            await session.execute(
+                select(KnowledgeDocument).where(
+                    KnowledgeDocument.bot_id == bot_id,
+                    KnowledgeDocument.status == DocumentStatus.ready,
                 )
             )
-            .scalars()
-            .all()
         )
-        existing = set(
-            (
-                await session.execute(
-                    select(KnowledgeDocument.id).where(KnowledgeDocument.bot_id == bot_id)
-                )
-            ).scalars()
-        )
-        links = editions.resolve(
-            editions.Doc(
-                id=d.id,
-                title=d.title,
-                filename=d.filename,
-                version=d.version or "",
-                effective=d.effective or "",
-                replaces=(d.claims or {}).get("replaces", []),
-                replaced_by=(d.claims or {}).get("replaced_by", []),
-                admin_replaced_by=d.replaced_by_id if d.replaced_by_admin else None,
-                by_admin=d.replaced_by_admin,
+        .scalars()
+        .all()
+    )
+    existing = set(
+        (
+            await session.execute(
+                select(KnowledgeDocument.id).where(KnowledgeDocument.bot_id == bot_id)
             )
-            for d in rows
+        ).scalars()
+    )
+    links = editions.resolve(
+        editions.Doc(
+            id=d.id,
+            title=d.title,
+            filename=d.filename,
+            version=d.version or "",
+            effective=d.effective or "",
+            replaces=(d.claims or {}).get("replaces", []),
+            replaced_by=(d.claims or {}).get("replaced_by", []),
+            admin_replaced_by=d.replaced_by_id if d.replaced_by_admin else None,
+            by_admin=d.replaced_by_admin,
         )
-        for d in rows:
-            if d.replaced_by_admin:
-                if d.replaced_by_id is not None and d.replaced_by_id not in existing:
-                    d.replaced_by_admin, d.replaced_by_id = False, None  # its replacement went
-                else:
-                    continue
-            want = links.get(d.id)
-            if d.replaced_by_id != want:
-                d.replaced_by_id, d.updated_at = want, utcnow()
+        for d in rows
+    )
+    for d in rows:
+        if d.replaced_by_admin:
+            if d.replaced_by_id is not None and d.replaced_by_id not in existing:
+                d.replaced_by_admin, d.replaced_by_id = False, None  # its replacement went
+            else:
+                continue
+        want = links.get(d.id)
+        if d.replaced_by_id != want:
+            d.replaced_by_id, d.updated_at = want, utcnow()
 
 
 async def mark(

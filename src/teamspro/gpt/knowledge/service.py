@@ -352,9 +352,10 @@ async def _ingest(
         effective=edition.effective[:10] or None,
         claims={"replaces": edition.replaces[:10], "replaced_by": edition.replaced_by[:10]},
         withdrawn=edition.withdrawn,
+        # Ready together with what it replaces (or what replaces it), in one transaction.
+        and_then=lambda session: replacement.settle_in(session, bot_id),
     )
     await index.remove_chunks(maker, document_id, keep_generation=generation)
-    await replacement.settle(maker, bot_id)
     return status
 
 
