@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from evals.shapes import prose
 
-from teamspro.gpt.knowledge import embedders
+from teamspro.gpt.knowledge import embedders, embedding
 from tests.fixtures.live import FakeLLM
 from tests.fixtures.servers import free_port, process, teamspro_cmd, wait_http
 from tests.gpt.knowledge.test_ingestion import KB, open_kb
@@ -45,28 +45,46 @@ def test_a_document_deleted_while_embedding_stops_at_the_next_slice(
     kb: KB, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The probe's case: deleted during its re-index, it was embedded for another 112 s."""
-    calls: list[float] = []
+    started: list[float] = []
+    embedded: list[tuple[float, int]] = []  # when the model finished texts, and how many
     real = embedders.LocalEmbedder.embed
+    model = embedding.default_model()
+    real_model_embed = model.embed
+
+    def recorded(texts: list[str], *args: Any, **kwargs: Any) -> np.ndarray:
+        # In the model's own thread: what was embedded, even for a caller that gave up.
+        vectors = real_model_embed(texts, *args, **kwargs)
+        embedded.append((time.monotonic(), len(texts)))
+        return vectors
 
     async def slow(self: Any, texts: list[str]) -> np.ndarray:
-        calls.append(time.monotonic())
+        started.append(time.monotonic())
         await asyncio.sleep(0.25)  # a slice that takes a while, as a big document's do
         return await real(self, texts)
 
+    monkeypatch.setattr(model, "embed", recorded)
     monkeypatch.setattr(embedders.LocalEmbedder, "embed", slow)
     assert kb.upload({"handbook.md": _handbook(400)}).status_code == 201
     deadline = time.monotonic() + 60
-    while not calls:
+    while not started:
         assert time.monotonic() < deadline, kb.documents()
         time.sleep(0.05)
     doc = kb.documents()[0]
+    deleted = time.monotonic()  # asked: a deletion that waited for the embedding is no better
     gone = kb.client.delete(f"/api/v1/gpt/documents/{doc['id']}", headers=kb.auth)
     assert gone.status_code == 204, gone.text
-    after = len(calls)
+    assert time.monotonic() - deleted < 10
+    # The slice running at the deletion ends; one call for the whole document would end
+    # much later (its texts counted then).
+    deadline = time.monotonic() + 30
+    while not embedded and time.monotonic() < deadline:
+        time.sleep(0.1)
     time.sleep(2.0)
-    # At most the slice that was running when the deletion came; nothing after it.
-    assert len(calls) - after <= 1, (after, len(calls))
-    assert len(calls) < 400 // 32  # never the whole document
+    # At most the slice that was running when the deletion came; nothing after it (all 400
+    # chunks were embedded in one go before, for another two minutes on a real handbook).
+    after = sum(n for at, n in embedded if at > deleted)
+    assert after <= 32, embedded
+    assert sum(n for _, n in embedded) < 400
     assert kb.client.get(f"/api/v1/gpt/documents/{doc['id']}", headers=kb.auth).status_code == 404
 
 
