@@ -933,7 +933,8 @@ _BOILER = {
         "{c} is a member of the group and follows its code of conduct in every country.",
         "This document is confidential and intended for the employees of {c} only.",
         "Questions about this document go to the people team of {c} through the service portal.",
-        "{c} reviews each of its internal documents once a year and publishes changes on the intranet.",
+        "{c} reviews each of its internal documents once a year "
+        "and publishes changes on the intranet.",
         "Printed copies of this document are not controlled and may be out of date.",
         "{c} is registered in the commercial register and has its seat in the capital.",
     ],
