@@ -5,8 +5,6 @@ on PostgreSQL with pgvector."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,15 +15,7 @@ from teamspro.gpt.chat.service import NOT_IN_KNOWLEDGE
 from teamspro.gpt.provider.extractive import NOTHING
 from tests.fixtures.live import FakeLLM
 from tests.gpt.conftest import read_sse
-from tests.gpt.knowledge.test_ingestion import KB, files, open_kb
-
-
-@pytest.fixture
-def kb(
-    request: pytest.FixtureRequest, slot: Path, kb_database_url: str, fake_llm: FakeLLM
-) -> Iterator[KB]:
-    with open_kb(request, slot, kb_database_url, fake_llm) as made:
-        yield made
+from tests.gpt.knowledge.test_ingestion import KB, files
 
 
 def _ask(kb: KB, question: str) -> dict[str, Any]:

@@ -5,8 +5,6 @@ became boilerplate are indexed again by the sweeper; on SQLite and on PostgreSQL
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +15,8 @@ from teamspro.gpt.knowledge import boilerplate, chunking
 from teamspro.gpt.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from teamspro.gpt.knowledge.parsed import Block, Page, Parsed
 from teamspro.gpt.provider.extractive import NOTHING
-from tests.fixtures.live import FakeLLM
 from tests.gpt.knowledge.test_answers import _ask
-from tests.gpt.knowledge.test_ingestion import KB, open_kb
+from tests.gpt.knowledge.test_ingestion import KB
 
 BOILER = [
     "Fabrikam Industries is a member of the group and follows its code of conduct everywhere.",
@@ -49,14 +46,6 @@ def test_repeated_sentences_are_cut_into_chunks_of_their_own() -> None:
     assert all("Lockers cost" not in c.text for c in chunks if c.boilerplate)
     # Nothing repeated: the document is as it was.
     assert boilerplate.isolate(parsed, set()) is parsed
-
-
-@pytest.fixture
-def kb(
-    request: pytest.FixtureRequest, slot: Path, kb_database_url: str, fake_llm: FakeLLM
-) -> Iterator[KB]:
-    with open_kb(request, slot, kb_database_url, fake_llm) as made:
-        yield made
 
 
 TOPICS = [

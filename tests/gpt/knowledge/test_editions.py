@@ -6,25 +6,14 @@ PostgreSQL with pgvector."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from evals import corpus
 
 from teamspro.gpt.knowledge import editions
-from tests.fixtures.live import FakeLLM
 from tests.gpt.knowledge.test_answers import _ask
-from tests.gpt.knowledge.test_ingestion import KB, open_kb
-
-
-@pytest.fixture
-def kb(
-    request: pytest.FixtureRequest, slot: Path, kb_database_url: str, fake_llm: FakeLLM
-) -> Iterator[KB]:
-    with open_kb(request, slot, kb_database_url, fake_llm) as made:
-        yield made
+from tests.gpt.knowledge.test_ingestion import KB
 
 
 # --- what a document says of its edition ---------------------------------------------------

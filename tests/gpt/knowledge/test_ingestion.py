@@ -123,14 +123,6 @@ def open_kb(
         yield KB(client, settings, auth, bot, seeder)
 
 
-@pytest.fixture
-def kb(
-    request: pytest.FixtureRequest, slot: Path, kb_database_url: str, fake_llm: FakeLLM
-) -> Iterator[KB]:
-    with open_kb(request, slot, kb_database_url, fake_llm) as made:
-        yield made
-
-
 def test_every_format_becomes_ready_with_pages_and_headings(kb: KB) -> None:
     uploaded = kb.upload(files())
     assert uploaded.status_code == 201, uploaded.text

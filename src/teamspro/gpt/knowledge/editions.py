@@ -293,8 +293,6 @@ def newer(a: Doc, b: Doc) -> bool | None:
     """Whether ``a`` is a later edition than ``b`` (None: nothing says)."""
     if a.version and b.version and _version_key(a.version) != _version_key(b.version):
         return _version_key(a.version) > _version_key(b.version)
-    if a.effective and b.effective and a.effective[:4] != b.effective[:4]:
-        return a.effective > b.effective
     if a.effective and b.effective and a.effective != b.effective:
         return a.effective > b.effective
     return None

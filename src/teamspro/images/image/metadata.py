@@ -24,7 +24,6 @@ from PIL import ExifTags, Image
 EXIF_HEADER = b"Exif\x00\x00"
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
-TIFF_XMP = 700
 # Any XMP property naming coordinates: exif:GPSLatitude, exif:GPSDestLongitude, ...
 XMP_GPS = re.compile(
     rb"GPS\w*(?:Latitude|Longitude|Longtitude|Altitude|Position|Coordinates)", re.I
