@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, keyboard_upload, offline_context, running_server
 from tests.images import samples
@@ -46,6 +46,17 @@ def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps
         box["x"] + end[0] * box["width"], box["y"] + end[1] * box["height"], steps=steps
     )
     page.mouse.up()
+
+
+def tiles(page: Page) -> Locator:
+    """The library's results once its last search has answered.
+
+    The grid keeps the previous results while a search waits, so a count taken then could be
+    the old one (a selection made on it would then be cleared by the answer).
+    """
+    grid = page.locator("[data-image-grid]")
+    expect(grid).to_have_attribute("aria-busy", "false")
+    return grid.locator(".tile")
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
@@ -162,7 +173,7 @@ def test_tab_upload_edit_pin_revert_find_search_download(
         page.get_by_role("button", name="Save properties").click()
         expect(page.get_by_text("Saved.")).to_be_visible()
         page.goto(url + "/images")
-        expect(page.locator("[data-image-grid] .tile")).to_have_count(2)
+        expect(tiles(page)).to_have_count(2)
         page.get_by_label("Tag").fill("survey")
         expect(page.locator("[data-result-count]")).to_have_text("1 image")
         page.get_by_label("Tag").fill("nothing-like-this")
@@ -173,9 +184,9 @@ def test_tab_upload_edit_pin_revert_find_search_download(
         page.get_by_label("Colour").select_option("purple")
         expect(page.locator("[data-result-count]")).to_have_text("0 images")
         page.get_by_label("Colour").select_option("red")
-        expect(page.locator("[data-image-grid] .tile")).to_have_attribute("title", "logo")
+        expect(tiles(page)).to_have_attribute("title", "logo")
         page.get_by_label("Colour").select_option("blue")
-        expect(page.locator("[data-image-grid] .tile")).to_have_attribute("title", "harbour")
+        expect(tiles(page)).to_have_attribute("title", "harbour")
         page.screenshot(path=str(ARTIFACTS / f"images-library-{device}.png"), full_page=True)
 
         # The same logo again: flagged as an exact duplicate, found by the duplicates filter.
@@ -183,10 +194,10 @@ def test_tab_upload_edit_pin_revert_find_search_download(
         keyboard_upload(page, page.get_by_role("button", name="Choose images"), [logo])
         expect(page.get_by_text("1 uploaded, 1 exact duplicate(s) flagged.")).to_be_visible()
         page.get_by_label("Duplicates only").check()
-        expect(page.locator("[data-image-grid] .tile")).to_have_count(1)
+        expect(tiles(page)).to_have_count(1)
         expect(page.get_by_test_id("duplicate-badge")).to_be_visible()
         page.get_by_label("Duplicates only").uncheck()
-        expect(page.locator("[data-image-grid] .tile")).to_have_count(3)
+        expect(tiles(page)).to_have_count(3)
         # Several at once: tag the two logos, download them in one zip, see them as a list.
         logos = page.get_by_role("checkbox", name="Select logo")
         logos.nth(0).check()
@@ -210,7 +221,7 @@ def test_tab_upload_edit_pin_revert_find_search_download(
         page.get_by_label("Tag").fill("")
         page.get_by_label("Colour").select_option("blue")
         expect(page.locator("[data-result-count]")).to_have_text("1 image")
-        expect(page.locator("[data-image-grid] .tile")).to_have_attribute("title", "harbour")
+        expect(tiles(page)).to_have_attribute("title", "harbour")
 
         # Download a rendition from the image's page.
         page.locator("[data-image-grid] .tile a").first.click()

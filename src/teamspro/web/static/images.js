@@ -156,20 +156,35 @@
       var ids = Array.from(selected).map(function (id) { return "id=" + id; }).join("&");
       bar.querySelector("[data-bulk-download]").href = "/api/v1/images/archive?" + ids;
     }
+    // While a search waits (typing pauses, or its answer is on the way) the results shown are
+    // the last search's: say so, so that neither a reader nor a test takes them for the new ones.
     var asked = 0;
+    function busy(on) {
+      grid.setAttribute("aria-busy", String(on));
+      if (on) count.textContent = "Searching…";
+    }
     function load(url, append) {
       var mine = ++asked;
+      busy(true);
       api("GET", url).then(function (page) {
         if (mine !== asked) return;  // a later search was sent meanwhile: its answer counts
         items = append ? items.concat(page.value) : page.value;
         next = page["@odata.nextLink"] || null;
+        // A selection holds only what is shown: acting on an image the filters hid would surprise.
+        var shownIds = new Set(items.map(function (i) { return i.id; }));
+        selected.forEach(function (id) { if (!shownIds.has(id)) selected.delete(id); });
         var shown = items.length;
         count.textContent = shown + (next ? "+" : "") + " image" + (shown === 1 && !next ? "" : "s");
         more.hidden = !next;
         draw();
-      }).catch(function (e) { count.textContent = e.message; });
+        busy(timer !== null);
+      }).catch(function (e) {
+        if (mine !== asked) return;
+        busy(false);
+        count.textContent = e.message;
+      });
     }
-    function reload() { selected.clear(); load(query()); }
+    function reload() { load(query()); }
     grid.addEventListener("change", function (e) {
       var box = e.target.closest("[data-select]");
       if (!box) return;
@@ -191,7 +206,7 @@
         return call(id).catch(function (e) { failed.push(e.message); });
       })).then(function () {
         told.textContent = done(ids.length - failed.length) + (failed.length ? " " + failed.length + " refused: " + failed[0] : "");
-        if (!failed.length) reload();
+        if (!failed.length) { selected.clear(); reload(); }
       });
     }
     bar.addEventListener("click", function (e) {
@@ -218,8 +233,12 @@
         });
       }
     });
-    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(reload, 200); });
-    form.addEventListener("submit", function (e) { e.preventDefault(); reload(); });
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      busy(true);
+      timer = setTimeout(function () { timer = null; reload(); }, 200);
+    });
+    form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(timer); timer = null; reload(); });
     more.addEventListener("click", function () { if (next) load(next, true); });
     reload();
     return reload;
