@@ -3,6 +3,7 @@ renditions behind signed URLs."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 import uuid
@@ -11,6 +12,9 @@ from typing import Any
 import pytest
 from PIL import ExifTags, Image
 
+from teamspro.core.db import make_engine, make_sessionmaker, transaction
+from teamspro.images.image import service as image_service
+from teamspro.images.image.models import Image as ImageRow
 from tests.images import samples
 from tests.images.conftest import Org
 
@@ -454,3 +458,52 @@ def test_a_locked_image_leaks_neither_through_a_watermark_nor_a_pin(org: Org) ->
         ).status_code
         == 200
     )
+
+
+@pytest.mark.every_database
+def test_two_saves_of_one_image_at_once_become_two_versions(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two server processes (an engine each) revert one image at the same moment: each
+    reads the last version's number, waits a little, then inserts. Without the image's lock
+    both took number 3 and the second broke the unique constraint (a 500)."""
+    image = org.one("twice.jpg", samples.photo(gps=False))
+    edit(org, image, RECIPE)
+    versions = org.client.get(f"/api/v1/images/{image['id']}/versions", headers=org.member_auth)
+    v1 = uuid.UUID(versions.json()[-1]["id"])
+    real = image_service._next_number
+
+    async def slow(session: Any, image: Any) -> int:
+        number = await real(session, image)
+        await asyncio.sleep(0.3)  # the other save reads meanwhile, unless it must wait
+        return number
+
+    monkeypatch.setattr(image_service, "_next_number", slow)
+    url = org.settings.resolved_database_url
+
+    async def save(engine: Any) -> int:
+        async with transaction(make_sessionmaker(engine)) as session:
+            found = await session.get(ImageRow, image_id)
+            assert found is not None
+            made = await image_service.revert(
+                session=session,
+                image=found,
+                actor=image_service.Actor(None, None, "someone@example.com"),
+                version_id=v1,
+            )
+            return made.number
+
+    async def both() -> list[int]:
+        engines = [make_engine(url, pool=False) for _ in range(2)]
+        try:
+            return sorted(await asyncio.gather(*(save(e) for e in engines)))
+        finally:
+            for engine in engines:
+                await engine.dispose()
+
+    image_id = uuid.UUID(image["id"])
+    assert asyncio.run(both()) == [3, 4]
+    listed = org.client.get(f"/api/v1/images/{image['id']}/versions", headers=org.member_auth)
+    assert [v["number"] for v in listed.json()] == [4, 3, 2, 1]
+    current = org.client.get(f"/api/v1/images/{image['id']}", headers=org.member_auth).json()
+    assert current["current_version_id"] == listed.json()[0]["id"]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -263,6 +264,22 @@ async def update_properties(
 
 
 async def _next_number(session: AsyncSession, image: Image) -> int:
+    """The number after the image's last version, read under the image's lock.
+
+    Why the lock: two people saving edits of one image at once (or a save beside a SharePoint
+    change) would both read the same last number, and the second insert would break the
+    unique (image, number) constraint. A no-op update of the image row takes it: PostgreSQL
+    makes the second writer wait for the first's commit (READ COMMITTED then sees its
+    version), and on SQLite the update opens the write transaction, which takes the
+    database's one write lock before anything is read. The second save becomes the next
+    version.
+    """
+    await session.execute(
+        update(Image)
+        .where(Image.id == image.id)
+        .values(current_version_id=Image.current_version_id)
+        .execution_options(synchronize_session=False)
+    )
     stmt = select(func.max(ImageVersion.number)).where(ImageVersion.image_id == image.id)
     return int((await session.execute(stmt)).scalar() or 0) + 1
 
