@@ -291,7 +291,7 @@ class Settings(BaseSettings):
     graph: GraphSettings = GraphSettings()
     teams: TeamsSettings = TeamsSettings()
     log_level: str = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = "auto"
     otlp_endpoint: str | None = None
     cache_ttl_seconds: int = 300
     http_timeout_seconds: float = 10.0

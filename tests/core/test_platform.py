@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from starlette.testclient import TestClient
 from teamspro.app import create_app
 from teamspro.config import Settings
 from teamspro.core.crypto import SecretBox
-from teamspro.core.logs import JsonFormatter
+from teamspro.core.logs import JsonFormatter, configure_logging
 from tests.fixtures.app import make_settings
 
 
@@ -59,6 +61,40 @@ def test_json_logs_carry_request_id() -> None:
     finally:
         request_id_var.reset(token)
     assert line["msg"] == "hello you" and line["request_id"] == "rid-1"
+
+
+class _Console(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_logs_read_as_lines_on_a_terminal_and_as_json_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tty: bool
+) -> None:
+    root = logging.getLogger()
+    kept = root.handlers[:], root.level, logging.getLogger("huey").level
+    console = _Console(tty)
+    monkeypatch.setattr(sys, "stderr", console)
+    try:
+        configure_logging("INFO")  # the default format: auto
+        logging.getLogger("teamspro.x").info("Sign in at http://127.0.0.1:8000/auth/link")
+        logging.getLogger("huey").info("Executing teamspro.x.job: 5c2e")
+        logging.getLogger("huey.consumer").warning("Worker stopped")
+    finally:
+        root.handlers[:], root.level = kept[0], kept[1]
+        logging.getLogger("huey").setLevel(kept[2])
+    lines = console.getvalue().splitlines()
+    assert len(lines) == 2  # the scheduler's routine line is below INFO; its warning is not
+    if tty:
+        assert " INFO teamspro.x " in lines[0] and not lines[0].startswith("{")
+    else:
+        assert json.loads(lines[0])["msg"].startswith("Sign in at")
+    assert "Worker stopped" in lines[1]
 
 
 def test_settings_refuse_placeholders_in_production(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ tags, download) and download a rendition."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -21,12 +22,23 @@ from tests.images import samples
 pytestmark = pytest.mark.system
 
 BY = "\u00d7"  # the multiplication sign pages write between width and height
+# How Chromium logs a request the server refused (4xx), as a console error.
+REFUSED = "console error: Failed to load resource: the server responded with a status of 4"
 
 
 DEVICES = {
     "desktop": {"viewport": {"width": 1366, "height": 900}},
     "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
 }
+
+
+# The canvas no wider than its frame and, scrolled into view, no taller than the screen.
+WHOLE_IMAGE_IN_VIEW = """() => {
+    const c = document.querySelector('[data-canvas]');
+    c.scrollIntoView({block: 'nearest'});
+    const r = c.getBoundingClientRect();
+    return r.width <= c.parentElement.clientWidth + 1 && r.height <= window.innerHeight + 1;
+}"""
 
 
 def canvas_box(page: Page) -> dict[str, float]:
@@ -131,10 +143,12 @@ def test_tab_upload_edit_pin_revert_find_search_download(
         # A turn changes the size: the picture fits the editor again, whatever the screen.
         page.get_by_role("button", name="Rotate right").click()
         expect(status).to_contain_text(f"480{BY}640")
-        assert page.evaluate(
-            """() => { const c = document.querySelector('[data-canvas]');
-                return c.getBoundingClientRect().width <= c.parentElement.clientWidth + 1; }"""
-        )
+        assert page.evaluate(WHOLE_IMAGE_IN_VIEW)
+        # 100% shows actual pixels (scrolling inside the picture's frame); Fit brings it back.
+        page.get_by_role("button", name="100%").click()
+        expect(page.locator("[data-zoom]")).to_have_text("100%")
+        page.get_by_role("button", name="Fit").click()
+        assert page.evaluate(WHOLE_IMAGE_IN_VIEW)
         page.keyboard.press("Control+z")
         expect(status).to_contain_text(f"640{BY}480 · 5 operation(s)")
         page.screenshot(path=str(ARTIFACTS / f"images-editor-{device}.png"), full_page=True)
@@ -156,13 +170,23 @@ def test_tab_upload_edit_pin_revert_find_search_download(
         page.locator("summary", has_text="Versions of this image").click()
         page.get_by_role("button", name="Revert to v1").click()
         expect(page.get_by_text(f"v3 · 800{BY}600")).to_be_visible()
+        # Pin the edit again: the tab shows v2 while v3 is the newest, and Edit opens v2.
+        page.get_by_test_id("history").get_by_role("button", name="Pin again").first.click()
+        expect(page.get_by_text(f"v2 · 640{BY}480")).to_be_visible()
+        page.get_by_test_id("edit").click()
+        expect(page.get_by_test_id("editing-version")).to_contain_text(
+            "Editing v2 of harbour · not the newest version (v3): saving adds v4, made from v2"
+        )
+        expect(status).to_contain_text(f"640{BY}480 · 5 operation(s)")
+        page.get_by_role("link", name="Cancel").click()
+        expect(page).to_have_url(tab_url)
 
         # Leave the tab, then find it again from the Tabs page, by its team and channel.
         page.goto(url + "/images")
         page.get_by_role("navigation", name="Image Pro").get_by_role("link", name="Tabs").click()
         row = page.get_by_test_id("tab-row")
         expect(row).to_contain_text("Builders \u203a General")
-        expect(row).to_contain_text("3 pins")
+        expect(row).to_contain_text("4 pins")
         row.get_by_role("link", name="Site plan").click()
         expect(page).to_have_url(tab_url)
 
@@ -232,4 +256,105 @@ def test_tab_upload_edit_pin_revert_find_search_download(
         rendition = Image.open(saved)
         assert rendition.format == "JPEG" and max(rendition.size) == 320
         assert not trouble, "\n".join(trouble)
+    assert "Traceback" not in log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_pin_what_is_already_in_the_library(browser: Browser, tmp_path: Path, device: str) -> None:
+    """From the tab ("Choose from library"), the image's page and the library's selection
+    ("Pin to tab…"): the library's own image is pinned, no second copy is made."""
+    photo = tmp_path / "harbour.jpg"
+    photo.write_bytes(samples.photo((800, 600), color=(30, 90, 200)))
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(samples.photo((200, 100), color=(220, 30, 30), fmt="PNG", gps=False))
+    with (
+        running_server(tmp_path) as (url, link, log),
+        offline_context(browser, **DEVICES[device]) as (context, trouble),
+    ):
+        page: Page = context.new_page()
+        page.goto(link)
+        page.goto(url + "/images")
+        keyboard_upload(page, page.get_by_role("button", name="Choose images"), [photo, logo])
+        expect(page.get_by_text("2 uploaded.")).to_be_visible()
+        # Refused uploads say why, and nothing else happens (no page error, no reload).
+        drawing = tmp_path / "drawing.svg"
+        drawing.write_text('<svg xmlns="http://www.w3.org/2000/svg"><rect width="9"/></svg>')
+        cut = tmp_path / "cut.jpg"
+        cut.write_bytes(photo.read_bytes()[:3000])
+        notice = page.locator("[data-upload-notice]")
+        keyboard_upload(page, page.get_by_role("button", name="Choose images"), [drawing])
+        expect(notice).to_contain_text("SVG images are not accepted")
+        keyboard_upload(page, page.get_by_role("button", name="Choose images"), [cut])
+        expect(notice).to_contain_text("cut.jpg is damaged or truncated")
+        expect(tiles(page)).to_have_count(2)
+        if device == "phone":  # three square tiles a row, as a phone's photo app
+            columns = page.locator("[data-image-grid]").evaluate(
+                "g => getComputedStyle(g).gridTemplateColumns.split(' ').length"
+            )
+            assert columns == 3
+            box = tiles(page).first.locator("img").bounding_box()
+            assert box and abs(box["width"] - box["height"]) < 2
+        page.goto(
+            url + "/images/tabs/configure?entityId=yard&teamId=19:t&teamName=Builders"
+            "&channelId=19:c&channelName=Yard"
+        )
+        page.get_by_label("Tab name").fill("Yard")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("heading", name="Yard")).to_be_visible()
+        tab_url = page.url
+
+        # In the tab: the library's newest images, searchable; one click pins.
+        page.get_by_role("button", name="Choose from library").click()
+        chooser = page.get_by_role("dialog", name="Choose from the library")
+        choices = chooser.get_by_role("button", name=re.compile("^Pin "))
+        expect(chooser.locator("[data-library-results]")).to_have_attribute("aria-busy", "false")
+        expect(choices).to_have_count(2)
+        chooser.get_by_label("Search the library").fill("logo")
+        expect(chooser.get_by_role("status")).to_have_text("1 image")
+        expect(choices).to_have_count(1)
+        page.screenshot(path=str(ARTIFACTS / f"images-choose-{device}.png"))
+        chooser.get_by_role("button", name="Pin logo").click()
+        expect(page.get_by_test_id("pinned")).to_have_attribute("alt", "logo")
+
+        # From the image's page.
+        page.goto(url + "/images")
+        tiles(page).filter(has_text="harbour").get_by_role("link").first.click()
+        page.get_by_role("button", name="Pin to tab…").click()
+        pin = page.get_by_role("dialog", name="Pin to tab")
+        pin.get_by_role("button", name=re.compile("^Yard")).click()
+        expect(pin.get_by_role("status")).to_have_text("Pinned in Yard.")
+        pin.get_by_role("link", name="Yard").click()
+        expect(page).to_have_url(tab_url)
+        expect(page.get_by_test_id("pinned")).to_have_attribute("alt", "harbour")
+        # A refused upload in the tab says why and keeps what is pinned.
+        page.locator("[data-tab-upload]").set_input_files(str(drawing))
+        expect(page.locator("[data-upload-notice]")).to_contain_text("SVG images are not accepted")
+        expect(page.get_by_test_id("pinned")).to_have_attribute("alt", "harbour")
+
+        # From the library's selection: one image at a time.
+        page.goto(url + "/images")
+        expect(tiles(page)).to_have_count(2)  # pinning made no copy
+        page.get_by_role("checkbox", name="Select logo").check()
+        bar = page.locator("[data-bulk]")
+        expect(bar).to_be_in_viewport()
+        # While images are selected the bar sticks to the top of the screen as one scrolls.
+        assert (
+            page.locator(".library-bar").evaluate("b => getComputedStyle(b).position") == "sticky"
+        )
+        bar.get_by_role("button", name="Pin to tab…").click()
+        pin = page.get_by_role("dialog", name="Pin to tab")
+        pin.get_by_role("button", name=re.compile("^Yard")).click()
+        expect(pin.get_by_role("status")).to_have_text("Pinned in Yard.")
+        pin.get_by_role("button", name="Close").click()
+        page.get_by_role("checkbox", name="Select harbour").check()
+        expect(bar.get_by_role("button", name="Pin to tab…")).to_be_disabled()
+        page.goto(tab_url)
+        expect(page.get_by_test_id("pinned")).to_have_attribute("alt", "logo")
+        expect(page.get_by_test_id("history").locator("li")).to_have_count(3)
+        # Chromium logs each refused request (the three uploads) as a console error; those
+        # are expected. Nothing else: no uncaught page error from the refusals.
+        refused = [t for t in trouble if t.startswith(REFUSED)]
+        assert len(refused) == 3 and "status of 400" in refused[1], refused
+        others = [t for t in trouble if not t.startswith(REFUSED)]
+        assert not others, "\n".join(others)
     assert "Traceback" not in log.read_text(errors="replace")

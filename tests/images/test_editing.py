@@ -4,7 +4,9 @@ renditions behind signed URLs."""
 from __future__ import annotations
 
 import asyncio
+import html
 import io
+import re
 import time
 import uuid
 from typing import Any
@@ -507,3 +509,87 @@ def test_two_saves_of_one_image_at_once_become_two_versions(
     assert [v["number"] for v in listed.json()] == [4, 3, 2, 1]
     current = org.client.get(f"/api/v1/images/{image['id']}", headers=org.member_auth).json()
     assert current["current_version_id"] == listed.json()[0]["id"]
+
+
+def test_edit_opens_the_version_the_tab_shows(org: Org) -> None:
+    """After a revert and a "Pin again", the tab shows v2 while v3 is the newest: its Edit
+    re-opens v2 (its base and recipe), and the editor says it is not the newest."""
+    tab = org.tab()
+    up = org.client.post(
+        f"/api/v1/images/tabs/{tab['id']}/images",
+        files=[("files", ("plan.jpg", samples.photo(gps=False)))],
+        headers=org.member_auth,
+    )
+    image = up.json()[0]
+    v2 = edit(org, image, RECIPE, tab_id=tab["id"]).json()
+    v1 = v2["base_version_id"]
+    v3 = org.client.post(
+        f"/api/v1/images/{image['id']}/versions/{v1}/revert?tab_id={tab['id']}",
+        headers=org.member_auth,
+    ).json()
+    assert v3["number"] == 3
+    again = org.client.post(
+        f"/api/v1/images/tabs/{tab['id']}/pin",
+        json={"image_id": image["id"], "version_id": v2["id"]},
+        headers=org.member_auth,
+    )
+    assert again.status_code == 200, again.text
+    page = org.client.get(f"/images/tabs/{tab['id']}", headers=org.member_auth).text
+    link = re.search(r'href="([^"]+)" data-testid="edit"', page)
+    assert link and f"base={v2['id']}" in html.unescape(link.group(1))
+    editor = org.client.get(html.unescape(link.group(1)), headers=org.member_auth)
+    assert editor.status_code == 200, editor.text
+    assert f'data-base="{v1}"' in editor.text  # v2 is re-opened as v1 and v2's recipe
+    assert '"op": "crop"' in editor.text or '"op":"crop"' in editor.text
+    said = re.search(r'data-testid="editing-version">(.*?)</p>', editor.text, re.S)
+    assert said and "<strong>v2</strong>" in said.group(1)
+    assert "not the newest version (v3): saving adds v4, made from v2" in said.group(1)
+    # The newest version opened from the image's page says nothing of the kind.
+    newest = org.client.get(f"/images/{image['id']}/edit", headers=org.member_auth).text
+    assert "<strong>v3</strong>" in newest and 'data-testid="older-base"' not in newest
+
+
+def test_pin_to_tab_offers_the_tabs_of_the_image_s_library_that_let_one_pin(org: Org) -> None:
+    image = org.one("library.jpg", samples.photo(gps=False))
+    open_tab = org.tab(name="Site plan")
+    page = org.client.get(f"/images/{image['id']}", headers=org.member_auth).text
+    assert "data-pin-open" in page and "data-pin-dialog" in page
+    locked = org.client.post(
+        "/api/v1/images/tabs",
+        json={
+            "entity_id": "locked-pins",
+            "name": "Locked",
+            "permissions": {"upload": False, "edit": False, "delete": False, "download": True},
+        },
+        headers=org.admin_auth,
+    ).json()
+
+    def listed(auth: dict[str, str], query: str = "") -> list[str]:
+        got = org.client.get(f"/api/v1/images/tabs{query}", headers=auth)
+        assert got.status_code == 200, got.text
+        return [t["name"] for t in got.json()]
+
+    library = f"?library_id={image['library_id']}"
+    assert listed(org.member_auth, library) == ["Site plan"]
+    assert sorted(listed(org.admin_auth, library)) == ["Locked", "Site plan"]
+    assert listed(org.guest_auth, library) == []
+    assert listed(org.admin_auth, f"?library_id={uuid.uuid4()}") == []
+    # Pinned from the library: no second copy, the tab shows it, and the image says where.
+    pinned = org.client.post(
+        f"/api/v1/images/tabs/{open_tab['id']}/pin",
+        json={"image_id": image["id"]},
+        headers=org.member_auth,
+    )
+    assert pinned.status_code == 200 and pinned.json()["pinned_image_id"] == image["id"]
+    refused = org.client.post(
+        f"/api/v1/images/tabs/{locked['id']}/pin",
+        json={"image_id": image["id"]},
+        headers=org.member_auth,
+    )
+    assert refused.status_code == 403
+    found = org.client.get(
+        f"/api/v1/images?library_id={image['library_id']}", headers=org.member_auth
+    )
+    assert [i["id"] for i in found.json()["value"]] == [image["id"]]
+    page = org.client.get(f"/images/{image['id']}", headers=org.admin_auth).text
+    assert re.search(r'data-testid="pinned-in">.*Site plan', page, re.S)

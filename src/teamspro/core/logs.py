@@ -46,8 +46,17 @@ class RedactFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+# The job scheduler's routine lines ("Executing…", "… executed in 0.01s" for every job and
+# periodic task): below INFO, or a newcomer's console scrolls the sign-in link away.
+ROUTINE = ("huey",)
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+    """``auto``: readable lines when a person watches the console (a terminal), JSON a line
+    otherwise (a log collector, systemd, containers)."""
     handler = logging.StreamHandler(sys.stderr)
+    if fmt == "auto":
+        fmt = "text" if sys.stderr.isatty() else "json"
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -59,3 +68,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in ROUTINE:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -76,7 +76,9 @@ async def editor(
     tab: uuid.UUID | None = None,
     base: uuid.UUID | None = None,
 ) -> Response:
-    """Edit the current version, or re-open a saved edit (its base and recipe) to go on."""
+    """Edit the current version, or the version ``base`` names (the tab's Edit names the one it
+    shows, which need not be the newest after a revert or a "Pin again"); a saved edit is
+    re-opened as its base and recipe, to go on from where it was."""
     image = await image_service.get(session, principal.org.id, image_id)
     tab_row = await tab_service.get(session, principal.org.id, tab) if tab else None
     rules = await tab_service.rules_for(session, principal, image.library_id, tab_row)
@@ -99,6 +101,8 @@ async def editor(
             "marks": [image_read(state.settings, m, VIEW) for m in marks],
             "image": image_read(state.settings, image, links),
             "base": version_read(state.settings, base_version, links),
+            "editing": version,
+            "newest": await image_service.version(session, image),
             "recipe": recipe,
             "tab_id": tab_row.id if tab_row else None,
         },

@@ -57,6 +57,14 @@ async def configure(
     return tab_read(tab)
 
 
+@router.get("", response_model=list[TabRead])
+async def list_tabs(
+    principal: CurrentPrincipal, session: SessionDep, library_id: uuid.UUID | None = None
+) -> list[TabRead]:
+    """The tabs the caller may pin in, of one library if given (what "Pin to tab…" offers)."""
+    return [tab_read(t) for t in await tab_service.pinnable(session, principal, library_id)]
+
+
 @router.get("/{tab_id}", response_model=TabRead)
 async def get_tab(tab_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> TabRead:
     return tab_read(await tab_service.get(session, principal.org.id, tab_id))

@@ -285,3 +285,16 @@ async def pinned_in(
         .order_by(TabConfig.name)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def pinnable(
+    session: AsyncSession, principal: Principal, library_id: uuid.UUID | None = None
+) -> list[TabConfig]:
+    """The tabs this person may pin in (those that let them edit), of one library if given:
+    "Pin to tab…" on an image offers only the tabs of its own library, as the pin route
+    accepts no other."""
+    stmt = select(TabConfig).where(TabConfig.org_id == principal.org.id)
+    if library_id is not None:
+        stmt = stmt.where(TabConfig.library_id == library_id)
+    stmt = stmt.order_by(TabConfig.team_name, TabConfig.channel_name, TabConfig.name)
+    return [t for t in (await session.execute(stmt)).scalars() if allowed(principal, t, "edit")]

@@ -256,8 +256,10 @@
       "undo": function () { if (ops.length) { redo.push(ops.pop()); rebuild(); } },
       "redo": function () { if (redo.length) { ops.push(redo.pop()); rebuild(); } },
       "reset": function () { if (ops.length) { redo = ops.reverse(); ops = []; rebuild(); } },
-      "zoom-in": function () { zoom = Math.min(8, zoom * 1.25); paint(); },
-      "zoom-out": function () { zoom = Math.max(0.05, zoom / 1.25); paint(); },
+      "zoom-in": function () { zoom = Math.min(8, zoom * 1.25); fitted = false; paint(); },
+      "zoom-out": function () { zoom = Math.max(0.05, zoom / 1.25); fitted = false; paint(); },
+      "zoom-fit": function () { fit(); paint(); },
+      "zoom-100": function () { zoom = 1; fitted = false; paint(); },
       "save": function () {
         status.textContent = "Saving…";
         window.imagesApi("POST", "/api/v1/images/" + root.dataset.image + "/versions", {
@@ -277,11 +279,18 @@
       else if (key === "y") { e.preventDefault(); actions.redo(); }
     });
 
-    // The image as large as the editor's width allows, never enlarged.
+    // The whole image in view: as large as the editor's width and the screen's height below
+    // its top allow (at least 200 px), never enlarged. Kept fitted as the window changes
+    // (a phone turned, a Teams pane resized) until the person zooms.
+    var fitted = true;
     function fit() {
-      var room = root.querySelector(".canvas-wrap").clientWidth || 800;
-      zoom = Math.min(1, room / committed.width);
+      var wrap = root.querySelector(".canvas-wrap");
+      var wide = wrap.clientWidth || 800;
+      var high = Math.max(200, window.innerHeight - Math.max(0, wrap.getBoundingClientRect().top) - 12);
+      zoom = Math.min(1, wide / committed.width, high / committed.height);
+      fitted = true;
     }
+    window.addEventListener("resize", function () { if (committed && fitted) { fit(); paint(); } });
     base = new Image();
     base.onload = rebuild;
     base.onerror = function () { status.textContent = "The image could not be loaded."; };

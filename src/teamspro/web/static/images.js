@@ -123,12 +123,88 @@
     return t;
   }
 
+  // "Pin to tab…" (image page, library): the tabs of the image's library that let this person
+  // pin, one click each, through the tab's pin route.
+  function pinDialog() {
+    var dialog = document.querySelector("[data-pin-dialog]");
+    if (!dialog) return null;
+    var list = dialog.querySelector("[data-pin-tabs]"), status = dialog.querySelector("[data-pin-status]");
+    dialog.querySelector("[data-pin-close]").addEventListener("click", function () { dialog.close(); });
+    return function (image) {
+      list.replaceChildren();
+      status.textContent = "Loading tabs…";
+      dialog.querySelector("[data-pin-about]").textContent = image.title || image.filename;
+      dialog.showModal();
+      api("GET", "/api/v1/images/tabs?library_id=" + image.library_id).then(function (tabs) {
+        status.textContent = tabs.length ? "" :
+          "No tab of this image's library lets you pin: add Image Pro as a tab in a channel first.";
+        tabs.forEach(function (tab) {
+          var item = el("li"), choose = el("button", "btn", tab.name);
+          choose.type = "button";
+          choose.append(el("span", "muted small", " " + tab.team_name + " › " + tab.channel_name));
+          choose.addEventListener("click", function () {
+            status.textContent = "Pinning…";
+            api("POST", "/api/v1/images/tabs/" + tab.id + "/pin", { image_id: image.id }).then(function () {
+              var there = el("a", "", tab.name);
+              there.href = tab.content_url;
+              status.replaceChildren("Pinned in ", there, ".");
+            }).catch(function (e) { status.textContent = e.message; });
+          });
+          item.append(choose);
+          list.append(item);
+        });
+      }).catch(function (e) { status.textContent = e.message; });
+    };
+  }
+
+  // The tab's "Choose from library": the newest images of the tab's library, searchable; one
+  // click pins it (no second copy, as uploading it again would make).
+  function initLibraryChoice(page) {
+    var dialog = page.querySelector("[data-library-dialog]"), open = page.querySelector("[data-library-open]");
+    if (!dialog || !open) return;
+    var q = dialog.querySelector("[data-library-q]"), results = dialog.querySelector("[data-library-results]");
+    var count = dialog.querySelector("[data-library-count]"), timer = null, asked = 0;
+    function search() {
+      var mine = ++asked, words = q.value.trim();
+      count.textContent = "Searching…";
+      results.setAttribute("aria-busy", "true");
+      var url = "/api/v1/images?library_id=" + dialog.dataset.library + "&$top=24" +
+        (words ? "&q=" + encodeURIComponent(words) : "");
+      api("GET", url).then(function (found) {
+        if (mine !== asked) return;
+        results.replaceChildren();
+        found.value.forEach(function (image) {
+          var item = el("li"), choose = el("button", "choice");
+          choose.type = "button";
+          choose.append(thumb(image, 120), el("span", "small", image.title || image.filename));
+          choose.setAttribute("aria-label", "Pin " + (image.title || image.filename));
+          choose.addEventListener("click", function () {
+            count.textContent = "Pinning…";
+            api("POST", "/api/v1/images/tabs/" + page.dataset.tabPage + "/pin", { image_id: image.id })
+              .then(function () { location.reload(); }).catch(function (e) { count.textContent = e.message; });
+          });
+          item.append(choose);
+          results.append(item);
+        });
+        var n = found.value.length;
+        count.textContent = n ? n + (found["@odata.nextLink"] ? "+" : "") + " image" + (n === 1 ? "" : "s") +
+          (words ? "" : ", newest first") : "No image matches.";
+        results.setAttribute("aria-busy", "false");
+      }).catch(function (e) { if (mine === asked) count.textContent = e.message; });
+    }
+    q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 200); });
+    open.addEventListener("click", function () { dialog.showModal(); search(); });
+    open.disabled = false;  // enabled once it works: a click before would do nothing
+    dialog.querySelector("[data-library-close]").addEventListener("click", function () { dialog.close(); });
+  }
+
   function initLibrary(form) {
     var grid = document.querySelector("[data-image-grid]"), more = document.querySelector("[data-more]");
     var count = document.querySelector("[data-result-count]"), next = null, timer = null;
     var bar = document.querySelector("[data-bulk]"), picked = document.querySelector("[data-selected-count]");
     var told = document.querySelector("[data-bulk-notice]");
     var items = [], selected = new Set(), view = localStorage.getItem("teamspro-library-view") || "grid";
+    var pinTo = pinDialog();
     function query() {
       var params = new URLSearchParams();
       new FormData(form).forEach(function (v, k) {
@@ -152,6 +228,7 @@
     }
     function pick() {
       bar.hidden = selected.size === 0;
+      bar.querySelector("[data-bulk-act=pin]").disabled = selected.size !== 1;
       picked.textContent = selected.size + " selected";
       var ids = Array.from(selected).map(function (id) { return "id=" + id; }).join("&");
       bar.querySelector("[data-bulk-download]").href = "/api/v1/images/archive?" + ids;
@@ -215,6 +292,10 @@
       var byId = {};
       items.forEach(function (i) { byId[i.id] = i; });
       if (act.dataset.bulkAct === "clear") { selected.clear(); draw(); }
+      if (act.dataset.bulkAct === "pin") {
+        if (selected.size !== 1) { told.textContent = "Select one image to pin it in a tab."; return; }
+        if (pinTo) pinTo(byId[Array.from(selected)[0]]);
+      }
       if (act.dataset.bulkAct === "tag") {
         window.TP.prompt("Tags to add to " + selected.size + " image(s), comma separated", "", { ok: "Add tags" }).then(function (text) {
           if (!text) return;
@@ -252,7 +333,11 @@
       var dups = made.filter(function (i) { return i.duplicate_of; }).length;
       notice.textContent = made.length + " uploaded" + (dups ? ", " + dups + " exact duplicate(s) flagged" : "") + ".";
       return made;
-    }).catch(function (e) { notice.textContent = e.message; throw e; });
+    }).catch(function (e) {
+      // Refused (not an image, truncated, too big): the notice says why; nothing follows.
+      notice.textContent = e.message;
+      return null;
+    });
   }
 
   function dropzone(zone, input, onFiles) {
@@ -273,7 +358,7 @@
     if (drop) {
       dropzone(drop, document.getElementById("img-files"), function (files) {
         uploadTo("/api/v1/images/libraries/" + drop.dataset.library + "/images", files,
-          drop.querySelector("[data-upload-notice]")).then(function () { if (reload) reload(); });
+          drop.querySelector("[data-upload-notice]")).then(function (made) { if (made && reload) reload(); });
       });
     }
 
@@ -313,10 +398,20 @@
       var notice = page.querySelector("[data-upload-notice]");
       var pinFiles = function (files) {
         uploadTo("/api/v1/images/tabs/" + page.dataset.tabPage + "/images", [files[0]], notice)
-          .then(function () { location.reload(); });
+          .then(function (made) { if (made) location.reload(); });
       };
       dropzone(page.querySelector("[data-tab-drop]"), page.querySelector("[data-tab-upload]"), pinFiles);
       initPicker(page);
+      initLibraryChoice(page);
+    }
+
+    var pinOpen = document.querySelector("[data-pin-open]");
+    if (pinOpen) {
+      var pinThis = pinDialog();
+      pinOpen.addEventListener("click", function () {
+        pinThis({ id: pinOpen.dataset.image, library_id: pinOpen.dataset.library, title: pinOpen.dataset.title });
+      });
+      pinOpen.disabled = false;
     }
 
     var config = document.querySelector("[data-tab-config]");
