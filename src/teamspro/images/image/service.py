@@ -12,12 +12,7 @@ from typing import Any
 
 import nh3
 from PIL import ExifTags, ImageOps
-from sqlalchemy import (
-    delete,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamspro.config import Settings
@@ -264,16 +259,10 @@ async def update_properties(
 
 
 async def _next_number(session: AsyncSession, image: Image) -> int:
-    """The number after the image's last version, read under the image's lock.
-
-    Why the lock: two people saving edits of one image at once (or a save beside a SharePoint
-    change) would both read the same last number, and the second insert would break the
-    unique (image, number) constraint. A no-op update of the image row takes it: PostgreSQL
-    makes the second writer wait for the first's commit (READ COMMITTED then sees its
-    version), and on SQLite the update opens the write transaction, which takes the
-    database's one write lock before anything is read. The second save becomes the next
-    version.
-    """
+    """The number after the last version, read under the image's lock (a no-op update of its
+    row): two saves at once would both read one number and the second break the unique
+    constraint. PostgreSQL makes the second wait for the first's commit; on SQLite the update
+    takes the one write lock before anything is read. The second save is the next version."""
     await session.execute(
         update(Image)
         .where(Image.id == image.id)
