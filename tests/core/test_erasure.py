@@ -172,14 +172,20 @@ def test_the_account_page_deletes_after_the_e_mail_is_typed(
     page = client.get("/me/tokens")
     assert "Delete my account" in page.text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    asked = client.post("/me/exports", data={"csrf_token": csrf, "scope": "person"})
+    assert asked.status_code == 200 and 'data-testid="export-row"' in asked.text
     wrong = client.post("/me/delete", data={"csrf_token": csrf, "confirm": "someone@else.test"})
     assert wrong.status_code == 400 and "Type your e-mail address" in wrong.text
+    # The refused deletion keeps the page whole: the export just asked for is still listed.
+    assert 'data-testid="export-row"' in wrong.text
     done = client.post(
         "/me/delete",
         data={"csrf_token": csrf, "confirm": person.email.upper()},
         follow_redirects=False,
     )
     assert done.status_code == 303 and done.headers["location"].startswith("/auth/login")
+    farewell = client.get(done.headers["location"])
+    assert 'data-testid="erased"' in farewell.text and "<main" in farewell.text
     assert client.get("/api/v1/me").status_code == 401
     assert seeder.run(lambda s: _traces(s, person.user_id, person.email)) == {}
 

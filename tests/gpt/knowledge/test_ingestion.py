@@ -561,3 +561,10 @@ def test_without_ocr_scans_say_why_and_text_pages_are_kept(
         assert docs["mixed.pdf"]["status"] == "ready" and docs["mixed.pdf"]["chunks"] == 1
         assert "1 scanned page was not read" in docs["mixed.pdf"]["reason"]
         assert docs["notice.png"]["status"] == "unreadable"  # a 1-pixel picture: nothing to read
+
+
+def test_the_knowledge_page_says_why_sharepoint_cannot_be_added(kb: KB) -> None:
+    """No Microsoft sign-in on this server: no button that could only fail, but the reason."""
+    page = kb.client.get(f"/gpt/bots/{kb.bot['id']}/knowledge", headers=kb.auth).text
+    assert "data-source-add" not in page
+    assert 'data-testid="sharepoint-missing">This server has no Microsoft sign-in' in page

@@ -130,6 +130,7 @@ def _login_page(
             "next": safe_next(request.query_params.get("next")),
             "error": error,
             "reason": request.query_params.get("reason"),
+            "erased": request.query_params.get("erased") == "1",
         },
         status_code=status,
     )
@@ -308,20 +309,27 @@ async def teams_sso(request: Request, state: StateDep, session: SessionDep) -> R
     return response
 
 
-@router.get("/me/tokens")
-async def tokens_page(
-    request: Request, principal: CurrentPrincipal, session: SessionDep
-) -> Response:
-    tokens = await identity_service.list_api_tokens(session=session, principal=principal)
+async def _account(
+    request: Request, principal: CurrentPrincipal, session: SessionDep, **extra: object
+) -> dict[str, object]:
+    """What the account page shows, whatever just happened on it: a refused deletion or a
+    new token must not hide the person's tokens or their ready exports."""
     exports = await privacy_service.visible(session=session, principal=principal)
-    ctx = {
-        "tokens": tokens,
+    return {
+        "tokens": await identity_service.list_api_tokens(session=session, principal=principal),
         "created": None,
         "exports": exports,
         "export_error": request.query_params.get("export_error"),
         "working": any(e.status in privacy_service.ACTIVE for e in exports),
+        **extra,
     }
-    return render(request, "identity/tokens.html", ctx)
+
+
+@router.get("/me/tokens")
+async def tokens_page(
+    request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    return render(request, "identity/tokens.html", await _account(request, principal, session))
 
 
 @router.post("/me/tokens")
@@ -334,8 +342,8 @@ async def tokens_create(
     _, raw = await identity_service.create_api_token(
         session=session, user=principal.user, name=name
     )
-    tokens = await identity_service.list_api_tokens(session=session, principal=principal)
-    return render(request, "identity/tokens.html", {"tokens": tokens, "created": raw})
+    ctx = await _account(request, principal, session, created=raw)
+    return render(request, "identity/tokens.html", ctx)
 
 
 @router.post("/me/delete")
@@ -347,15 +355,14 @@ async def delete_me(
     confirm: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
     """The account page's "Delete my account": the person types their e-mail to confirm."""
-    tokens = await identity_service.list_api_tokens(session=session, principal=principal)
     if confirm.strip().lower() != (principal.user.email or "").lower():
         error = "Type your e-mail address to confirm."
-        ctx = {"tokens": tokens, "created": None, "erase_error": error}
+        ctx = await _account(request, principal, session, erase_error=error)
         return render(request, "identity/tokens.html", ctx, status_code=400)
     try:
         await erasure.check_self_erasure(session=session, user=principal.user)
     except TeamsProError as exc:
-        ctx = {"tokens": tokens, "created": None, "erase_error": exc.message}
+        ctx = await _account(request, principal, session, erase_error=exc.message)
         return render(request, "identity/tokens.html", ctx, status_code=400)
     await erasure.erase(
         session=session, settings=state.settings, cache=state.cache, user=principal.user, by=None

@@ -51,6 +51,14 @@ async def knowledge(
             "kb": state.settings.kb,
             "accept": ",".join(parsing.EXTENSIONS),
             "ocr_off": ocr.unavailable(state.settings.kb.ocr_languages),
+            # SharePoint is read with the person's own Microsoft sign-in: without a sign-in
+            # provider on this server, or without having signed in with it, the button could
+            # only fail, so the page says what is missing instead.
+            "sharepoint": (
+                "ready"
+                if principal.user.refresh_token_encrypted
+                else ("sign_in" if state.settings.oidc_providers else "unconfigured")
+            ),
         },
     )
 

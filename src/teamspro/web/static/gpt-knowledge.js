@@ -11,11 +11,14 @@
     const body = new FormData();
     for (const f of files) body.append("files", f, f.name);
     notice.textContent = `Uploading ${files.length} file(s)…`;
+    notice.classList.remove("alert");
     const res = await fetch(`/api/v1/gpt/bots/${zone.dataset.bot}/documents`,
       { method: "POST", body, headers: { "x-csrf-token": csrf } });
     const data = await res.json().catch(() => ({}));
     if (!res.ok) {
+      // Shown as an error (the alert style), not as one more line of progress.
       notice.textContent = (data.error && data.error.message) || "Upload failed.";
+      notice.classList.add("alert");
     } else {
       const dup = data.filter((d) => d.duplicate);
       const same = dup.map((d) => d.uploaded_as === d.filename
@@ -107,7 +110,11 @@
       page.value.forEach((s) => entry(`🌐 ${s.name}`, () => site(s)));
     }).catch((err) => { list.textContent = err.message; });
   }
-  box.querySelector("[data-source-add]").addEventListener("click", () => { dialog.showModal(); search(""); });
+  const adder = box.querySelector("[data-source-add]");  // absent without a Microsoft sign-in
+  if (adder) {
+    adder.addEventListener("click", () => { dialog.showModal(); search(""); });
+    adder.disabled = false;  // enabled once it works: a click before the script ran did nothing
+  }
   form.addEventListener("submit", (e) => { e.preventDefault(); search(form.q.value.trim()); });
   dialog.querySelector("[data-picker-close]").addEventListener("click", () => dialog.close());
 })();
