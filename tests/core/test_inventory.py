@@ -13,6 +13,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from teamspro.core import cache, inventory, storage
+from tests.fixtures.app import Seeder, sign_in
 
 SEEDS = {
     "gpt": [
@@ -117,6 +118,23 @@ def test_the_privacy_page_is_public_and_renders_both_apps(client: TestClient) ->
     assert "<code>Sites.ReadWrite.All</code>" in gpt and "Not listed there" in gpt
     assert "knowledge source" in gpt
     assert page.text.count('data-testid="differs"') >= 2
+    assert 'id="app-nav"' not in page.text  # anyone: no app navigation
+
+
+def test_the_privacy_page_keeps_the_app_s_layout_for_who_is_signed_in(
+    client: TestClient, seeder: Seeder
+) -> None:
+    person = seeder.user(seeder.org())
+    sign_in(client, seeder, person)
+    for path in ("/privacy", "/terms"):
+        page = client.get(path)
+        assert page.status_code == 200 and 'id="app-nav"' in page.text, path
+        assert 'data-testid="user-name"' in page.text
+    # A session that ended (or a forged cookie) sees the public page, not an error.
+    client.cookies.clear()
+    client.cookies.set("teamspro_session", "forged")
+    public = client.get("/privacy")
+    assert public.status_code == 200 and 'id="app-nav"' not in public.text
 
 
 def test_the_drift_check_fails_on_a_scope_the_inventory_does_not_list(tmp_path: Path) -> None:

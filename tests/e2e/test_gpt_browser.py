@@ -38,6 +38,8 @@ def go(page: Page, name: str) -> None:
     menu = page.get_by_role("button", name="Menu")
     if menu.is_visible():
         press(page, menu)
+        # The page behind the open drawer is dimmed by a backdrop (a tap on it closes it).
+        assert page.evaluate("getComputedStyle(document.body, '::before').content") != "none"
     press(page, page.get_by_role("navigation", name="Apps").get_by_role("link", name=name))
 
 

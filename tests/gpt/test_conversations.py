@@ -98,6 +98,21 @@ def test_feedback_and_the_bot_admins_view(org: Org) -> None:
     seen = org.client.get(f"/api/v1/gpt/bots/{bot['id']}/feedback", headers=org.admin_auth).json()
     assert len(seen) == 1 and seen[0]["comment"] == "Too short"
     assert seen[0]["question"] == "Rate me" and seen[0]["answer"] == "You said: Rate me"
+    # The page shows answers as people saw them (Markdown rendered) and links an admin to
+    # their own conversation only (a member's stays theirs).
+    mine = chat(org, bot["id"], "Is **this** bold?", auth=org.admin_auth)[0][1]
+    rated = org.client.put(
+        f"/api/v1/gpt/messages/{mine['message_id']}/feedback",
+        json={"rating": 1},
+        headers=org.admin_auth,
+    )
+    assert rated.status_code == 200
+    page = org.client.get(f"/gpt/bots/{bot['id']}/feedback", headers=org.admin_auth).text
+    assert page.count('data-testid="feedback-row"') == 2
+    answer = page.split('class="feedback-answer">')[1].split("</td>")[0]
+    assert answer.strip() == "<p>You said: Is <strong>this</strong> bold?</p>"
+    assert page.count("Open the conversation") == 1
+    assert f'/c/{mine["conversation_id"]}">Open the conversation' in page
     assert (
         org.client.get(
             f"/api/v1/gpt/bots/{bot['id']}/feedback", headers=org.member_auth

@@ -5,6 +5,7 @@ loops on tools stopped; every call kept with the answer and in the audit log."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import pytest
@@ -104,6 +105,10 @@ def test_admins_read_the_audit_log_on_a_page(org: Org) -> None:
     page = org.client.get("/admin/audit?kind=plugin_call")
     assert page.status_code == 200
     assert page.text.count('data-testid="audit-row"') == 1 and "current_time" in page.text
+    # Who, as people know them (not an id), and the kinds offered as a list.
+    who = re.search(r'data-testid="audit-who">([^<]*)<', page.text)
+    assert who and who.group(1) == org.member.email.split("@")[0], who  # its display name
+    assert '<option value="plugin_call" selected>plugin call</option>' in page.text
     none = org.client.get("/admin/audit?kind=plugin_call&status=timeout")
     assert "audit-row" not in none.text and "Nothing recorded that matches" in none.text
     org.client.cookies.clear()

@@ -36,6 +36,8 @@ async def audit_page(
         "audit/log.html",
         {
             "rows": rows,
+            "names": await service.actor_names(session, principal.org.id, rows),
+            "kinds": await service.kinds(session, principal.org.id),
             "total": total or 0,
             "page": page,
             "pages": max(1, -(-(total or 0) // PAGE_SIZE)),

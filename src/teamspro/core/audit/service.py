@@ -63,6 +63,29 @@ async def page(
     return await odata.page(session, filtered(org_id, **equal), AuditEvent, query)
 
 
+async def kinds(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
+    """The kinds this organisation's log holds, for the filter's list (nobody should have
+    to guess "plugin_call")."""
+    stmt = select(AuditEvent.kind).where(AuditEvent.org_id == org_id).distinct()
+    return sorted((await session.execute(stmt)).scalars())
+
+
+async def actor_names(
+    session: AsyncSession, org_id: uuid.UUID, events: list[AuditEvent]
+) -> dict[uuid.UUID, str]:
+    """Who did each thing, as a reader knows them: the name, else the e-mail. An erased
+    person's events keep no name (erasure removes the account), so they show no one."""
+    from teamspro.core.identity.models import User  # identity records into this log
+
+    ids = {e.actor_id for e in events if e.actor_id}
+    if not ids:
+        return {}
+    stmt = select(User.id, User.display_name, User.email).where(
+        User.org_id == org_id, User.id.in_(ids)
+    )
+    return {uid: name or email or "" for uid, name, email in await session.execute(stmt)}
+
+
 EXPORT_BATCH = 1000
 EXPORT_COLUMNS = [
     "created_at",

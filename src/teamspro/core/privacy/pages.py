@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from teamspro.core import inventory
-from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep, optional_principal
 from teamspro.core.errors import TeamsProError
 from teamspro.core.privacy import service
 from teamspro.core.privacy.models import ExportScope
@@ -16,8 +16,18 @@ from teamspro.core.templates import render
 router = APIRouter(include_in_schema=False)
 
 
+async def _maybe_signed_in(request: Request, session: SessionDep, state: StateDep) -> None:
+    """Whoever is signed in sees the page in the app's layout (navigation, their name); an
+    expired or forged session sees it as anyone does: the page is public."""
+    try:
+        await optional_principal(request, session, state)
+    except TeamsProError:
+        request.state.viewer = None
+
+
 @router.get("/privacy")
-async def privacy(request: Request, state: StateDep) -> Response:
+async def privacy(request: Request, session: SessionDep, state: StateDep) -> Response:
+    await _maybe_signed_in(request, session, state)
     places = inventory.where()
     apps = [
         {
@@ -36,9 +46,10 @@ async def privacy(request: Request, state: StateDep) -> Response:
 
 
 @router.get("/terms")
-async def terms(request: Request, state: StateDep) -> Response:
+async def terms(request: Request, session: SessionDep, state: StateDep) -> Response:
     """The terms of use the Teams app packages link to (Teams asks every app for one),
     public like /privacy."""
+    await _maybe_signed_in(request, session, state)
     return render(request, "privacy/terms.html", {"base_url": state.settings.base_url or ""})
 
 

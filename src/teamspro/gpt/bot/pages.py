@@ -19,6 +19,7 @@ from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.deps import ManagedBot, ManagedConfig
 from teamspro.gpt.bot.models import Bot, BotStatus
 from teamspro.gpt.bot.schemas import BotCreate, BotUpdate
+from teamspro.gpt.chat import markdown
 from teamspro.gpt.conversation import service as conv_service
 from teamspro.gpt.plugins import service as plugin_service
 from teamspro.gpt.provider import service as provider_service
@@ -162,6 +163,10 @@ async def feedback(
         session=session, org_id=principal.org.id, bot_id=config.id
     )
     likes = sum(1 for r in rows if r["rating"] > 0)
+    for row in rows:  # as the person saw it: Markdown rendered and sanitised, not raw
+        row["answer_html"] = markdown.render(row["answer"][:2000])
+        # Conversations are their owner's: an admin opens only their own from here.
+        row["own"] = row["user_id"] == principal.user.id
     return render(
         request,
         "gpt/feedback.html",

@@ -191,6 +191,8 @@ async def bot_feedback(
                 "question": question or "",
                 "answer": answer.content,
                 "user_name": name,
+                "user_id": feedback.user_id,
+                "conversation_id": answer.conversation_id,
             }
         )
     return rows
