@@ -197,6 +197,18 @@ def test_provider_keys_are_encrypted_and_never_returned(org: Org, fake_llm: Any)
     )
     bot = org.bot(provider_key="mine", model="echo")
     assert chat(org, bot["id"], "ping")[-1][1]["status"] == "complete"
+    # The bot form refuses it too, naming what the provider offers, and keeps what was typed.
+    form = {"name": "Renamed", "provider_key": "mine", "model": "gpt-9"}
+    page = org.client.post("/gpt/bots/new", data=form, headers=org.admin_auth)
+    assert page.status_code == 400
+    assert (
+        "does not offer &#39;gpt-9&#39;; it offers echo" in page.text
+        and 'value="Renamed"' in page.text
+    )
+    edit = org.client.post(f"/gpt/bots/{bot['id']}/edit", data=form, headers=org.admin_auth)
+    assert edit.status_code == 400 and "it offers echo" in edit.text
+    kept = org.client.get(f"/api/v1/gpt/bots/{bot['id']}", headers=org.admin_auth).json()
+    assert kept["model"] == "echo" and kept["name"] != "Renamed"
 
 
 async def _provider(session: Any) -> ModelProvider:

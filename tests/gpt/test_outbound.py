@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 from typing import Any
 
 import httpx2
@@ -154,9 +155,18 @@ def test_the_providers_page_follows_the_same_policy(org: Org) -> None:
             "name": "Metadata",
             "kind": "openai_compatible",
             "base_url": "http://169.254.169.254/v1",
+            "models": "gpt-4o, gpt-4o-mini",
+            "api_key": "sk-not-sent-back",
         },
         headers=org.admin_auth,
     )
     assert page.status_code == 400 and "only public hosts" in page.text
+    # What was typed stays in the form to be corrected, all but the key; the placeholder
+    # is no address this policy refuses.
+    for field, value in (("key", "metadata"), ("base_url", "http://169.254.169.254/v1")):
+        assert re.search(rf'name="{field}"[^>]*value="{re.escape(value)}"', page.text), field
+    assert 'value="gpt-4o, gpt-4o-mini"' in page.text and "sk-not-sent-back" not in page.text
+    assert '<option value="openai_compatible" selected>' in page.text
+    assert 'placeholder="http://127.0.0.1' not in page.text
     listed = org.client.get("/api/v1/gpt/providers", headers=org.admin_auth).json()
     assert "metadata" not in [p["key"] for p in listed]

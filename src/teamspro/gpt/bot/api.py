@@ -11,7 +11,7 @@ from starlette.responses import Response
 from teamspro.core import odata
 from teamspro.core.db import release
 from teamspro.core.deps import CurrentPrincipal, SessionDep, StateDep
-from teamspro.core.errors import InvalidInput, PermissionDenied
+from teamspro.core.errors import PermissionDenied
 from teamspro.core.identity.service import Principal
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.deps import ManagedBot, UsableBot
@@ -59,21 +59,14 @@ def managed(config: BotConfig, principal: Principal) -> BotRead:
 async def _check_provider(
     state: StateDep, session: SessionDep, principal: Principal, key: str | None, model: str | None
 ) -> None:
-    if not key:
-        return
-    config = await provider_service.resolve(
+    await provider_service.check_model(
         session=session,
         org_id=principal.org.id,
-        key=key,
         settings=state.settings,
         vault=state.vault,
+        key=key,
+        model=model,
     )
-    if config is None:
-        raise InvalidInput(f"No provider {key!r} is configured.", code="unknown_provider")
-    if model and config.models and model not in config.models:
-        raise InvalidInput(
-            f"Provider {key!r} offers {', '.join(config.models)}.", code="unknown_model"
-        )
 
 
 async def _fresh(state: StateDep, session: SessionDep, principal: Principal, bot: Bot) -> BotRead:

@@ -93,6 +93,23 @@ async def new_bot(
     return await _editor(request, principal, session, state, bot=None)
 
 
+def _said(exc: ValidationError | TeamsProError) -> str:
+    return form_errors(exc) if isinstance(exc, ValidationError) else exc.message
+
+
+async def _check_model(
+    state: StateDep, session: SessionDep, principal: Principal, key: str | None, model: str
+) -> None:
+    await provider_service.check_model(
+        session=session,
+        org_id=principal.org.id,
+        settings=state.settings,
+        vault=state.vault,
+        key=key,
+        model=model,
+    )
+
+
 @router.post("/bots/new")
 async def create_bot(
     request: Request, principal: AdminPrincipal, session: SessionDep, state: StateDep
@@ -100,6 +117,10 @@ async def create_bot(
     values = await _form_values(request)
     try:
         body = BotCreate(**values)
+        await _check_model(state, session, principal, body.provider_key, body.model)
+    except (ValidationError, TeamsProError) as exc:  # nothing written yet: nothing to undo
+        return await _editor(request, principal, session, state, bot=values, error=_said(exc))
+    try:
         bot = await bot_service.create(session=session, principal=principal, body=body)
     except ValidationError as exc:
         return await _editor(request, principal, session, state, bot=values, error=form_errors(exc))
@@ -133,13 +154,16 @@ async def update_bot(
     if not principal.is_admin:
         values.pop("admin_user_ids")  # only organisation admins choose bot administrators
     form = await request.form()
+    shown = {**values, "id": bot_id, "status": bot.status}
+    try:
+        body = BotUpdate(**values)
+        key = body.provider_key if "provider_key" in body.model_fields_set else bot.provider_key
+        await _check_model(state, session, principal, key, body.model or bot.model)
+    except (ValidationError, TeamsProError) as exc:  # nothing written yet: nothing to undo
+        return await _editor(request, principal, session, state, bot=shown, error=_said(exc))
     try:
         await bot_service.update(
-            session=session,
-            cache=state.cache,
-            principal=principal,
-            bot=bot,
-            body=BotUpdate(**values),
+            session=session, cache=state.cache, principal=principal, bot=bot, body=body
         )
         if (action := form.get("action")) in ("publish", "unpublish"):
             status = BotStatus.published if action == "publish" else BotStatus.draft
@@ -151,7 +175,6 @@ async def update_bot(
         error = exc.message
     else:
         return RedirectResponse(f"/gpt/bots/{bot_id}/edit?saved=1", status_code=303)
-    shown = {**values, "id": bot_id, "status": bot.status}
     return await _editor(request, principal, session, state, bot=shown, error=error)
 
 
@@ -176,19 +199,28 @@ async def feedback(
 
 @router.get("/providers")
 async def providers(
+    request: Request, principal: AdminPrincipal, session: SessionDep, state: StateDep
+) -> Response:
+    return await _providers_page(request, principal, session, state)
+
+
+async def _providers_page(
     request: Request,
-    principal: AdminPrincipal,
+    principal: Principal,
     session: SessionDep,
     state: StateDep,
     error: str | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
+    """The page, with what was typed kept after a refusal (all but the API key, which is
+    never sent back to the browser)."""
     rows = await provider_service.list_all(
         session=session, org_id=principal.org.id, settings=state.settings
     )
     return render(
         request,
         "gpt/providers.html",
-        {"providers": rows, "kinds": KIND_LABELS, "error": error},
+        {"providers": rows, "kinds": KIND_LABELS, "error": error, "typed": typed or {}},
         status_code=400 if error else 200,
     )
 
@@ -219,11 +251,12 @@ async def add_provider(
             vault=state.vault,
             body=body,
         )
-    except ValidationError as exc:
-        return await providers(request, principal, session, state, error=form_errors(exc))
-    except TeamsProError as exc:
+    except (ValidationError, TeamsProError) as exc:
         await session.rollback()
-        return await providers(request, principal, session, state, error=exc.message)
+        error = form_errors(exc) if isinstance(exc, ValidationError) else exc.message
+        fields = ("key", "name", "kind", "base_url", "api_version", "models")
+        typed = {f: str(form.get(f) or "") for f in fields}
+        return await _providers_page(request, principal, session, state, error, typed)
     return RedirectResponse("/gpt/providers", status_code=303)
 
 

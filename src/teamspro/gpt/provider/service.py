@@ -159,6 +159,30 @@ async def resolve(
     return next((c for c in settings.gpt.providers if c.key == key), None)
 
 
+async def check_model(
+    *,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    settings: Settings,
+    vault: SecretBox,
+    key: str | None,
+    model: str | None,
+) -> None:
+    """A bot names a provider that exists and, where the provider lists its models, one of
+    them: a model it does not offer would fail every chat, found only by the first person
+    who asks. The refusal names the ones it offers."""
+    if not key:
+        return
+    config = await resolve(session=session, org_id=org_id, key=key, settings=settings, vault=vault)
+    if config is None:
+        raise InvalidInput(f"No provider {key!r} is configured.", code="unknown_provider")
+    if model and config.models and model not in config.models:
+        raise InvalidInput(
+            f"Provider {key!r} does not offer {model!r}; it offers {', '.join(config.models)}.",
+            code="unknown_model",
+        )
+
+
 async def check(
     *,
     session: AsyncSession,
