@@ -139,11 +139,24 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
         chat_url = page.url
         use_model(page, url, "slow")
         page.goto(chat_url)
-        page.get_by_label("Message").fill("Tell me everything")
+        composer = page.get_by_label("Message")
+        if device == "desktop":  # ready to type (a phone's keyboard would cover the answers)
+            expect(composer).to_be_focused()
+        # Only the messages scroll: the page itself fits the screen.
+        assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1")
+        # The composer grows with what is typed.
+        low = composer.bounding_box()
+        composer.fill("One\ntwo\nthree\nfour\nfive")
+        high = composer.bounding_box()
+        assert low and high and high["height"] > low["height"] + 20, (low, high)
+        composer.fill("Tell me everything")
         press(page, page.get_by_role("button", name="Send"))
         expect(answers.nth(2)).to_contain_text("word2")
         expect(page.get_by_role("button", name="Send")).to_be_disabled()
-        press(page, page.get_by_role("button", name="Stop"))
+        if device == "desktop":
+            page.keyboard.press("Escape")  # Esc stops, as Stop does
+        else:
+            press(page, page.get_by_role("button", name="Stop"))
         stopped = page.locator(".msg.bot:not([hidden])").nth(2)
         expect(stopped.get_by_test_id("message-status")).to_have_text("Stopped")
         page.screenshot(path=str(ARTIFACTS / f"gpt-chat-{device}.png"), full_page=True)

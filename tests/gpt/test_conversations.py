@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from teamspro.app import create_app
 from teamspro.core.tenancy.models import Role
+from teamspro.gpt.conversation.service import title_of
 from tests.fixtures.app import Seeder, make_settings
 from tests.fixtures.live import FakeLLM
 from tests.gpt.conftest import Org, chat, read_sse
@@ -72,6 +73,28 @@ def test_export_markdown_and_json(org: Org) -> None:
         ).status_code
         == 422
     )
+
+
+def test_a_first_message_in_markdown_makes_a_plain_title(org: Org) -> None:
+    bot = org.bot()
+    message = (
+        "## Budget\n\nPlease **summarise** the [Q3 report](https://x.test/q3) and the "
+        "`travel` table for the whole *regional* sales team, by country and by month"
+    )
+    meta = chat(org, bot["id"], message)[0][1]
+    title = "Budget Please summarise the Q3 report and the travel table…"
+    assert meta["title"] == title  # the chat page's list shows it as it arrives
+    conv = org.client.get(
+        f"/api/v1/gpt/conversations/{meta['conversation_id']}", headers=org.member_auth
+    ).json()
+    assert conv["title"] == title
+    exported = org.client.get(
+        f"/api/v1/gpt/conversations/{meta['conversation_id']}/export",
+        params={"format": "md"},
+        headers=org.member_auth,
+    )
+    assert exported.text.startswith(f"# {title}\n")
+    assert title_of("  \n**\n ") == "New conversation"
 
 
 def test_feedback_and_the_bot_admins_view(org: Org) -> None:

@@ -30,6 +30,7 @@ from teamspro.core.state import AppState
 from teamspro.gpt.bot.service import BotConfig
 from teamspro.gpt.chat import tokens, usage
 from teamspro.gpt.conversation.models import Conversation, Message, MessageStatus, Role
+from teamspro.gpt.conversation.service import title_of
 from teamspro.gpt.knowledge import retrieval
 from teamspro.gpt.plugins import service as plugin_service
 from teamspro.gpt.plugins.base import Tool
@@ -76,6 +77,7 @@ class Turn:
     # The tools the model may call, by name (their declarations are in ``request.tools``).
     tools: dict[str, Tool] = field(default_factory=dict)
     user_id: uuid.UUID | None = None  # who asked (tool calls are audited under them)
+    title: str = ""  # the conversation's, as the list of conversations shows it
 
 
 @dataclass
@@ -170,7 +172,7 @@ async def begin(
             org_id=bot.org_id,
             bot_id=bot.id,
             user_id=principal.user.id,
-            title=text[:60] or "New conversation",
+            title=title_of(text),
             channel=channel,
             external_ref=external_ref,
         )
@@ -283,6 +285,7 @@ async def begin(
         ),
         time_zone=time_zone,
         tools=tools,
+        title=conv.title,
         user_id=principal.user.id,
     )
 

@@ -57,6 +57,7 @@ async def stream(
             "conversation_id": str(turn.conversation_id),
             "message_id": str(turn.answer_id),
             "user_message_id": str(turn.user_message_id),
+            "title": turn.title,
         },
     )
     calls: list[plugin_calls.Call] = []

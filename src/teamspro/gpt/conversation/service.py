@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -105,6 +106,22 @@ async def ratings(
     return {mid: rating for mid, rating in (await session.execute(stmt)).all()}
 
 
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKUP = re.compile(r"[`*_~#>|]+")
+TITLE_CHARS = 60
+
+
+def title_of(text: str) -> str:
+    """A title read as words: a first message's Markdown (emphasis, headings, links, code,
+    tables) and its line breaks would show raw in the list of conversations and in exports.
+    Cut at a word, with an ellipsis, when long."""
+    plain = " ".join(_MARKUP.sub(" ", _LINK.sub(r"\1", text)).split())
+    if len(plain) > TITLE_CHARS:
+        cut = plain[: TITLE_CHARS - 1].rsplit(" ", 1)[0] or plain[: TITLE_CHARS - 1]
+        plain = cut.rstrip(",;:.-") + "…"
+    return plain or "New conversation"
+
+
 async def rename(*, session: AsyncSession, conversation: Conversation, title: str) -> None:
     """Give a conversation a title of the person's choosing."""
     conversation.title = title.strip()[:200] or conversation.title
@@ -201,7 +218,7 @@ async def bot_feedback(
 def export_markdown(conversation: Conversation, bot_name: str, items: list[Message]) -> str:
     """A readable transcript, with each answer's model and status."""
     lines = [
-        f"# {conversation.title}",
+        f"# {title_of(conversation.title)}",
         "",
         f"Bot: {bot_name}  ",
         f"Started: {conversation.created_at:%Y-%m-%d %H:%M} UTC",

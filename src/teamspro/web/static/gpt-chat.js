@@ -98,6 +98,8 @@
         pop.append(link);
         msg.querySelector(".bubble").after(pop);
         sup.setAttribute("aria-expanded", "true");
+        // Opened under a long answer, the passage may be below the fold: brought into view.
+        pop.scrollIntoView({ block: "nearest" });
       };
       sup.addEventListener("click", show);
       sup.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); show(); } });
@@ -325,6 +327,9 @@
       frame = 0;
       const follow = nearBottom();
       const html = markdown(raw);
+      // Line breaks kept only for plain text: over rendered HTML, pre-wrap turned the new
+      // lines between list items into blank lines, which closed up when the answer ended.
+      bubble.classList.toggle("plain", html === null);
       if (html === null) bubble.textContent = raw;
       else { bubble.innerHTML = html; highlight(bubble); }
       if (follow) toBottom();
@@ -359,7 +364,7 @@
           const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "{}");
           if (kind === "meta") {
             msg.dataset.id = data.message_id;
-            if (!convId) adopt(data.conversation_id, text);
+            if (!convId) adopt(data.conversation_id, data.title || text);
           } else if (kind === "delta") {
             raw += data.text;
             if (!frame) frame = requestAnimationFrame(paint);
@@ -386,7 +391,7 @@
       if (err.name === "AbortError") setStatus(msg, "stopped");
       else { setStatus(msg, "interrupted", "the connection was lost."); }
     } finally {
-      bubble.classList.remove("streaming");
+      bubble.classList.remove("streaming", "plain");
       msg.removeAttribute("aria-busy");
       msg.dataset.raw = raw;
       controller = null;
@@ -410,6 +415,17 @@
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
   });
+  // The composer grows with what is typed, up to a third of the screen, then scrolls.
+  const grow = () => {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 2, Math.round(window.innerHeight / 3)) + "px";
+  };
+  input.addEventListener("input", grow);
+  form.addEventListener("submit", () => requestAnimationFrame(grow));
+  // Esc stops an answer being written (as Stop does), unless a dialog or menu takes it.
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && controller && !e.target.closest("dialog")) controller.abort();
+  });
   // Send comes disabled from the server: pressed before this script ran, the form would be
   // submitted by the browser itself (the page reloaded, the question lost).
   sendBtn.disabled = false;
@@ -423,6 +439,9 @@
   list.querySelectorAll("[data-answers]").forEach((b) => { const v = visibleAnswer(b); if (v) decorate(v); });
   editable();
   toBottom();
+  // Ready to type on arrival (not on a touch screen, where focus opens the keyboard over
+  // the conversation).
+  if (!window.matchMedia("(pointer: coarse)").matches) input.focus({ preventScroll: true });
 
   const rename = root.querySelector("[data-rename]");
   rename.onclick = async () => {
