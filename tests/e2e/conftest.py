@@ -122,18 +122,19 @@ def running_server(tmp_path: Path, *, port: int = 0, **env: str) -> Iterator[tup
 AXE = REPO / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def run_axe(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now, one line each."""
+def run_axe(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """axe-core's findings of these impacts on the page as it is now, one line each."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # Evaluated through the debugging protocol: a script tag would break the page's CSP.
         page.evaluate(AXE.read_text() + "\n;undefined")
     found = page.evaluate(
-        """async () => {
+        """async (impacts) => {
             const r = await axe.run(document, {resultTypes: ['violations']});
-            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            return r.violations.filter(v => impacts.includes(v.impact))
               .map(v => `${v.impact} ${v.id}: ${v.help} — ` +
                    v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
-        }"""
+        }""",
+        list(impacts),
     )
     return list(found)
 

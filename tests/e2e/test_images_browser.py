@@ -27,7 +27,7 @@ REFUSED = "console error: Failed to load resource: the server responded with a s
 
 
 DEVICES = {
-    "desktop": {"viewport": {"width": 1366, "height": 900}},
+    "desktop": {"viewport": {"width": 1366, "height": 800}},
     "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
 }
 

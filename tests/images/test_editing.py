@@ -541,7 +541,7 @@ def test_edit_opens_the_version_the_tab_shows(org: Org) -> None:
     assert editor.status_code == 200, editor.text
     assert f'data-base="{v1}"' in editor.text  # v2 is re-opened as v1 and v2's recipe
     assert '"op": "crop"' in editor.text or '"op":"crop"' in editor.text
-    said = re.search(r'data-testid="editing-version">(.*?)</p>', editor.text, re.S)
+    said = re.search(r'data-testid="editing-version">(.*?)</h1>', editor.text, re.S)
     assert said and "<strong>v2</strong>" in said.group(1)
     assert "not the newest version (v3): saving adds v4, made from v2" in said.group(1)
     # The newest version opened from the image's page says nothing of the kind.

@@ -216,7 +216,8 @@ TP.drivePicker = function (dialog, options) {
         t.tabIndex = 0;
         t.setAttribute("role", "region");
         if (!t.hasAttribute("aria-label")) {
-          const h = t.closest("section, main")?.querySelector("h1, h2");
+          // Named by its caption, else its section's heading: two tables, two names.
+          const h = t.querySelector("caption") || t.closest("section, main")?.querySelector("h1, h2");
           t.setAttribute("aria-label", (h ? h.textContent.trim() + ": " : "") + "table, scrolls sideways");
         }
       }
