@@ -153,6 +153,10 @@ def test_build_upload_publish_chat_stop_regenerate_like_edit_export(
         press(page, page.get_by_role("button", name="Send"))
         expect(answers.nth(2)).to_contain_text("word2")
         expect(page.get_by_role("button", name="Send")).to_be_disabled()
+        # While it streams, the answer is laid out as it will be at the end: rendered HTML
+        # without pre-wrap (its new lines had made list items jump apart, then close up).
+        streaming = page.locator(".bubble.streaming")
+        assert streaming.evaluate("b => getComputedStyle(b).whiteSpace") == "normal"
         if device == "desktop":
             page.keyboard.press("Escape")  # Esc stops, as Stop does
         else:

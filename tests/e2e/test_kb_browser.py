@@ -90,6 +90,7 @@ def test_upload_watch_ready_ask_and_open_citation(browser: Browser, tmp_path: Pa
         passage = page.get_by_test_id("citation-passage")
         expect(passage).to_contain_text("[1] Handbook, page 2")
         expect(passage).to_contain_text("16 weeks")
+        expect(passage).to_be_in_viewport()  # opened where it can be read
 
         # A Markdown file has no pages: its citation names the heading instead.
         page.get_by_label("Message").fill("How often are laptops replaced?")

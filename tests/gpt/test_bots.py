@@ -211,5 +211,31 @@ def test_provider_keys_are_encrypted_and_never_returned(org: Org, fake_llm: Any)
     assert kept["model"] == "echo" and kept["name"] != "Renamed"
 
 
+def test_the_bot_form_asks_a_provider_that_takes_any_model_for_its_list(
+    org: Org, fake_llm: Any
+) -> None:
+    """The instance's provider lists no models of its own (any is taken): the form asks the
+    provider, as "Test connection" does, and a model it does not list needs a confirmation."""
+    form = {"name": "Deployed", "provider_key": "fake", "model": "my-deployment"}
+    refused = org.client.post("/gpt/bots/new", data=form, headers=org.admin_auth)
+    assert refused.status_code == 400
+    assert "does not list &#39;my-deployment&#39;; it lists" in refused.text
+    assert "echo" in refused.text and 'data-testid="model-unlisted"' in refused.text
+    made = org.client.post(
+        "/gpt/bots/new",
+        data={**form, "model_unlisted": "1"},
+        headers=org.admin_auth,
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    listed = org.client.post(
+        "/gpt/bots/new",
+        data={**form, "model": "echo"},
+        headers=org.admin_auth,
+        follow_redirects=False,
+    )
+    assert listed.status_code == 303
+
+
 async def _provider(session: Any) -> ModelProvider:
     return (await session.execute(select(ModelProvider))).scalar_one()

@@ -15,6 +15,7 @@ from teamspro.core.errors import TeamsProError
 from teamspro.core.identity.service import Principal
 from teamspro.core.templates import form_errors, render
 from teamspro.core.tenancy import service as org_service
+from teamspro.gpt import runtime
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.deps import ManagedBot, ManagedConfig
 from teamspro.gpt.bot.models import Bot, BotStatus
@@ -55,6 +56,7 @@ async def _editor(
     *,
     bot: dict[str, Any] | None,
     error: str | None = None,
+    error_code: str | None = None,
 ) -> Response:
     query = odata.ODataQuery(top=odata.MAX_TOP, orderby=[("display_name", False)])
     members, _ = await org_service.list_members(
@@ -69,6 +71,7 @@ async def _editor(
         "providers": providers,
         "plugins": await plugin_service.available(session=session, org_id=principal.org.id),
         "error": error,
+        "error_code": error_code,
     }
     return render(request, "gpt/bot_form.html", ctx, status_code=400 if error else 200)
 
@@ -97,9 +100,20 @@ def _said(exc: ValidationError | TeamsProError) -> str:
     return form_errors(exc) if isinstance(exc, ValidationError) else exc.message
 
 
+def _code(exc: ValidationError | TeamsProError) -> str | None:
+    return None if isinstance(exc, ValidationError) else exc.code
+
+
 async def _check_model(
-    state: StateDep, session: SessionDep, principal: Principal, key: str | None, model: str
+    request: Request,
+    state: StateDep,
+    session: SessionDep,
+    principal: Principal,
+    key: str | None,
+    model: str,
 ) -> None:
+    """Checked against the provider's own list unless the admin ticked "use it anyway"."""
+    form = await request.form()
     await provider_service.check_model(
         session=session,
         org_id=principal.org.id,
@@ -107,6 +121,7 @@ async def _check_model(
         vault=state.vault,
         key=key,
         model=model,
+        live=None if form.get("model_unlisted") else runtime.models(state),
     )
 
 
@@ -117,9 +132,11 @@ async def create_bot(
     values = await _form_values(request)
     try:
         body = BotCreate(**values)
-        await _check_model(state, session, principal, body.provider_key, body.model)
+        await _check_model(request, state, session, principal, body.provider_key, body.model)
     except (ValidationError, TeamsProError) as exc:  # nothing written yet: nothing to undo
-        return await _editor(request, principal, session, state, bot=values, error=_said(exc))
+        return await _editor(
+            request, principal, session, state, bot=values, error=_said(exc), error_code=_code(exc)
+        )
     try:
         bot = await bot_service.create(session=session, principal=principal, body=body)
     except ValidationError as exc:
@@ -158,9 +175,11 @@ async def update_bot(
     try:
         body = BotUpdate(**values)
         key = body.provider_key if "provider_key" in body.model_fields_set else bot.provider_key
-        await _check_model(state, session, principal, key, body.model or bot.model)
+        await _check_model(request, state, session, principal, key, body.model or bot.model)
     except (ValidationError, TeamsProError) as exc:  # nothing written yet: nothing to undo
-        return await _editor(request, principal, session, state, bot=shown, error=_said(exc))
+        return await _editor(
+            request, principal, session, state, bot=shown, error=_said(exc), error_code=_code(exc)
+        )
     try:
         await bot_service.update(
             session=session, cache=state.cache, principal=principal, bot=bot, body=body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -159,6 +160,10 @@ async def resolve(
     return next((c for c in settings.gpt.providers if c.key == key), None)
 
 
+# How long the bot form waits for a provider's list of models before saving without it.
+LIST_TIMEOUT_SECONDS = 5.0
+
+
 async def check_model(
     *,
     session: AsyncSession,
@@ -167,10 +172,16 @@ async def check_model(
     vault: SecretBox,
     key: str | None,
     model: str | None,
+    live: Models | None = None,
 ) -> None:
     """A bot names a provider that exists and, where the provider lists its models, one of
     them: a model it does not offer would fail every chat, found only by the first person
-    who asks. The refusal names the ones it offers."""
+    who asks. The refusal names the ones it offers.
+
+    With ``live`` (the bot form, where an admin can confirm), a provider configured to take
+    any model is asked for its list, as "Test connection" does; a model it does not list is
+    refused (``unlisted_model``) until the admin confirms it. A provider that does not
+    answer refuses nothing: its list is unknown, not empty."""
     if not key:
         return
     config = await resolve(session=session, org_id=org_id, key=key, settings=settings, vault=vault)
@@ -180,6 +191,20 @@ async def check_model(
         raise InvalidInput(
             f"Provider {key!r} does not offer {model!r}; it offers {', '.join(config.models)}.",
             code="unknown_model",
+        )
+    if not model or config.models or live is None:
+        return
+    await release(session)  # no connection held while the provider answers
+    try:
+        listed = await asyncio.wait_for(live.listed(config), LIST_TIMEOUT_SECONDS)
+    except (ProviderError, TimeoutError):
+        return
+    if listed and model not in listed:
+        shown = ", ".join(listed[:20]) + (" …" if len(listed) > 20 else "")
+        raise InvalidInput(
+            f"Provider {key!r} does not list {model!r}; it lists {shown}. Tick the box below "
+            "to use it anyway (a deployment name, for example).",
+            code="unlisted_model",
         )
 
 
