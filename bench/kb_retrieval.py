@@ -137,7 +137,14 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     backends = args.backends.split(",")
-    import psycopg
+    if "postgres" in backends or "pgvector" in backends:
+        try:  # the PostgreSQL driver is in the test install, not the default one
+            import psycopg
+        except ImportError:
+            sys.exit(
+                "--backends postgres/pgvector need the test install (scripts/test --fast "
+                "installs it) or pip install 'teamspro[postgres]'; sqlite runs on the default."
+            )
 
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):

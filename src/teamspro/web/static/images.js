@@ -163,13 +163,15 @@
     var dialog = page.querySelector("[data-library-dialog]"), open = page.querySelector("[data-library-open]");
     if (!dialog || !open) return;
     var q = dialog.querySelector("[data-library-q]"), results = dialog.querySelector("[data-library-results]");
+    var tag = dialog.querySelector("[data-library-tag]"), sort = dialog.querySelector("[data-library-sort]");
     var count = dialog.querySelector("[data-library-count]"), timer = null, asked = 0;
     function search() {
-      var mine = ++asked, words = q.value.trim();
+      var mine = ++asked, words = q.value.trim(), tagged = tag.value.trim();
       count.textContent = "Searching…";
       results.setAttribute("aria-busy", "true");
       var url = "/api/v1/images?library_id=" + dialog.dataset.library + "&$top=24" +
-        (words ? "&q=" + encodeURIComponent(words) : "");
+        "&$orderby=" + encodeURIComponent(sort.value) +
+        (words ? "&q=" + encodeURIComponent(words) : "") + (tagged ? "&tag=" + encodeURIComponent(tagged) : "");
       api("GET", url).then(function (found) {
         if (mine !== asked) return;
         results.replaceChildren();
@@ -187,12 +189,15 @@
           results.append(item);
         });
         var n = found.value.length;
-        count.textContent = n ? n + (found["@odata.nextLink"] ? "+" : "") + " image" + (n === 1 ? "" : "s") +
-          (words ? "" : ", newest first") : "No image matches.";
+        count.textContent = n ? n + (found["@odata.nextLink"] ? "+" : "") + " image" + (n === 1 ? "" : "s") :
+          "No image matches.";
         results.setAttribute("aria-busy", "false");
       }).catch(function (e) { if (mine === asked) count.textContent = e.message; });
     }
-    q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 200); });
+    [q, tag].forEach(function (box) {
+      box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 200); });
+    });
+    sort.addEventListener("change", search);
     open.addEventListener("click", function () { dialog.showModal(); search(); });
     open.disabled = false;  // enabled once it works: a click before would do nothing
     dialog.querySelector("[data-library-close]").addEventListener("click", function () { dialog.close(); });
