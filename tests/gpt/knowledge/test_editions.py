@@ -54,6 +54,12 @@ def test_version_and_replacement_are_read_and_the_replaced_one_is_not_this_ones(
     assert editions.read("This procedure has been withdrawn.").withdrawn
     # Things that are replaced are not documents that are.
     assert not editions.read("Lost badges are replaced within 4 hours by the front desk.").replaces
+    # Prose that uses the verb about other things says nothing of documents (a document
+    # titled "Annual budget" was withdrawn by such a sentence in another file).
+    prose = "The finance team replaces the annual budget. The new system replaces old printers."
+    assert not editions.read(prose).replaces
+    budget = _doc("Annual budget", "budget.pdf")
+    assert editions.resolve([budget, _doc("Finance handbook", "handbook.pdf", prose)]) == {}
     assert not editions.read("Money withdrawn from the account is refunded.").withdrawn
 
 

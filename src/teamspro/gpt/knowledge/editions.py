@@ -28,6 +28,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import PurePath
 
 from teamspro.gpt.knowledge.answerable import STOP, stems
@@ -107,19 +108,38 @@ _VERSION = re.compile(
     r"\.?\s*:?\s*(\d+(?:\.\d+){0,2})\b|\bv\.?\s?(\d+(?:\.\d+){0,2})\b",
     re.I,
 )
-# "This policy replaces ...", "Supersedes: ...", "remplace ...", "ersetzt ...", "sustituye ..."
+# The words that make a subject the document itself ("this policy", "la présente note").
+_DOCUMENT = (
+    r"(?:document|policy|policies|version|edition|procedure|guideline|guidelines|handbook"
+    r"|standard|directive|regulation|manual|notice|instruction|instructions|rules|agreement"
+    r"|memo|circular|charter|note|politique|procédure|règlement|charte|accord|richtlinie"
+    r"|leitlinie|regelung|vereinbarung|betriebsvereinbarung|anweisung|fassung|política"
+    r"|procedimiento|reglamento|normativa|acuerdo|circular|regolamento|procedura|beleid"
+    r"|richtlijn|reglement)"
+)
+_THIS = (
+    r"(?:this|the present|the new|the current|cette|ce|le présent|la présente|diese|dieser"
+    r"|dieses|die vorliegende|das vorliegende|der vorliegende|esta|este|el presente"
+    r"|la presente|questa|questo|il presente|deze|dit)"
+)
+_REPLACING = (
+    r"(?:replaces|supersedes|annule et remplace|remplace|ersetzt|sustituye a|sustituye"
+    r"|reemplaza a|reemplaza|deroga|sostituisce|vervangt)"
+)
+# What the document says it replaces: "This policy replaces …", "It supersedes …" (a
+# sentence's subject), "Replaces the previous edition." (a sentence's first word),
+# "Supersedes: …" (a label). Not any sentence with the verb: "the new system replaces the
+# old printers" in a handbook's prose is no statement about documents, and was taken for one
+# (a document titled "Old printers" was withdrawn from the answers).
 _REPLACES = re.compile(
-    r"\b(?:replaces|supersedes|replacing|superseding|remplace|annule et remplace|ersetzt"
-    r"|sustituye a|sustituye|reemplaza a|reemplaza|deroga|sostituisce|vervangt)\b\s*:?\s*"
-    r"(.{3,200}?)(?=\.\s|\.$|[;\n]|$)",
-    re.I,
+    rf"(?:\b{_THIS}\s+(?:[\w'-]+\s+){{0,3}}?{_DOCUMENT}s?\s+(?:(?:hereby|now|also)\s+)?"
+    rf"|(?:^|(?<=[.!?]\s))\s*(?:(?:it|elle|il|sie|es|er)\s+(?:(?:hereby|now|also)\s+)?)?"
+    rf"|\b(?={_REPLACING}\s*:))"
+    rf"{_REPLACING}\b\s*:?\s*(.{{3,200}}?)(?=\.\s|\.$|[;\n]|$)",
+    re.I | re.M,
 )
 # "This policy is replaced by ...", "Superseded by: ..." (the document itself, not a badge
 # that "is replaced by the front desk": the subject is the document, or a label opens the line)
-_DOCUMENT = (
-    r"(?:document|policy|version|edition|procedure|guideline|guidelines|handbook|standard"
-    r"|directive|regulation|manual|notice|instruction|rules|politique|richtlinie|política)"
-)
 _REPLACED_BY = re.compile(
     rf"(?:\b(?:this|the present)\s+{_DOCUMENT}\s+(?:is|has been|was|will be)\s+"
     r"|^\s*|\b(?:status)\s*:\s*)(?:replaced|superseded)\s+by\s*:?\s*(.{3,200}?)(?=\.\s|\.$|[;\n]|$)",
@@ -275,11 +295,11 @@ class Doc:
     admin_replaced_by: uuid.UUID | None = None
     by_admin: bool = False
 
-    @property
+    @cached_property
     def name(self) -> frozenset[str]:
         return name_words(self.title, self.filename)
 
-    @property
+    @cached_property
     def names(self) -> list[frozenset[str]]:
         """Its title's words and its file name's: either may be what another cites."""
         return [n for n in {self.name, name_words("", self.filename)} if n]
@@ -298,18 +318,62 @@ def newer(a: Doc, b: Doc) -> bool | None:
     return None
 
 
-def _named(phrase: str, doc: Doc) -> bool:
-    """Whether ``phrase`` ("the Travel policy v1 of March 2023") names ``doc``: every word of
+@dataclass
+class _Phrase:
+    """A "replaces …" or "superseded by …" phrase, read once: its naming words, and the
+    versions and years it gives."""
+
+    said: frozenset[str]
+    versions: list[str]
+    years: set[str]
+
+    @classmethod
+    def of(cls, phrase: str) -> _Phrase:
+        return cls(
+            frozenset(stems(_naming(phrase))),
+            [m.group(1) or m.group(2) for m in _VERSION.finditer(phrase)],
+            {iso[:4] for _, iso in dates_in(phrase)} | ({year_in(phrase)} - {""}),
+        )
+
+
+def _named(phrase: _Phrase, doc: Doc) -> bool:
+    """Whether a phrase ("the Travel policy v1 of March 2023") names ``doc``: every word of
     one of its names is in it (two at least, or the whole phrase), and the version and year it
     gives, if any, are the document's."""
-    said = set(stems(_naming(phrase)))
+    said = phrase.said
     if not any(n <= said and (len(n) >= 2 or n == said) for n in doc.names):
         return False
-    versions = [m.group(1) or m.group(2) for m in _VERSION.finditer(phrase)]
-    if versions and doc.version and doc.version not in versions:
+    if phrase.versions and doc.version and doc.version not in phrase.versions:
         return False
-    years = {iso[:4] for _, iso in dates_in(phrase)} | ({year_in(phrase)} - {""})
-    return not (years and doc.effective and doc.effective[:4] not in years)
+    return not (phrase.years and doc.effective and doc.effective[:4] not in phrase.years)
+
+
+class _Index:
+    """The bot's documents by the words of their names. Why: ``resolve`` runs each time a
+    document of the bot becomes ready, over all of them, and every phrase was compared with
+    every document (words stemmed again each time): with prose that says "replaces" often,
+    200 documents took minutes of CPU. A phrase is compared only with the documents one of
+    whose name words it contains, and read once."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self.by_word: dict[str, list[Doc]] = {}
+        self.position = {d.id: i for i, d in enumerate(docs)}
+        for d in docs:
+            for word in {w for n in d.names for w in n}:
+                self.by_word.setdefault(word, []).append(d)
+        self.read: dict[str, _Phrase] = {}
+
+    def named(self, phrase: str) -> list[Doc]:
+        """The documents ``phrase`` names, in the order they were given."""
+        read = self.read.get(phrase)
+        if read is None:
+            read = self.read[phrase] = _Phrase.of(phrase)
+        seen: dict[uuid.UUID, Doc] = {}
+        for word in read.said:
+            for d in self.by_word.get(word, ()):
+                seen.setdefault(d.id, d)
+        found = [d for d in seen.values() if _named(read, d)]
+        return sorted(found, key=lambda d: self.position[d.id])
 
 
 def resolve(docs: Iterable[Doc]) -> dict[uuid.UUID, uuid.UUID]:
@@ -329,19 +393,22 @@ def resolve(docs: Iterable[Doc]) -> dict[uuid.UUID, uuid.UUID]:
         if current is None or newer(new, by_id[current]):
             out[old.id] = new.id
 
+    index = _Index(docs)
+    by_name: dict[frozenset[str], list[Doc]] = {}
+    for d in docs:
+        by_name.setdefault(d.name, []).append(d)
     for d in docs:
         for phrase in d.replaces:
-            family = _EARLIER.search(phrase) and not any(_named(phrase, o) for o in docs if o != d)
-            for other in docs:
-                if other.id == d.id:
-                    continue
-                if _named(phrase, other) or (
-                    family and other.name == d.name and newer(d, other) is not False
-                ):
-                    replace(other, d)
+            named = [o for o in index.named(phrase) if o.id != d.id]
+            for other in named:
+                replace(other, d)
+            if _EARLIER.search(phrase) and not named:  # "the previous version": its family
+                for other in by_name.get(d.name, ()):
+                    if other.id != d.id and newer(d, other) is not False:
+                        replace(other, d)
         for phrase in d.replaced_by:
-            for other in docs:
-                if other.id != d.id and _named(phrase, other):
+            for other in index.named(phrase):
+                if other.id != d.id:
                     replace(d, other)
     # A family of the same name with explicit versions: the highest is current.
     families: dict[frozenset[str], list[Doc]] = {}
