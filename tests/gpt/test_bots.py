@@ -239,3 +239,16 @@ def test_the_bot_form_asks_a_provider_that_takes_any_model_for_its_list(
 
 async def _provider(session: Any) -> ModelProvider:
     return (await session.execute(select(ModelProvider))).scalar_one()
+
+
+def test_the_bot_form_says_what_was_refused_after_a_partial_save(org: Org) -> None:
+    """An unknown plugin is refused inside the save: the page says so (it was a 500: the
+    rollback had expired the organisation the page reads)."""
+    bot = org.bot()
+    form = {"name": "Renamed", "plugins": ["no-such-plugin"]}
+    edited = org.client.post(f"/gpt/bots/{bot['id']}/edit", data=form, headers=org.admin_auth)
+    assert edited.status_code == 400 and 'data-testid="form-error"' in edited.text
+    made = org.client.post("/gpt/bots/new", data=form, headers=org.admin_auth)
+    assert made.status_code == 400 and 'data-testid="form-error"' in made.text
+    kept = org.client.get(f"/api/v1/gpt/bots/{bot['id']}", headers=org.admin_auth).json()
+    assert kept["name"] != "Renamed" and kept["plugins"] == []

@@ -96,6 +96,15 @@ async def new_bot(
     return await _editor(request, principal, session, state, bot=None)
 
 
+async def _undo(session: SessionDep, principal: Principal) -> None:
+    """Roll back what a refused save wrote. The rollback expires every loaded object, and the
+    page that says what was refused reads the caller's organisation: read again here (a lazy
+    load there failed outside the async context: a 500 for an unknown plugin)."""
+    await session.rollback()
+    await session.refresh(principal.org)
+    await session.refresh(principal.user)
+
+
 def _said(exc: ValidationError | TeamsProError) -> str:
     return form_errors(exc) if isinstance(exc, ValidationError) else exc.message
 
@@ -142,7 +151,7 @@ async def create_bot(
     except ValidationError as exc:
         return await _editor(request, principal, session, state, bot=values, error=form_errors(exc))
     except TeamsProError as exc:
-        await session.rollback()
+        await _undo(session, principal)
         return await _editor(request, principal, session, state, bot=values, error=exc.message)
     return RedirectResponse(f"/gpt/bots/{bot.id}/edit?saved=1", status_code=303)
 
@@ -190,7 +199,7 @@ async def update_bot(
     except ValidationError as exc:
         error = form_errors(exc)
     except TeamsProError as exc:
-        await session.rollback()
+        await _undo(session, principal)
         error = exc.message
     else:
         return RedirectResponse(f"/gpt/bots/{bot_id}/edit?saved=1", status_code=303)
