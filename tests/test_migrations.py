@@ -220,3 +220,52 @@ def test_commands_say_when_the_database_is_not_this_version_s(
     guide.write_text("# Guide\n\nUse the VPN.\n")
     newer = runner.invoke(cli, ["kb", "import", "Helpdesk", str(guide.parent)])
     assert newer.exit_code == 1 and "migrated by a newer TeamsPro" in newer.output
+
+
+def test_0020_has_documents_that_said_they_replace_another_read_again(
+    empty_database: str,
+) -> None:
+    """Phrases stored the old way cannot be judged without their sentence: those documents
+    (and only those) are marked for the sweeper to index again."""
+    from sqlalchemy import insert, select
+
+    from teamspro.core.tenancy.models import Organization
+    from teamspro.gpt.bot.models import Bot
+    from teamspro.gpt.knowledge.models import KnowledgeDocument
+
+    migrate.upgrade(empty_database, "0019")
+    org, bot = uuid.uuid4(), uuid.uuid4()
+    said, quiet = uuid.uuid4(), uuid.uuid4()
+
+    async def fill() -> None:
+        engine = make_engine(empty_database, pool=False)
+        async with engine.begin() as conn:
+            await conn.execute(insert(Organization).values(id=org, name="Org"))
+            await conn.execute(insert(Bot).values(id=bot, org_id=org, name="Bot"))
+            for doc, claims in ((said, {"replaces": ["the annual budget"]}), (quiet, {})):
+                await conn.execute(
+                    insert(KnowledgeDocument).values(
+                        id=doc,
+                        org_id=org,
+                        bot_id=bot,
+                        filename=f"{doc}.md",
+                        content_hash=doc.hex * 2,
+                        size=1,
+                        status="ready",
+                        claims=claims,
+                        index_version=5,
+                    )
+                )
+        await engine.dispose()
+
+    async def versions() -> dict[uuid.UUID, int]:
+        engine = make_engine(empty_database, pool=False)
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(KnowledgeDocument.id, KnowledgeDocument.index_version))
+            found = {row.id: row.index_version for row in rows}
+        await engine.dispose()
+        return found
+
+    asyncio.run(fill())
+    migrate.upgrade(empty_database)
+    assert asyncio.run(versions()) == {said: 0, quiet: 5}
