@@ -331,7 +331,9 @@ def test_pin_what_is_already_in_the_library(browser: Browser, tmp_path: Path, de
         pin.get_by_role("link", name="Yard").click()
         expect(page).to_have_url(tab_url)
         expect(page.get_by_test_id("pinned")).to_have_attribute("alt", "harbour")
-        # A refused upload in the tab says why and keeps what is pinned.
+        # A refused upload in the tab says why and keeps what is pinned (once the page's
+        # script listens: it enables Choose from library when it does).
+        expect(page.get_by_role("button", name="Choose from library")).to_be_enabled()
         page.locator("[data-tab-upload]").set_input_files(str(drawing))
         expect(page.locator("[data-upload-notice]")).to_contain_text("SVG images are not accepted")
         expect(page.get_by_test_id("pinned")).to_have_attribute("alt", "harbour")

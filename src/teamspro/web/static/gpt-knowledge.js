@@ -85,10 +85,15 @@
     b.addEventListener("click", onClick);
     li.append(b); list.append(li);
   }
+  // Each step (a search, a site) answers only if it is still the last one asked: a search
+  // answered late had replaced the site's libraries the person was already looking at.
+  let asked = 0;
   function site(s) {
+    const mine = ++asked;
     path.textContent = s.name;
     more.hidden = true; use.hidden = true;
     TP.json("GET", `/api/v1/graph/sites/${encodeURIComponent(s.id)}/drives`).then((page) => {
+      if (mine !== asked) return;
       list.replaceChildren();
       entry(`📰 Pages of ${s.name}`, () => add({ kind: "pages", site_id: s.id }));
       page.value.forEach((d) => entry(`📚 ${d.name}`, () => {
@@ -99,16 +104,18 @@
           folder: (folder) => add({ kind: "drive", site_id: s.id, drive_id: d.id, folder }),
         }).open("");
       }));
-    }).catch((err) => { list.textContent = err.message; });
+    }).catch((err) => { if (mine === asked) list.textContent = err.message; });
   }
   function search(q) {
+    const mine = ++asked;
     path.textContent = "Sites";
     more.hidden = true; use.hidden = true;
     TP.json("GET", `/api/v1/graph/sites?search=${encodeURIComponent(q || "*")}`).then((page) => {
+      if (mine !== asked) return;
       list.replaceChildren();
       if (!page.value.length) list.textContent = "No site of that name.";
       page.value.forEach((s) => entry(`🌐 ${s.name}`, () => site(s)));
-    }).catch((err) => { list.textContent = err.message; });
+    }).catch((err) => { if (mine === asked) list.textContent = err.message; });
   }
   const adder = box.querySelector("[data-source-add]");  // absent without a Microsoft sign-in
   if (adder) {

@@ -397,6 +397,10 @@
           .then(function () { location.reload(); }).catch(function (err) { window.TP.alert(err.message); });
       }
     });
+    // Revert and Pin again come disabled from the server: a click before this handler was
+    // there did nothing (a journey clicked, then waited for a page that never came).
+    document.querySelectorAll("[data-revert][data-needs-script], [data-repin][data-needs-script]")
+      .forEach(function (b) { b.disabled = false; });
 
     var page = document.querySelector("[data-tab-page]");
     if (page) {
