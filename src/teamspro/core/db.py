@@ -136,6 +136,17 @@ async def release(session: AsyncSession) -> None:
     await session.commit()
 
 
+async def rollback_keeping(session: AsyncSession, *loaded: object) -> None:
+    """Roll back what a refused change wrote, and read ``loaded`` again.
+
+    Why: a rollback expires every object the session loaded, and a page that then says what
+    was refused reads some of them (the caller's organisation); a lazy load there runs
+    outside the async context and fails (a 500 instead of the form with its reason)."""
+    await session.rollback()
+    for obj in loaded:
+        await session.refresh(obj)
+
+
 @asynccontextmanager
 async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit on success, roll back on any error."""

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from teamspro.core import odata
+from teamspro.core.db import rollback_keeping
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
 from teamspro.core.errors import TeamsProError
 from teamspro.core.identity.service import Principal
@@ -96,15 +97,6 @@ async def new_bot(
     return await _editor(request, principal, session, state, bot=None)
 
 
-async def _undo(session: SessionDep, principal: Principal) -> None:
-    """Roll back what a refused save wrote. The rollback expires every loaded object, and the
-    page that says what was refused reads the caller's organisation: read again here (a lazy
-    load there failed outside the async context: a 500 for an unknown plugin)."""
-    await session.rollback()
-    await session.refresh(principal.org)
-    await session.refresh(principal.user)
-
-
 def _said(exc: ValidationError | TeamsProError) -> str:
     return form_errors(exc) if isinstance(exc, ValidationError) else exc.message
 
@@ -148,10 +140,8 @@ async def create_bot(
         )
     try:
         bot = await bot_service.create(session=session, principal=principal, body=body)
-    except ValidationError as exc:
-        return await _editor(request, principal, session, state, bot=values, error=form_errors(exc))
     except TeamsProError as exc:
-        await _undo(session, principal)
+        await rollback_keeping(session, principal.org, principal.user)
         return await _editor(request, principal, session, state, bot=values, error=exc.message)
     return RedirectResponse(f"/gpt/bots/{bot.id}/edit?saved=1", status_code=303)
 
@@ -196,10 +186,8 @@ async def update_bot(
         if (action := form.get("action")) in ("publish", "unpublish"):
             status = BotStatus.published if action == "publish" else BotStatus.draft
             await bot_service.set_status(session=session, cache=state.cache, bot=bot, status=status)
-    except ValidationError as exc:
-        error = form_errors(exc)
     except TeamsProError as exc:
-        await _undo(session, principal)
+        await rollback_keeping(session, principal.org, principal.user)
         error = exc.message
     else:
         return RedirectResponse(f"/gpt/bots/{bot_id}/edit?saved=1", status_code=303)
@@ -280,8 +268,8 @@ async def add_provider(
             body=body,
         )
     except (ValidationError, TeamsProError) as exc:
-        await session.rollback()
-        error = form_errors(exc) if isinstance(exc, ValidationError) else exc.message
+        await rollback_keeping(session, principal.org, principal.user)
+        error = _said(exc)
         fields = ("key", "name", "kind", "base_url", "api_version", "models")
         typed = {f: str(form.get(f) or "") for f in fields}
         return await _providers_page(request, principal, session, state, error, typed)
