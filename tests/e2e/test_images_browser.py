@@ -60,6 +60,27 @@ def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps
     page.mouse.up()
 
 
+def pictures(folder: Path) -> tuple[Path, Path]:
+    """A blue harbour photo (800x600 JPEG with GPS) and a red logo (200x100 PNG)."""
+    photo = folder / "harbour.jpg"
+    photo.write_bytes(samples.photo((800, 600), color=(30, 90, 200)))
+    logo = folder / "logo.png"
+    logo.write_bytes(samples.photo((200, 100), color=(220, 30, 30), fmt="PNG", gps=False))
+    return photo, logo
+
+
+def configure_tab(page: Page, url: str, entity: str, name: str, channel: str) -> None:
+    """The configuration page, as Teams opens it with its placeholders filled in; saved, it
+    lands on the tab."""
+    page.goto(
+        f"{url}/images/tabs/configure?entityId={entity}&teamId=19:t&teamName=Builders"
+        f"&channelId=19:c&channelName={channel}"
+    )
+    page.get_by_label("Tab name").fill(name)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+
+
 def tiles(page: Page) -> Locator:
     """The library's results once its last search has answered.
 
@@ -76,10 +97,7 @@ def test_tab_upload_edit_pin_revert_find_search_download(
     browser: Browser, tmp_path: Path, device: str
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    photo = tmp_path / "harbour.jpg"
-    photo.write_bytes(samples.photo((800, 600), color=(30, 90, 200)))
-    logo = tmp_path / "logo.png"
-    logo.write_bytes(samples.photo((200, 100), color=(220, 30, 30), fmt="PNG", gps=False))
+    photo, logo = pictures(tmp_path)
     # Offline: anything but this server is refused and reported, as are console errors and
     # failed requests on every page the journey passes through.
     with (
@@ -88,14 +106,7 @@ def test_tab_upload_edit_pin_revert_find_search_download(
     ):
         page: Page = context.new_page()
         page.goto(link)
-        # The configuration page, as Teams opens it with its placeholders filled in.
-        page.goto(
-            url + "/images/tabs/configure?entityId=site-plan&teamId=19:t&teamName=Builders"
-            "&channelId=19:c&channelName=General"
-        )
-        page.get_by_label("Tab name").fill("Site plan")
-        page.get_by_role("button", name="Save").click()
-        expect(page.get_by_role("heading", name="Site plan")).to_be_visible()
+        configure_tab(page, url, "site-plan", "Site plan", "General")
 
         keyboard_upload(page, page.get_by_role("button", name="Upload from this device"), [photo])
         pinned = page.get_by_test_id("pinned")
@@ -263,10 +274,7 @@ def test_tab_upload_edit_pin_revert_find_search_download(
 def test_pin_what_is_already_in_the_library(browser: Browser, tmp_path: Path, device: str) -> None:
     """From the tab ("Choose from library"), the image's page and the library's selection
     ("Pin to tab…"): the library's own image is pinned, no second copy is made."""
-    photo = tmp_path / "harbour.jpg"
-    photo.write_bytes(samples.photo((800, 600), color=(30, 90, 200)))
-    logo = tmp_path / "logo.png"
-    logo.write_bytes(samples.photo((200, 100), color=(220, 30, 30), fmt="PNG", gps=False))
+    photo, logo = pictures(tmp_path)
     with (
         running_server(tmp_path) as (url, link, log),
         offline_context(browser, **DEVICES[device]) as (context, trouble),
@@ -294,13 +302,7 @@ def test_pin_what_is_already_in_the_library(browser: Browser, tmp_path: Path, de
             assert columns == 3
             box = tiles(page).first.locator("img").bounding_box()
             assert box and abs(box["width"] - box["height"]) < 2
-        page.goto(
-            url + "/images/tabs/configure?entityId=yard&teamId=19:t&teamName=Builders"
-            "&channelId=19:c&channelName=Yard"
-        )
-        page.get_by_label("Tab name").fill("Yard")
-        page.get_by_role("button", name="Save").click()
-        expect(page.get_by_role("heading", name="Yard")).to_be_visible()
+        configure_tab(page, url, "yard", "Yard", "Yard")
         tab_url = page.url
 
         # In the tab: the library's newest images, searchable; one click pins.
