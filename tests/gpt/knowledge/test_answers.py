@@ -138,3 +138,42 @@ def test_a_paraphrased_fact_is_found_and_quoted_by_meaning(kb: KB) -> None:
     assert quote.startswith("The staff canteen closes")  # the fact, not the opening lines
     done = _ask(kb, "How does a guest get onto the wifi?")
     assert "printed on their badge" in done["content"]
+
+
+@pytest.mark.every_database
+def test_a_fact_in_a_page_of_other_things_is_found_by_its_sentence(kb: KB) -> None:
+    """One sentence in a page of 320 words, asked with none of its words: the page's vector
+    hardly moves for it, so it ranked below pages that resemble the question in general and
+    the question was answered "nothing in the knowledge base". Its sentence's own vector (kept
+    at ingestion, index.rerank) brings it first."""
+    rng = random.Random(28)
+    facts = {
+        "When does the singing group practise?": (
+            "The staff choir rehearses in the basement on Thursday evenings.",
+            "Thursday evenings",
+        ),
+        "Where should a guest leave their vehicle?": (
+            "Visitors' cars are parked in the multi-storey behind the canteen.",
+            "multi-storey behind the canteen",
+        ),
+        "How fast do I get a new seat when mine falls apart?": (
+            "Broken chairs are replaced by the furniture store within a week.",
+            "within a week",
+        ),
+    }
+    books = {}
+    for name in ("handbook-a.docx", "handbook-b.docx"):
+        pages = [prose(rng, 320) for _ in range(10)]
+        if name == "handbook-a.docx":
+            for page, (fact, _) in zip((2, 5, 8), facts.values(), strict=True):
+                said = pages[page].split(". ")
+                pages[page] = ". ".join([*said[:6], fact.rstrip("."), *said[6:]])
+        books[name] = corpus.docx([(f"Part {i + 1}", [p]) for i, p in enumerate(pages)])
+    assert kb.upload(books).status_code == 201
+    assert {d["status"] for d in kb.wait()} == {"ready"}
+    for question, (fact, value) in facts.items():
+        done = _ask(kb, question)
+        assert value in done["content"], (question, done["content"])
+        assert done["citations"][0]["url"].split("/documents/")[1].split("/")[0] == next(
+            d["id"] for d in kb.documents() if d["filename"] == "handbook-a.docx"
+        )

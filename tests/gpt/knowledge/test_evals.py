@@ -46,7 +46,22 @@ def embedded_once(monkeypatch: pytest.MonkeyPatch) -> None:
             known.update(zip(new, embed(self, new, batch_size), strict=True))
         return np.array([known[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
 
+    passages, read = MiniLM.embed_passages, {}
+
+    def read_once(
+        self: MiniLM, texts: list[str], spans: list[list[tuple[int, int]]], batch_size: int = 2
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        new = [i for i, t in enumerate(texts) if t not in read]
+        if new:
+            vectors, said = passages(self, [texts[i] for i in new], [spans[i] for i in new])
+            read.update((texts[i], (v, s)) for i, v, s in zip(new, vectors, said, strict=True))
+        return (
+            np.array([read[t][0] for t in texts], dtype=np.float32).reshape(len(texts), -1),
+            [read[t][1] for t in texts],
+        )
+
     monkeypatch.setattr(MiniLM, "embed", remembered)
+    monkeypatch.setattr(MiniLM, "embed_passages", read_once)
 
 
 # A whole corpus through ingestion and retrieval, on two databases: minutes on a busy machine.

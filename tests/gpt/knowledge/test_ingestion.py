@@ -269,12 +269,12 @@ def test_a_crash_mid_document_leaves_nothing_half_indexed(kb: KB, monkeypatch: A
             await session.execute(KnowledgeDocument.__table__.update().values(status="queued"))
             await session.commit()
         model = embedding.default_model()
-        real = model.embed
+        real = model.embed_passages
 
-        def boom(texts: list[str]) -> Any:
+        def boom(texts: list[str], spans: Any) -> Any:
             raise MemoryError("worker killed")
 
-        model.embed = boom  # type: ignore[method-assign]
+        model.embed_passages = boom  # type: ignore[method-assign]
         try:
             with pytest.raises(MemoryError):
                 await kb_service.ingest(
@@ -283,7 +283,7 @@ def test_a_crash_mid_document_leaves_nothing_half_indexed(kb: KB, monkeypatch: A
                     document_id=uuid.UUID(doc["id"]),
                 )
         finally:
-            model.embed = real  # type: ignore[method-assign]
+            model.embed_passages = real  # type: ignore[method-assign]
         async with maker() as session:
             stuck = await session.get(KnowledgeDocument, uuid.UUID(doc["id"]))
             status_after_crash = stuck.status.value

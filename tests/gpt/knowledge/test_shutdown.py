@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-import numpy as np
 import pytest
 from evals.shapes import prose
 
@@ -47,23 +46,23 @@ def test_a_document_deleted_while_embedding_stops_at_the_next_slice(
     """The probe's case: deleted during its re-index, it was embedded for another 112 s."""
     started: list[float] = []
     embedded: list[tuple[float, int]] = []  # when the model finished texts, and how many
-    real = embedders.LocalEmbedder.embed
+    real = embedders.LocalEmbedder.embed_passages
     model = embedding.default_model()
-    real_model_embed = model.embed
+    real_model_embed = model.embed_passages
 
-    def recorded(texts: list[str], *args: Any, **kwargs: Any) -> np.ndarray:
+    def recorded(texts: list[str], *args: Any, **kwargs: Any) -> Any:
         # In the model's own thread: what was embedded, even for a caller that gave up.
         vectors = real_model_embed(texts, *args, **kwargs)
         embedded.append((time.monotonic(), len(texts)))
         return vectors
 
-    async def slow(self: Any, texts: list[str]) -> np.ndarray:
+    async def slow(self: Any, texts: list[str], spans: Any) -> Any:
         started.append(time.monotonic())
         await asyncio.sleep(0.25)  # a slice that takes a while, as a big document's do
-        return await real(self, texts)
+        return await real(self, texts, spans)
 
-    monkeypatch.setattr(model, "embed", recorded)
-    monkeypatch.setattr(embedders.LocalEmbedder, "embed", slow)
+    monkeypatch.setattr(model, "embed_passages", recorded)
+    monkeypatch.setattr(embedders.LocalEmbedder, "embed_passages", slow)
     assert kb.upload({"handbook.md": _handbook(400)}).status_code == 201
     deadline = time.monotonic() + 60
     while not started:

@@ -166,9 +166,25 @@ def coverage(asked: dict[str, float], stems_held: set[str]) -> float:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where a passage's sentences are (start, end), without surrounding spaces; a table's rows
+    (one a line) are sentences too. Ingestion pools each span's tokens into its vector, so
+    the spans and ``sentences`` must agree, one for one."""
+    spans, start = [], 0
+    for gap in [*_SENTENCE.finditer(text), None]:
+        end = gap.start() if gap else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + len(piece.rstrip())))
+        if gap:
+            start = gap.end()
+    return spans
+
+
 def sentences(text: str) -> list[str]:
-    """A passage's sentences; a table's rows (one a line) are sentences too."""
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    """A passage's sentences, as ``sentence_spans`` finds them."""
+    return [text[a:b] for a, b in sentence_spans(text)]
 
 
 @dataclass

@@ -28,7 +28,8 @@ from teamspro.gpt.knowledge.parsing import Parsed
 #   4: table rows whole, one per line, labelled by the header; never a header row as title;
 #      chunks of fewer than MIN_WORDS words joined to their neighbour
 #   5: boilerplate (sentences the bot's documents repeat) in chunks of its own
-INDEX_VERSION = 5
+#   6: a vector for each sentence, from the pass that embeds the chunk (migration 0021)
+INDEX_VERSION = 6
 SEPARATOR = " > "
 TITLE_LINE_CHARS = 100
 # A chunk with fewer words than this joins its neighbour (see _merge_small).
@@ -49,6 +50,14 @@ class Chunk:
     def embedded(self) -> str:
         """What is embedded: the heading path gives a passage the context it lacks."""
         return f"{self.heading_path}\n{self.text}" if self.heading_path else self.text
+
+    @property
+    def sentence_spans(self) -> list[tuple[int, int]]:
+        """Where the text's sentences (answerable.sentences) are in ``embedded``."""
+        from teamspro.gpt.knowledge.answerable import sentence_spans
+
+        at = len(self.heading_path) + 1 if self.heading_path else 0
+        return [(at + a, at + b) for a, b in sentence_spans(self.text)]
 
 
 class _Section:

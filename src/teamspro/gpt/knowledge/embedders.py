@@ -39,6 +39,12 @@ class Embedder(Protocol):
 
     async def embed(self, texts: list[str]) -> np.ndarray: ...
 
+    async def embed_passages(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """Passages' vectors, and their sentences' where the model gives them."""
+        ...
+
 
 class LocalEmbedder:
     key = MODEL_KEY
@@ -46,6 +52,12 @@ class LocalEmbedder:
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         return await asyncio.to_thread(default_model().embed, texts)
+
+    async def embed_passages(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        vectors, sentences = await asyncio.to_thread(default_model().embed_passages, texts, spans)
+        return vectors, list(sentences)
 
 
 class ProviderEmbedder:
@@ -73,6 +85,14 @@ class ProviderEmbedder:
             return np.zeros((0, 1), dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors
+
+    async def embed_passages(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """No sentence vectors: a remote model returns one vector a text, and embedding each
+        sentence as a text of its own would multiply the provider's bill. Retrieval embeds
+        the sentences it judges with the local model instead (answerable.py)."""
+        return await self.embed(texts), [None] * len(texts)
 
 
 Resolved = tuple[ProviderConfig, str] | None  # (provider, model), or None: the local model

@@ -97,7 +97,10 @@ async def chunk_count(session: AsyncSession) -> int | None:
     if session.get_bind().dialect.name == "sqlite":
         # Rows ever indexed, read from the rowid index in O(1); close enough to the live count.
         return (await session.execute(text("SELECT max(rowid) FROM gpt_kb_fts"))).scalar()
-    return (await session.execute(text(PG_CHUNK_ESTIMATE))).scalar()
+    estimate = (await session.execute(text(PG_CHUNK_ESTIMATE))).scalar()
+    if estimate is None or estimate < 0:  # never analysed yet (a new database): count them
+        return (await session.execute(text("SELECT count(*) FROM gpt_kb_chunk"))).scalar()
+    return int(estimate)
 
 
 async def document_frequencies(session: AsyncSession, words: list[str]) -> dict[str, int]:

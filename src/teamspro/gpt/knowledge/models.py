@@ -212,5 +212,9 @@ class KnowledgeChunk(TenantMixin, Base):
     fts_rowid: Mapped[int | None] = mapped_column(BigInteger)
     # Sentences the bot's documents repeat (boilerplate.py): left out of the vector ranking.
     boilerplate: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A vector for each of its sentences (answerable.sentences), from the pass that embedded
+    # the chunk (embedding.py: embed_passages), packed by vectors.pack_sentences; empty for
+    # chunks a provider embedded, and for those indexed before migration 0021.
+    sentence_vectors: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     __table_args__ = (Index("ix_gpt_kb_chunk_bot", "bot_id"),)

@@ -61,11 +61,19 @@ async def retrieve(
             return Retrieval([], searched=False)
         await release(session)
         vector = (await embedder.embed([query]))[0]
+        # With the local model, the reranking stage (index.rerank) takes more candidates
+        # than are kept, and applies min_score to their sentences too.
+        local = vector if embedder.key == MODEL_KEY else None
         hits = await index.search(
-            session, bot_id, query, vector, top_k=top_k, min_score=min_score, model_key=embedder.key
+            session,
+            bot_id,
+            query,
+            vector,
+            top_k=max(top_k, index.POOL) if local is not None else top_k,
+            min_score=-1.0 if local is not None else min_score,
+            model_key=embedder.key,
         )
-    local = vector if embedder.key == MODEL_KEY else None
-    answering = await _answering(session, query, local, hits)
+    answering = await _answering(session, query, local, hits, top_k=top_k, min_score=min_score)
     hits = [h for h, _ in answering]
     # Passages from SharePoint link back to their file or page there; each names its
     # document's edition, so that two versions of a policy can be told apart.
@@ -124,10 +132,17 @@ class Retrieval:
 
 
 async def _answering(
-    session: AsyncSession, query: str, vector: np.ndarray | None, hits: list[index.Hit]
+    session: AsyncSession,
+    query: str,
+    vector: np.ndarray | None,
+    hits: list[index.Hit],
+    *,
+    top_k: int,
+    min_score: float,
 ) -> list[tuple[index.Hit, str]]:
     """The hits that answer the question (answerable.py), best evidence first, each with the
-    sentences to quote. ``vector``: the question's, when the bot embeds with the local model.
+    sentences to quote. ``vector``: the question's, when the bot embeds with the local model
+    (then ``hits`` are the reranking stage's candidates, of which ``top_k`` are judged).
 
     The words' rarities are read with the session; the sentences are judged with its
     connection given back (a model call for each sentence not seen before).
@@ -136,18 +151,27 @@ async def _answering(
     if not hits or not words:
         return []
     df = await fulltext.document_frequencies(session, words)
-    total = max(await fulltext.chunk_count(session) or 0, len(hits))
+    # (PostgreSQL's count is an estimate; the frequencies are exact, and no word is in more
+    # chunks than there are.)
+    total = max(await fulltext.chunk_count(session) or 0, len(hits), *df.values())
     asked: dict[str, float] = {}
     for word, stem in zip(words, answerable.stems(words), strict=True):
         asked[stem] = max(asked.get(stem, 0.0), answerable.weight(df.get(word, 0), total))
     await release(session)
 
-    def judged() -> list[answerable.Judgement]:
+    def judged() -> tuple[list[index.Hit], list[answerable.Judgement]]:
+        judging = hits
+        if vector is not None:
+            covered = [
+                answerable.coverage(asked, answerable.held(f"{h.heading_path}\n{h.text}"))
+                for h in hits
+            ]
+            judging = index.rerank(hits, vector, covered, min_score)[:top_k]
         question = vector if vector is not None else answerable.sentence_vectors.get([query])[0]
-        passages = [(h.heading_path, h.text) for h in hits]
-        return answerable.judge(asked, question, passages)
+        passages = [(h.heading_path, h.text) for h in judging]
+        return judging, answerable.judge(asked, question, passages)
 
-    verdicts = await asyncio.to_thread(judged)
+    hits, verdicts = await asyncio.to_thread(judged)
     # Boilerplate answers only a question about itself (its words), never by resemblance:
     # every sentence that names the company resembles every question that does.
     kept = sorted(

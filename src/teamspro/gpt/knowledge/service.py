@@ -35,9 +35,16 @@ from teamspro.gpt.knowledge.models import (
     KnowledgeChunk,
     KnowledgeDocument,
 )
+from teamspro.gpt.knowledge.vectors import pack_sentences
 from teamspro.gpt.provider.base import ProviderError
 
 log = logging.getLogger(__name__)
+
+
+def _packed(sentences: np.ndarray | None) -> bytes | None:
+    return None if sentences is None else pack_sentences(sentences)
+
+
 # Chunks embedded between two checks that the work should go on (about a second on the CPU).
 EMBED_SLICE = 32
 FIELDS = [
@@ -300,10 +307,15 @@ async def _ingest(
             # In slices, each after checking the document is still ours and the process is
             # not stopping: a large document embeds for minutes, and a deletion or a SIGTERM
             # must not wait for all of it.
-            parts = []
+            parts, said = [], []
             for start in range(0, len(texts), EMBED_SLICE):
                 await leases.still_ours(maker, document_id, owner)
-                parts.append(await embedder.embed(texts[start : start + EMBED_SLICE]))
+                vectors, sentences = await embedder.embed_passages(
+                    texts[start : start + EMBED_SLICE],
+                    [p.sentence_spans for p in pieces[start : start + EMBED_SLICE]],
+                )
+                parts.append(vectors)
+                said += sentences
             vectors = np.concatenate(parts) if parts else np.zeros((0, 384), np.float32)
             model_key = embedder.key
     except (ProviderError, InvalidInput) as exc:
@@ -332,6 +344,7 @@ async def _ingest(
                         heading_path=p.heading_path[:500],
                         text=p.text,
                         embedding=vectors[start + i].astype(np.float32).tobytes(),
+                        sentence_vectors=_packed(said[start + i]),
                         generation=generation,
                         boilerplate=p.boilerplate,
                     )
