@@ -1,13 +1,14 @@
-"""The whole extractive answer at 10k chunks: retrieval, the judgement of which passages answer
-(their sentences embedded and compared with the question, answerable.py), the reranking by that
-evidence, and the quote.
+"""The whole extractive answer at 10k chunks: retrieval of the reranking stage's candidates,
+their reranking by their stored sentence vectors (index.rerank), the judgement of which
+passages answer (their sentences embedded and compared with the question, answerable.py), and
+the quote.
 
 Fills one bot's knowledge base (SQLite) with chunks of ten sentences each, every sentence
 unique (so the sentence cache starts cold for every passage a question meets: the worst case),
-with synthetic chunk vectors; questions are embedded with the real model, half of them in the
-knowledge base's words, half in words it lacks (questions nothing answers, paraphrases). The
-baseline, in the same run, is retrieval alone (index.search), as bench/kb_retrieval.py times
-it: the ratio shows what answering adds.
+with synthetic chunk and sentence vectors; questions are embedded with the real model, half of
+them in the knowledge base's words, half in words it lacks (questions nothing answers,
+paraphrases). The baseline, in the same run, is retrieval alone (index.search of the
+candidates): the ratio shows what reranking and answering add.
 
     .venv/bin/python bench/kb_answer.py [--size 10000] [--queries 200]
 """
@@ -32,6 +33,10 @@ sys.path.insert(0, str(ROOT))
 WARM = 10
 
 
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -44,10 +49,11 @@ async def run(size: int, queries: int) -> dict[str, float]:
     from teamspro.core.db import make_engine, make_sessionmaker, transaction
     from teamspro.core.tenancy.models import Organization
     from teamspro.gpt.bot.models import Bot
-    from teamspro.gpt.knowledge import index, retrieval
+    from teamspro.gpt.knowledge import answerable, index, retrieval
     from teamspro.gpt.knowledge import vectors as kb_vectors
     from teamspro.gpt.knowledge.embedding import default_model
     from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
+    from teamspro.gpt.knowledge.vectors import pack_sentences
     from teamspro.gpt.provider.base import Source
     from teamspro.gpt.provider.extractive import answer
 
@@ -58,6 +64,7 @@ async def run(size: int, queries: int) -> dict[str, float]:
     rng = random.Random(size)
     vectors = np.random.default_rng(size).standard_normal((size, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    noise = np.random.default_rng(size + 1)
     async with transaction(maker) as session:
         org = Organization(name=f"bench-{uuid.uuid4().hex[:6]}")
         session.add(org)
@@ -98,6 +105,9 @@ async def run(size: int, queries: int) -> dict[str, float]:
                         heading_path=f"Handbook {i // per_doc} > Part {i % per_doc}",
                         text=text,
                         embedding=vectors[i].tobytes(),
+                        sentence_vectors=pack_sentences(
+                            _unit(noise.standard_normal((len(answerable.sentences(text)), 384)))
+                        ),
                     )
                 )
             await index.add_chunks(session, chunks)
@@ -116,9 +126,14 @@ async def run(size: int, queries: int) -> dict[str, float]:
             query = prose(rng, 8).rstrip(".") + "?" if own else rng.choice(elsewhere)
             vector = model.embed([query])[0]
             t = time.perf_counter()
-            hits = await index.search(session, bot_id, query, vector, top_k=5, min_score=0.2)
+            # As retrieval.retrieve does with the local model: the reranking stage's candidates.
+            hits = await index.search(
+                session, bot_id, query, vector, top_k=index.POOL, min_score=-1.0
+            )
             searched = time.perf_counter() - t
-            answering = await retrieval._answering(session, query, vector, hits)
+            answering = await retrieval._answering(
+                session, query, vector, hits, top_k=5, min_score=0.2
+            )
             sources = [
                 Source(n=n + 1, title=h.filename, text=h.text, quote=quote)
                 for n, (h, quote) in enumerate(answering)

@@ -62,7 +62,7 @@ CANDIDATES = fulltext.CANDIDATES
 TIE_DIGITS = 6
 TIE_MARGIN = 5
 # Candidates read for the reranking stage (by_sentences) when sentence vectors are kept.
-POOL = 30
+POOL = 2 * CANDIDATES
 
 
 @dataclass

@@ -169,7 +169,9 @@ async def _answering(
             judging = index.rerank(hits, vector, covered, min_score)[:top_k]
         question = vector if vector is not None else answerable.sentence_vectors.get([query])[0]
         passages = [(h.heading_path, h.text) for h in judging]
-        return judging, answerable.judge(asked, question, passages)
+        # Stored sentence vectors are the local model's, as the question's is then.
+        stored = [h.sentences for h in judging] if vector is not None else None
+        return judging, answerable.judge(asked, question, passages, stored=stored)
 
     hits, verdicts = await asyncio.to_thread(judged)
     # Boilerplate answers only a question about itself (its words), never by resemblance:
