@@ -17,6 +17,8 @@ Shapes:
   must give the current value and never cite the withdrawn edition.
 - ``boilerplate``: each company's files repeat the same paragraphs, and the asked fact sits
   in the middle of them (its chunk is mostly boilerplate).
+- ``scans``: notices that exist only on paper, scanned to image-only PDFs or photographed
+  (a sideways JPEG), read by OCR; their facts are wrapped across printed lines.
 
 Reported per shape and overall, through the server's own ingestion, retrieval and
 extractive answerer (SQLite, in process, no language model):
@@ -1037,12 +1039,208 @@ def boilerplate(split: str) -> Set:
     return out
 
 
+# --- scans ---------------------------------------------------------------------------------------
+# Notices that exist only on paper: scanned to image-only PDFs (slightly skewed, blurred) or
+# photographed (a JPEG stored sideways, turned upright by its EXIF orientation), read by OCR.
+# (title, [(fact, question, what the answer must contain)]): each notice one or two pages, its
+# facts among lines of other prose, wrapped as printed lines are.
+SCANS = {
+    "dev": [
+        (
+            "Notice: workshop safety",
+            [
+                (
+                    "Safety goggles are compulsory at the grinding bench.",
+                    "Where must I wear eye protection in the workshop?",
+                    "grinding bench",
+                ),
+                (
+                    "Forklift keys are signed out at the stores counter.",
+                    "Where do I collect the keys for the forklift?",
+                    "stores counter",
+                ),
+                (
+                    "Spills of oil are reported to the shift supervisor at once.",
+                    "Who do I tell when oil is spilled?",
+                    "shift supervisor",
+                ),
+            ],
+        ),
+        (
+            "Circular: post room",
+            [
+                (
+                    "Outgoing parcels must reach the post room before three o'clock.",
+                    "What is the latest time to hand in a parcel for today's post?",
+                    "three o'clock",
+                ),
+                (
+                    "Registered letters are signed for by the reception team only.",
+                    "Who may sign for a registered letter?",
+                    "reception team",
+                ),
+            ],
+        ),
+        (
+            "Memo: meeting rooms",
+            [
+                (
+                    "Rooms booked but unused for fifteen minutes are released automatically.",
+                    "What happens to a meeting room nobody turns up to?",
+                    "released automatically",
+                ),
+                (
+                    "The boardroom projector remote is kept in the top drawer of the credenza.",
+                    "Where can I find the remote control for the boardroom projector?",
+                    "top drawer of the credenza",
+                ),
+                (
+                    "Catering for meetings is ordered two days ahead through facilities.",
+                    "How far in advance should lunch for a meeting be ordered?",
+                    "two days ahead",
+                ),
+            ],
+        ),
+        (
+            "Notice: night shift",
+            [
+                (
+                    "Night shift staff receive a meal voucher worth nine euros.",
+                    "What food allowance do night workers get?",
+                    "nine euros",
+                ),
+                (
+                    "The night entrance is gate four, next to the loading bay.",
+                    "Which gate do I use when I arrive for the night shift?",
+                    "gate four",
+                ),
+            ],
+        ),
+    ],
+    "test": [
+        (
+            "Bulletin: laboratory rules",
+            [
+                (
+                    "Lab coats are laundered every Wednesday by an external service.",
+                    "On which day are the laboratory coats washed?",
+                    "every Wednesday",
+                ),
+                (
+                    "Chemical waste is collected from the yellow cabinet on Fridays.",
+                    "Where does hazardous lab waste go before it is picked up?",
+                    "yellow cabinet",
+                ),
+                (
+                    "Visitors to the clean room wear blue overshoes.",
+                    "What must guests put on their feet in the clean room?",
+                    "blue overshoes",
+                ),
+            ],
+        ),
+        (
+            "Announcement: car pool",
+            [
+                (
+                    "Pool cars are refuelled by the driver before returning them.",
+                    "Whose job is it to fill up a shared car with fuel?",
+                    "driver",
+                ),
+                (
+                    "The logbook for pool cars lies in the glovebox.",
+                    "Where is the mileage record of a shared car kept?",
+                    "glovebox",
+                ),
+            ],
+        ),
+        (
+            "Handout: archive basement",
+            [
+                (
+                    "Access to the archive basement requires a green key card.",
+                    "What pass opens the records store downstairs?",
+                    "green key card",
+                ),
+                (
+                    "Boxes sent to the archive carry a label with a destruction date.",
+                    "What must be written on a box before it goes to storage?",
+                    "destruction date",
+                ),
+                (
+                    "The dehumidifier in the archive is emptied each morning by caretakers.",
+                    "Who looks after the machine that keeps the records store dry?",
+                    "caretakers",
+                ),
+            ],
+        ),
+        (
+            "Poster: training centre",
+            [
+                (
+                    "Course certificates are e-mailed within a week of completion.",
+                    "How soon do I get my certificate after finishing a course?",
+                    "within a week",
+                ),
+                (
+                    "Trainees who miss a session rebook it through the learning desk.",
+                    "How do I catch up on a class I could not attend?",
+                    "learning desk",
+                ),
+            ],
+        ),
+    ],
+}
+
+
+def _printed(text: str, width: int) -> list[str]:
+    """Lines as a printer sets them: words up to ``width`` characters a line."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines
+
+
+def scans(split: str) -> Set:
+    rng = random.Random(f"scans-{split}")
+    out = Set("scans", split)
+    for n, (title, facts) in enumerate(SCANS[split]):
+        photographed = n == len(SCANS[split]) - 1  # one page, photographed with a phone
+        most = 35 if photographed else 70
+        paragraphs = [prose(rng, rng.randint(most // 2, most)) for _ in range(len(facts) + 2)]
+        for (fact, _, _), at in zip(
+            facts, rng.sample(range(1, len(paragraphs)), len(facts)), strict=True
+        ):
+            said = paragraphs[at].split(". ")
+            cut = rng.randrange(1, len(said))
+            paragraphs[at] = ". ".join([*said[:cut], fact.rstrip("."), *said[cut:]])
+        lines = [title.upper(), ""]
+        for paragraph in paragraphs:
+            lines += [*_printed(paragraph, 58), ""]
+        stem = title.split(": ", 1)[1].replace(" ", "-")
+        if photographed:
+            assert len(lines) <= 40, title
+            name = f"{stem}.jpg"
+            out.docs[name] = corpus.photo(lines)
+        else:  # scanned, a page for every 40 lines
+            name = f"{stem}-scan.pdf"
+            pages = [lines[i : i + 40] for i in range(0, len(lines), 40)]
+            out.docs[name] = corpus.scanned_pdf(pages, title=title)
+        out.questions += [Question(question, name, answer) for _, question, answer in facts]
+    out.questions += _unanswerable(split, rng, [], 6)
+    return out
+
+
 SHAPES: dict[str, Callable[[str], Set]] = {
     "entities": entities,
     "tables": tables,
     "paraphrase": paraphrase,
     "versions": versions,
     "boilerplate": boilerplate,
+    "scans": scans,
 }
 
 
