@@ -171,7 +171,7 @@ def test_a_fact_in_a_page_of_other_things_is_found_by_its_sentence(kb: KB) -> No
         books[name] = corpus.docx([(f"Part {i + 1}", [p]) for i, p in enumerate(pages)])
     assert kb.upload(books).status_code == 201
     assert {d["status"] for d in kb.wait()} == {"ready"}
-    for question, (fact, value) in facts.items():
+    for question, (_, value) in facts.items():
         done = _ask(kb, question)
         assert value in done["content"], (question, done["content"])
         assert done["citations"][0]["url"].split("/documents/")[1].split("/")[0] == next(
