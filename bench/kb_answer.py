@@ -1,5 +1,5 @@
 """The whole extractive answer at 10k chunks: retrieval of the reranking stage's candidates,
-their reranking by their stored sentence vectors (index.rerank), the judgement of which
+their reranking by their stored sentence vectors (rerank.py), the judgement of which
 passages answer (their sentences embedded and compared with the question, answerable.py), and
 the quote.
 
@@ -49,7 +49,7 @@ async def run(size: int, queries: int) -> dict[str, float]:
     from teamspro.core.db import make_engine, make_sessionmaker, transaction
     from teamspro.core.tenancy.models import Organization
     from teamspro.gpt.bot.models import Bot
-    from teamspro.gpt.knowledge import answerable, index, retrieval
+    from teamspro.gpt.knowledge import answerable, index, rerank, retrieval
     from teamspro.gpt.knowledge import vectors as kb_vectors
     from teamspro.gpt.knowledge.embedding import default_model
     from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
@@ -128,7 +128,7 @@ async def run(size: int, queries: int) -> dict[str, float]:
             t = time.perf_counter()
             # As retrieval.retrieve does with the local model: the reranking stage's candidates.
             hits = await index.search(
-                session, bot_id, query, vector, top_k=index.POOL, min_score=-1.0
+                session, bot_id, query, vector, top_k=rerank.POOL, min_score=-1.0
             )
             searched = time.perf_counter() - t
             answering = await retrieval._answering(

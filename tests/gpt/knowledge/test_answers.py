@@ -145,7 +145,7 @@ def test_a_fact_in_a_page_of_other_things_is_found_by_its_sentence(kb: KB) -> No
     """One sentence in a page of 320 words, asked with none of its words: the page's vector
     hardly moves for it, so it ranked below pages that resemble the question in general and
     the question was answered "nothing in the knowledge base". Its sentence's own vector (kept
-    at ingestion, index.rerank) brings it first."""
+    at ingestion, rerank.py) brings it first."""
     rng = random.Random(28)
     facts = {
         "When does the singing group practise?": (

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from teamspro.gpt.knowledge import answerable
 from teamspro.gpt.knowledge.chunking import Chunk
 from teamspro.gpt.knowledge.embedding import MAX_TOKENS, default_model
-from teamspro.gpt.knowledge.index import Hit, rerank
+from teamspro.gpt.knowledge.index import Hit
 from teamspro.gpt.knowledge.models import KnowledgeChunk
+from teamspro.gpt.knowledge.rerank import rerank
 from teamspro.gpt.knowledge.vectors import pack_sentences, unpack_sentences
 from tests.gpt.knowledge.test_ingestion import KB, files
 

@@ -28,7 +28,7 @@ so no similarity threshold over passages tells them apart. Two things do:
 Which sentences are embedded: with the local model, each chunk keeps a vector for each of its
 sentences from the pass that embedded it (embedding.py: embed_passages). Those vectors know
 their passage (its title, its other sentences), which makes them the better guide to *where*
-an answer is (index.rerank orders the candidates by them) and the worse judge of *whether* a
+an answer is (rerank.py orders the candidates by them) and the worse judge of *whether* a
 sentence says it: used as the judge here, the development sets' recall@1 fell from 0.96 to
 0.92 at the same refusals, because a table's rows, all alike in context, stand out from none.
 So they only choose, in each passage, the ``LIKELIEST`` sentences to embed alone, and the

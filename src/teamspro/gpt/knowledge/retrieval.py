@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamspro.config import Settings
 from teamspro.core.crypto import SecretBox
 from teamspro.core.db import release
-from teamspro.gpt.knowledge import answerable, chunking, editions, embedders, fulltext, index
+from teamspro.gpt.knowledge import (
+    answerable,
+    chunking,
+    editions,
+    embedders,
+    fulltext,
+    index,
+    rerank,
+)
 from teamspro.gpt.knowledge.embedding import MODEL_KEY
 from teamspro.gpt.knowledge.models import DocumentStatus, KnowledgeDocument
 from teamspro.gpt.provider.base import CRUMB, Source
@@ -61,7 +69,7 @@ async def retrieve(
             return Retrieval([], searched=False)
         await release(session)
         vector = (await embedder.embed([query]))[0]
-        # With the local model, the reranking stage (index.rerank) takes more candidates
+        # With the local model, the reranking stage (rerank.py) takes more candidates
         # than are kept, and applies min_score to their sentences too.
         local = vector if embedder.key == MODEL_KEY else None
         hits = await index.search(
@@ -69,7 +77,7 @@ async def retrieve(
             bot_id,
             query,
             vector,
-            top_k=max(top_k, index.POOL) if local is not None else top_k,
+            top_k=max(top_k, rerank.POOL) if local is not None else top_k,
             min_score=-1.0 if local is not None else min_score,
             model_key=embedder.key,
         )
@@ -166,7 +174,7 @@ async def _answering(
                 answerable.coverage(asked, answerable.held(f"{h.heading_path}\n{h.text}"))
                 for h in hits
             ]
-            judging = index.rerank(hits, vector, covered, min_score)[:top_k]
+            judging = rerank.rerank(hits, vector, covered, min_score)[:top_k]
         question = vector if vector is not None else answerable.sentence_vectors.get([query])[0]
         passages = [(h.heading_path, h.text) for h in judging]
         # Stored sentence vectors are the local model's, as the question's is then.
