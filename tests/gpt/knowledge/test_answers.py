@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from evals import corpus
-from evals.shapes import prose
+from evals.shapes import prose, scans
 
 from teamspro.gpt.chat.service import NOT_IN_KNOWLEDGE
 from teamspro.gpt.provider.extractive import NOTHING
@@ -177,3 +177,18 @@ def test_a_fact_in_a_page_of_other_things_is_found_by_its_sentence(kb: KB) -> No
         assert done["citations"][0]["url"].split("/documents/")[1].split("/")[0] == next(
             d["id"] for d in kb.documents() if d["filename"] == "handbook-a.docx"
         )
+
+
+@pytest.mark.every_database
+def test_a_fact_that_shares_only_its_title_s_words_with_the_question_is_found(kb: KB) -> None:
+    """A title names a topic as well as a company: on a photographed notice titled "Night
+    shift", the fact shares only "night" with the question, and "night" is in the title, so it
+    was taken for a sentence that merely names its document, and the question was answered
+    "nothing in the knowledge base" (evals/shapes.py, scans, development split)."""
+    notices = scans("dev").docs
+    names = ("night-shift.jpg", "post-room-scan.pdf")
+    assert kb.upload({n: notices[n] for n in names}).status_code == 201
+    assert {d["status"] for d in kb.wait(timeout=120)} == {"ready"}
+    done = _ask(kb, "What food allowance do night workers get?")
+    assert "nine euros" in done["content"], done["content"]
+    assert done["knowledge"] == "found"
