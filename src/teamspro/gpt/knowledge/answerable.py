@@ -258,7 +258,6 @@ def judge(
     # quotes (their stored vectors' similarity, else nothing but their words).
     chosen: dict[int, list[int]] = {}
     guide: dict[int, np.ndarray] = {}
-    every = False  # whether some sentence was left out (then: the likeliest ones' median)
     for i in measured:
         mine = kept[i]
         if mine is not None and len(mine) == len(split[i]):
@@ -267,7 +266,6 @@ def judge(
             # words (a table's rows are all alike in context; the asked one has its key).
             likely = guide[i] + np.asarray(weighed[i], dtype=np.float32)
             chosen[i] = sorted(np.argsort(-likely)[:LIKELIEST].tolist())
-            every = every or len(chosen[i]) < len(split[i])
         else:
             chosen[i] = list(range(len(split[i])))
     flat = [split[i][j] for i in measured for j in chosen[i]]
@@ -277,7 +275,8 @@ def judge(
     # The typical sentence retrieval found: the median, or the least close of a handful.
     typical = float(np.median(sims)) if len(sims) >= TYPICAL_OF else float(sims.min(initial=0))
     # (Where no sentence was left out, the median is of all of them.)
-    needed = STANDS_OUT if every else STANDS_OUT_OF_ALL
+    left_out = any(len(chosen[i]) < len(split[i]) for i in measured)
+    needed = STANDS_OUT if left_out else STANDS_OUT_OF_ALL
     closeness: dict[int, np.ndarray] = {}
     at = 0
     for i in measured:

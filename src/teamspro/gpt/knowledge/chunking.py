@@ -18,6 +18,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from teamspro.gpt.knowledge.answerable import sentence_spans
 from teamspro.gpt.knowledge.parsing import Parsed
 
 # What a document's chunks are made of; documents indexed by an older version are indexed
@@ -54,8 +55,6 @@ class Chunk:
     @property
     def sentence_spans(self) -> list[tuple[int, int]]:
         """Where the text's sentences (answerable.sentences) are in ``embedded``."""
-        from teamspro.gpt.knowledge.answerable import sentence_spans
-
         at = len(self.heading_path) + 1 if self.heading_path else 0
         return [(at + a, at + b) for a, b in sentence_spans(self.text)]
 
