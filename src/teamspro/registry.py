@@ -28,6 +28,7 @@ def routers() -> list[APIRouter]:
     from teamspro.core.audit import api as audit_api
     from teamspro.core.audit import pages as audit_pages
     from teamspro.core.graph import api as graph_api
+    from teamspro.core.i18n import pages as i18n_pages
     from teamspro.core.identity import api as identity_api
     from teamspro.core.identity import pages as identity_pages
     from teamspro.core.privacy import api as privacy_api
@@ -59,6 +60,7 @@ def routers() -> list[APIRouter]:
 
     return [
         health.router,
+        i18n_pages.router,
         audit_api.router,
         audit_pages.router,
         identity_api.router,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamspro.core import i18n
 from teamspro.core.context import org_id_var
 from teamspro.core.crypto import constant_time_equals
 from teamspro.core.db import transaction
@@ -75,6 +76,7 @@ async def optional_principal(
         return None
     org_id_var.set(str(principal.org.id))
     request.state.viewer = identity_service.Viewer.of(principal)
+    i18n.activate(i18n.of_request(request))
     await _rate_limit(request, state, principal)
     return principal
 

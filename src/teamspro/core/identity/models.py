@@ -33,6 +33,8 @@ class User(TenantMixin, Base):
     is_superadmin: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]
     profile_refreshed_at: Mapped[datetime | None]
+    # The interface language the person chose (core/i18n); None: Teams' or the browser's.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("provider_key", "tenant_id", "object_id"),

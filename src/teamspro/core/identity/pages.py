@@ -372,6 +372,17 @@ async def delete_me(
     return response
 
 
+@router.post("/me/language")
+async def choose_language(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    locale: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """The account page's language: the pages use it before Teams' or the browser's."""
+    await identity_service.set_locale(session=session, principal=principal, locale=locale)
+    return RedirectResponse("/me/tokens#language", status_code=303)
+
+
 @router.post("/me/tokens/{token_id}/revoke")
 async def tokens_revoke(
     token_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep

@@ -13,6 +13,7 @@ from typing import TypeVar
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamspro.core import i18n
 from teamspro.core.audit import service as audit
 from teamspro.core.cache import Cache
 from teamspro.core.crypto import hash_token, new_token
@@ -53,6 +54,7 @@ class Viewer:
     org_name: str
     role: Role
     csrf_token: str
+    locale: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -70,6 +72,7 @@ class Viewer:
             org_name=principal.org.name,
             role=principal.role,
             csrf_token=row.csrf_token if row else "",
+            locale=principal.user.locale,
         )
 
 
@@ -327,6 +330,15 @@ async def list_api_tokens(*, session: AsyncSession, principal: Principal) -> lis
         .order_by(ApiToken.created_at)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def set_locale(*, session: AsyncSession, principal: Principal, locale: str) -> None:
+    """The person's interface language; "" (or one not offered) goes back to Teams' or the
+    browser's."""
+    user = await session.get(User, principal.user.id)
+    if user is None:
+        raise NotFound()
+    user.locale = i18n.supported(locale)
 
 
 async def revoke_api_token(

@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from teamspro.core import odata
+from teamspro.core import i18n, odata
 from teamspro.core.db import utcnow
 from teamspro.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, StateDep
+from teamspro.core.i18n import _
 from teamspro.core.templates import render
 from teamspro.gpt.bot import service as bot_service
 from teamspro.gpt.bot.models import Bot
@@ -32,15 +33,15 @@ def by_day(conversations: list[Conversation], now: datetime) -> list[tuple[str, 
         day = c.updated_at.date()
         age = (today - day).days
         if age <= 0:
-            label = "Today"
+            label = _("Today")
         elif age == 1:
-            label = "Yesterday"
+            label = _("Yesterday")
         elif age <= 7:
-            label = "Previous 7 days"
+            label = _("Previous 7 days")
         elif age <= 30:
-            label = "Previous 30 days"
+            label = _("Previous 30 days")
         else:
-            label = day.strftime("%B %Y")
+            label = i18n.when(day, "LLLL y")
         groups.setdefault(label, []).append(c)
     return list(groups.items())
 

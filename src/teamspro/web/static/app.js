@@ -1,6 +1,13 @@
 // Shared page behaviour. Loaded in <head> without defer so the theme and the Teams frame are
 // known before the first paint.
 window.TP = window.TP || {};
+// The interface's messages in the page's language (/i18n/<lang>.js, loaded before this file,
+// sets TEAMSPRO_I18N from the same catalogue as the pages), with %(name)s variables.
+TP.t = function (message, vars) {
+  var text = (window.TEAMSPRO_I18N || {})[message] || message;
+  if (!vars) return text;
+  return text.replace(/%\((\w+)\)s/g, function (m, k) { return k in vars ? String(vars[k]) : m; });
+};
 // The session's CSRF token, which the layout puts in htmx's headers, for fetch() calls.
 TP.csrf = () => {
   try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || ""; }
@@ -31,6 +38,20 @@ TP.csrf = () => {
     });
     return loading;
   };
+
+  // Teams' own locale comes before the browser's (core/i18n): kept in a cookie the server
+  // reads, and the page drawn again once if it was drawn in another language.
+  if (inTeams) TP.teams().then(function (teams) {
+    if (!teams) return null;
+    return teams.app.initialize().then(function () { return teams.app.getContext(); }).then(function (ctx) {
+      var locale = ctx && ctx.app && ctx.app.locale;
+      if (!locale || !/^[A-Za-z-]{2,16}$/.test(locale)) return;
+      var had = (document.cookie.match(/(?:^|; )teamspro_teams_locale=([^;]*)/) || [])[1];
+      document.cookie = "teamspro_teams_locale=" + locale + "; path=/; SameSite=None" + (location.protocol === "https:" ? "; Secure" : "");
+      var lang = locale.split("-")[0].toLowerCase();
+      if (had !== locale && lang !== document.documentElement.lang && (window.TEAMSPRO_LANGUAGES || []).indexOf(lang) >= 0) location.reload();
+    });
+  }).catch(function () {});
 })();
 
 // Theme toggle: follows the system until the person picks one, then remembers it.
@@ -76,14 +97,14 @@ TP.csrf = () => {
       const ok = document.createElement("button");
       ok.className = "btn " + (options.danger ? "primary danger-fill" : "primary");
       ok.value = "ok";
-      ok.textContent = options.ok || "OK";
+      ok.textContent = options.ok || TP.t("OK");
       row.append(ok);
       if (!options.alert) {
         const cancel = document.createElement("button");
         cancel.className = "btn";
         cancel.value = "cancel";
         cancel.type = "button";
-        cancel.textContent = "Cancel";
+        cancel.textContent = TP.t("Cancel");
         cancel.onclick = () => dialog.close("cancel");
         row.append(cancel);
       }
@@ -139,7 +160,7 @@ TP.drivePicker = function (dialog, options) {
   }
   function load(at, link) {
     folder = at;
-    if (path) path.textContent = (options.root || "Library") + (at ? " / " + at.split("/").join(" / ") : "");
+    if (path) path.textContent = (options.root || TP.t("Library")) + (at ? " / " + at.split("/").join(" / ") : "");
     if (use) { use.hidden = !options.folder; use.onclick = function () { options.folder(folder); }; }
     return TP.json("GET", options.url(at, link)).then(function (page) {
       if (!link) {
@@ -164,7 +185,7 @@ TP.drivePicker = function (dialog, options) {
     const ask = e.target.closest("[data-confirm]");
     if (ask && !ask.dataset.confirmed) {
       e.preventDefault();
-      TP.confirm(ask.dataset.confirm, { danger: true, ok: ask.dataset.confirmOk || "Yes" }).then((yes) => {
+      TP.confirm(ask.dataset.confirm, { danger: true, ok: ask.dataset.confirmOk || TP.t("Yes") }).then((yes) => {
         if (!yes) return;
         ask.dataset.confirmed = "1";
         ask.click();
@@ -197,7 +218,7 @@ TP.drivePicker = function (dialog, options) {
   document.addEventListener("htmx:confirm", (e) => {
     if (!e.detail.question) return;
     e.preventDefault();
-    TP.confirm(e.detail.question, { danger: true, ok: "Yes" }).then((yes) => { if (yes) e.detail.issueRequest(true); });
+    TP.confirm(e.detail.question, { danger: true, ok: TP.t("Yes") }).then((yes) => { if (yes) e.detail.issueRequest(true); });
   });
   document.addEventListener("change", (e) => {
     if (e.target.matches("[data-autosubmit]")) e.target.form.requestSubmit();

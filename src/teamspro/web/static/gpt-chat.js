@@ -59,9 +59,9 @@
       if (window.hljs) {
         try { window.hljs.highlightElement(code); } catch (e) { /* unknown language: plain */ }
       }
-      const copy = button("Copy code", "copy-code", async () => {
-        try { await navigator.clipboard.writeText(code.textContent); notice.textContent = "Code copied."; }
-        catch { notice.textContent = "Copy is not allowed here."; }
+      const copy = button(TP.t("Copy code"), "copy-code", async () => {
+        try { await navigator.clipboard.writeText(code.textContent); notice.textContent = TP.t("Code copied."); }
+        catch { notice.textContent = TP.t("Copy is not allowed here."); }
       });
       pre.classList.add("has-copy");
       pre.prepend(copy);
@@ -93,7 +93,7 @@
         pop.dataset.testid = "citation-passage";
         const place = [c.title, c.heading].filter(Boolean).join(" › ") + (c.page ? `, page ${c.page}` : "");
         pop.append(el("strong", "", `[${c.n}] ${place}`), el("p", "", c.snippet || ""));
-        const link = el("a", "", "Open the document");
+        const link = el("a", "", TP.t("Open the document"));
         link.href = c.url; link.target = "_blank"; link.rel = "noopener";
         pop.append(link);
         msg.querySelector(".bubble").after(pop);
@@ -130,7 +130,7 @@
     if (status === "complete") { if (line) line.remove(); return; }
     if (!line) { line = el("div", "status"); line.dataset.testid = "message-status"; msg.append(line); }
     line.className = "status " + status;
-    const label = { stopped: "Stopped", interrupted: "Interrupted: ", failed: "Failed: " }[status] || status;
+    const label = { stopped: TP.t("Stopped"), interrupted: TP.t("Interrupted: "), failed: TP.t("Failed: ") }[status] || status;
     line.textContent = label + (error || "");
   }
 
@@ -153,10 +153,10 @@
       const at = siblings.indexOf(msg);
       const nav = el("span", "alternatives");
       const prev = button("‹", "", () => switchTo(box, at - 1));
-      prev.setAttribute("aria-label", "Previous answer");
+      prev.setAttribute("aria-label", TP.t("Previous answer"));
       prev.disabled = at === 0;
       const next = button("›", "", () => switchTo(box, at + 1));
-      next.setAttribute("aria-label", "Next answer");
+      next.setAttribute("aria-label", TP.t("Next answer"));
       next.disabled = at === siblings.length - 1;
       const where = el("span", "small", `${at + 1} / ${siblings.length}`);
       where.dataset.testid = "answer-position";
@@ -165,28 +165,28 @@
     }
     const raw = msg.dataset.raw || "";
     if (raw.trim()) {
-      const copy = button("Copy", "", async () => {
-        try { await navigator.clipboard.writeText(raw); notice.textContent = "Copied."; }
-        catch { notice.textContent = "Copy is not allowed here."; }
+      const copy = button(TP.t("Copy"), "", async () => {
+        try { await navigator.clipboard.writeText(raw); notice.textContent = TP.t("Copied."); }
+        catch { notice.textContent = TP.t("Copy is not allowed here."); }
       });
-      copy.title = "Copy the answer";
+      copy.title = TP.t("Copy the answer");
       const like = button("", "", () => send(1));
       like.innerHTML = THUMB;
-      like.setAttribute("aria-label", "Like");
+      like.setAttribute("aria-label", TP.t("Like"));
       const dislike = button("", "flip", () => {
         if (msg.querySelector(".feedback-form")) return;
         const fb = el("form", "feedback-form inline");
         const area = el("input");
-        area.placeholder = "What was wrong? (optional)";
-        area.setAttribute("aria-label", "Feedback comment");
-        const ok = el("button", "btn", "Send feedback");
+        area.placeholder = TP.t("What was wrong? (optional)");
+        area.setAttribute("aria-label", TP.t("Feedback comment"));
+        const ok = el("button", "btn", TP.t("Send feedback"));
         fb.append(area, ok);
         fb.onsubmit = (e) => { e.preventDefault(); send(-1, area.value); fb.remove(); };
         msg.append(fb);
         area.focus();
       });
       dislike.innerHTML = THUMB;
-      dislike.setAttribute("aria-label", "Dislike");
+      dislike.setAttribute("aria-label", TP.t("Dislike"));
       const shown = (rating) => {
         like.classList.toggle("chosen", rating > 0);
         like.setAttribute("aria-pressed", String(rating > 0));
@@ -195,13 +195,13 @@
       };
       const send = async (rating, comment) => {
         const res = await api(`/api/v1/gpt/messages/${msg.dataset.id}/feedback`, "PUT", { rating, comment: comment || "" });
-        if (res.ok) { msg.dataset.rating = String(rating); shown(rating); notice.textContent = "Thanks for the feedback."; }
+        if (res.ok) { msg.dataset.rating = String(rating); shown(rating); notice.textContent = TP.t("Thanks for the feedback."); }
       };
       shown(Number(msg.dataset.rating || 0));
       bar.append(copy, like, dislike);
     }
     if (box === lastAnswers()) {
-      const regen = button("Regenerate", "", () => run("", "regenerate"));
+      const regen = button(TP.t("Regenerate"), "", () => run("", "regenerate"));
       regen.dataset.regenerate = "";
       regen.disabled = !!controller;
       bar.append(regen);
@@ -223,7 +223,7 @@
     const users = list.querySelectorAll(".msg.user");
     const last = users[users.length - 1];
     if (!last || !convId) return;
-    const edit = button("Edit", "edit-question", () => {
+    const edit = button(TP.t("Edit"), "edit-question", () => {
       if (controller || last.querySelector("form")) return;
       const bubble = last.querySelector(".bubble");
       const fb = el("form", "edit-form");
@@ -231,9 +231,9 @@
       area.value = bubble.textContent;
       area.rows = 3;
       area.maxLength = 20000;
-      area.setAttribute("aria-label", "Edit your question");
-      const ok = el("button", "btn primary", "Send");
-      const cancel = button("Cancel", "", () => { fb.remove(); bubble.hidden = false; edit.hidden = false; edit.focus(); });
+      area.setAttribute("aria-label", TP.t("Edit your question"));
+      const ok = el("button", "btn primary", TP.t("Send"));
+      const cancel = button(TP.t("Cancel"), "", () => { fb.remove(); bubble.hidden = false; edit.hidden = false; edit.focus(); });
       fb.append(area, el("span", "actions"));
       fb.lastChild.append(ok, cancel);
       fb.onsubmit = (e) => {
@@ -281,13 +281,13 @@
     const nav = root.querySelector("[data-conv-list]");
     nav.querySelector("[data-no-conversations]")?.remove();
     nav.querySelectorAll("a.active").forEach((a) => { a.classList.remove("active"); a.removeAttribute("aria-current"); });
-    let today = nav.querySelector('[data-day="Today"]');
+    let today = [...nav.querySelectorAll("[data-day]")].find((h) => h.dataset.day === TP.t("Today"));
     if (!today) {
-      today = el("h2", "conv-day", "Today");
-      today.dataset.day = "Today";
+      today = el("h2", "conv-day", TP.t("Today"));
+      today.dataset.day = TP.t("Today");
       nav.prepend(today);
     }
-    const link = el("a", "active", text.slice(0, 60) || "New conversation");
+    const link = el("a", "active", text.slice(0, 60) || TP.t("New conversation"));
     link.href = `/gpt/bots/${botId}/c/${id}`;
     link.dataset.testid = "conversation";
     link.setAttribute("aria-current", "page");
@@ -346,7 +346,7 @@
         msg.remove();
         if (mode === "regenerate") { const prev = box.querySelectorAll(".msg.bot"); if (prev.length) prev[prev.length - 1].hidden = false; }
         else { box.previousElementSibling.remove(); box.remove(); input.value = text; }
-        notice.textContent = (body.error && body.error.message) || "The message could not be sent.";
+        notice.textContent = (body.error && body.error.message) || TP.t("The message could not be sent.");
         return;
       }
       const reader = res.body.getReader();
@@ -378,7 +378,7 @@
             addSources(msg, data.citations || []);
             if (data.knowledge === "nothing_found") {
               // Searched, and nothing in the knowledge base answers: said plainly, apart.
-              const note = el("p", "badge off", "Not found in the knowledge base");
+              const note = el("p", "badge off", TP.t("Not found in the knowledge base"));
               note.dataset.testid = "not-in-knowledge";
               msg.querySelector(".bubble").after(note);
             }
@@ -445,18 +445,18 @@
 
   const rename = root.querySelector("[data-rename]");
   rename.onclick = async () => {
-    const title = await TP.prompt("Rename this conversation", rename.dataset.title, { ok: "Rename", maxLength: 200 });
+    const title = await TP.prompt(TP.t("Rename this conversation"), rename.dataset.title, { ok: TP.t("Rename"), maxLength: 200 });
     if (!title) return;
     const res = await api(`/api/v1/gpt/conversations/${convId}`, "PATCH", { title });
     if (res.ok) {
       rename.dataset.title = title;
       const link = root.querySelector("[data-conv-list] a.active");
       if (link) link.textContent = title;
-      notice.textContent = "Renamed.";
+      notice.textContent = TP.t("Renamed.");
     }
   };
   root.querySelector("[data-delete]").onclick = async () => {
-    if (!(await TP.confirm("Delete this conversation?", { danger: true, ok: "Delete" }))) return;
+    if (!(await TP.confirm(TP.t("Delete this conversation?"), { danger: true, ok: TP.t("Delete") }))) return;
     const res = await api(`/api/v1/gpt/conversations/${convId}`, "DELETE");
     if (res.ok) location.href = `/gpt/bots/${botId}`;
   };
