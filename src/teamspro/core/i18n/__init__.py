@@ -21,6 +21,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -31,12 +32,12 @@ LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DEFAULT = "en"
 # Every message translated: a test fails when one is missing (tests/core/test_i18n.py).
 COMPLETE = ("en", "fr")
-# Translated where people spend their time (chat, knowledge page, Image Pro's tab, editor and
-# library); the rest of the interface falls back to English.
+# Translated in part (the chat and the navigation so far); a message without a translation
+# shows in English.
 PARTIAL = ("de", "es")
 SUPPORTED = COMPLETE + PARTIAL
 NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español"}
-# The cookie the Teams tab script sets from Teams' own locale (teams-sso.js).
+# The cookie the page script sets from Teams' own locale inside Teams (web/static/app.js).
 TEAMS_COOKIE = "teamspro_teams_locale"
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("locale", default=DEFAULT)
@@ -91,13 +92,21 @@ def _accepted(header: str) -> list[str]:
 
 
 @cache
-def translations(locale: str) -> _gettext.NullTranslations:
-    """The catalogue of one language, read from its ``.po`` file once per process."""
+def _catalog(locale: str) -> Catalog | None:
+    """One language's ``.po`` file, read once per process (None: English, or no file)."""
     po = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
     if locale == DEFAULT or not po.exists():
-        return _gettext.NullTranslations()
+        return None
     with po.open("rb") as f:
-        catalog = read_po(f, locale=locale)
+        return read_po(f, locale=locale)
+
+
+@cache
+def translations(locale: str) -> _gettext.NullTranslations:
+    """The catalogue of one language as gettext translations."""
+    catalog = _catalog(locale)
+    if catalog is None:
+        return _gettext.NullTranslations()
     buffer = BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
@@ -129,11 +138,9 @@ _ = gettext
 
 def messages(locale: str) -> dict[str, str]:
     """Every translated message of a language (msgid -> text), for the page scripts."""
-    po = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if locale == DEFAULT or not po.exists():
+    catalog = _catalog(locale)
+    if catalog is None:
         return {}
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=locale)
     return {
         str(m.id): str(m.string)
         for m in catalog
